@@ -1,0 +1,71 @@
+"""Amtstermin: online appointments for a district and its towns, one tenant each."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance = os.environ.get("AMTSTERMIN_INSTANCE") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "app" / "static"),
+    )
+    Path(instance).mkdir(parents=True, exist_ok=True)
+
+    from app.config import load_config
+
+    app.config.update(load_config(instance, overrides))
+
+    from app import logs
+
+    logs.init_app(app)
+
+    from app.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from app import models  # noqa: F401  (registers every model with the metadata)
+    from app.tenancy import resolve
+
+    resolve.init_app(app)
+
+    from app.jobs import due
+
+    due.init_app(app)
+
+    from app.api.ratelimit import configure as configure_limits
+    from app.api.ratelimit import limiter
+
+    configure_limits(app)
+    from app.i18n import init_app as init_i18n
+
+    limiter.init_app(app)
+    init_i18n(app)
+
+    from app import errors
+    from app.api import bp as api_bp
+    from app.backoffice import bp as backoffice_bp
+    from app.citizen import bp as citizen_bp
+    from app.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    app.register_blueprint(backoffice_bp)
+    app.register_blueprint(citizen_bp)
+    errors.init_app(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app

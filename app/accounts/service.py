@@ -1,0 +1,73 @@
+"""Creating users and checking passwords (argon2id)."""
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from app.accounts.models import ROLES, Membership, User
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.tenancy.scope import all_tenants, tenant_scope
+
+hasher = PasswordHasher()
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    pass
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    if user is None:
+        # Same work for an unknown user, so timing does not tell who exists.
+        try:
+            hasher.verify(_DUMMY, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
+    try:
+        return hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY = hasher.hash("not-a-real-password")
+
+
+def create_user(email: str, password: str, tenant_slug: str, role: str) -> User:
+    email = email.strip().lower()
+    if not EMAIL.match(email):
+        raise AccountError(f"'{email}' is not an e-mail address")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    with all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        if tenant is None:
+            raise AccountError(f"no tenant '{tenant_slug}'")
+        if role == "district-it" and tenant.kind != "district":
+            raise AccountError("district-it belongs to a district; use the district's slug")
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, password_hash=hash_password(password))
+            db.session.add(user)
+            db.session.flush()
+        else:
+            user.password_hash = hash_password(password)
+    with tenant_scope(tenant.id):
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        if membership is None:
+            db.session.add(Membership(tenant_id=tenant.id, user_id=user.id, role=role))
+        else:
+            membership.role = role
+        db.session.flush()
+    return user

@@ -1,0 +1,6 @@
+"""The versioned JSON API for the towns' own websites and apps (CONTRACT §5)."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from app.api import views  # noqa: E402,F401

@@ -1,0 +1,34 @@
+"""Audit log of every change made in the back office or by district IT."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.tenancy.models import utcnow
+from app.tenancy.scope import TenantOwned
+
+
+class AuditEntry(TenantOwned, db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_tenant_at", "tenant_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254))  # e-mail of the user, or "cli"
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str] = mapped_column(String(50), default="")
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+def record(action: str, obj_type: str, obj_id, *, actor: str, user_id: int | None = None,
+           before: dict | None = None, after: dict | None = None) -> AuditEntry:
+    entry = AuditEntry(action=action, object_type=obj_type, object_id=str(obj_id or ""), actor=actor,
+                       user_id=user_id, before=before, after=after)
+    db.session.add(entry)
+    return entry

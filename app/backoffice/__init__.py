@@ -1,0 +1,6 @@
+"""Back office under /admin/ of each tenant host."""
+from flask import Blueprint
+
+bp = Blueprint("backoffice", __name__, url_prefix="/admin")
+
+from app.backoffice import views  # noqa: E402,F401

@@ -1,0 +1,80 @@
+"""Appointments: the one table the no-double-booking promise rests on.
+
+The database refuses two active, not explicitly overbooked appointments that overlap
+on one counter: on PostgreSQL an exclusion constraint over (tenant, counter,
+[starts_at, ends_at)), on SQLite triggers (see the migration `0002`).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.tenancy.models import utcnow
+from app.tenancy.scope import TenantOwned
+
+STATUSES = ("booked", "cancelled", "checked_in", "completed", "no_show")
+ACTIVE_STATUSES = ("booked", "checked_in")
+SOURCES = ("online", "phone", "emergency")
+# The longest service; bounds the index range of overlap queries.
+MAX_DURATION_MINUTES = 480
+
+
+class Appointment(TenantOwned, db.Model):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "code"),
+        UniqueConstraint("manage_token"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="RESTRICT"),
+        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="RESTRICT"),
+        ForeignKeyConstraint(["tenant_id", "entrance_id"], ["entrances.tenant_id", "entrances.id"], ondelete="RESTRICT"),
+        CheckConstraint("status IN ('booked', 'cancelled', 'checked_in', 'completed', 'no_show')", name="status"),
+        CheckConstraint("source IN ('online', 'phone', 'emergency')", name="source"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        CheckConstraint("persons BETWEEN 1 AND 10", name="persons_range"),
+        CheckConstraint("NOT overbooked OR (source = 'emergency' AND overbook_reason <> '')", name="overbook_reason"),
+        Index("ix_appointments_counter_start", "counter_id", "starts_at"),
+        Index("ix_appointments_tenant_email", "tenant_id", "email"),
+        Index("ix_appointments_tenant_start", "tenant_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))
+    manage_token: Mapped[str] = mapped_column(String(64))
+    service_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = mapped_column()
+    counter_id: Mapped[int] = mapped_column()
+    entrance_id: Mapped[int | None] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column()  # UTC
+    ends_at: Mapped[datetime] = mapped_column()  # UTC
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    source: Mapped[str] = mapped_column(String(20), default="online")
+    # Personal data: the least needed, deleted by retention after the appointment.
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    persons: Mapped[int] = mapped_column(default=1)
+    lang: Mapped[str] = mapped_column(String(5), default="de")
+    overbooked: Mapped[bool] = mapped_column(default=False)
+    overbook_reason: Mapped[str] = mapped_column(String(300), default="")
+    sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on each change
+    hold_expires_at: Mapped[datetime | None] = mapped_column()  # confirm-by-e-mail holds
+    reminder_sent_at: Mapped[datetime | None] = mapped_column()
+    anonymized_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column()
+
+    service = relationship("Service", foreign_keys=[service_id])
+    office = relationship("Office", foreign_keys=[office_id])
+    counter = relationship("Counter", foreign_keys=[counter_id])
+    entrance = relationship("Entrance", foreign_keys=[entrance_id])
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

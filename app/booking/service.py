@@ -1,0 +1,209 @@
+"""Booking, moving and cancelling appointments: the rules the API, the pages and the
+back office all call. They flush but never commit; the caller commits once."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from app.booking.codes import new_code, new_manage_token, tokens_match
+from app.booking.models import ACTIVE_STATUSES, Appointment
+from app.catalog.models import Service
+from app.extensions import db
+from app.offices.models import Office
+from app.scheduling.calendar import zone
+from app.scheduling.slots import Policy, Slot, next_slot, slot_at
+
+
+class BookingError(Exception):
+    pass
+
+
+class InvalidStart(BookingError):
+    """The start is no bookable start at all (422 on `start`)."""
+
+
+class SlotTaken(BookingError):
+    """The start is bookable but full; carries a fresh proposal."""
+
+    def __init__(self, proposal: Slot | None):
+        super().__init__("slot taken")
+        self.proposal = proposal
+
+
+class ActiveBookingLimit(BookingError):
+    def __init__(self, limit: int):
+        super().__init__(f"limit {limit}")
+        self.limit = limit
+
+
+class DeadlinePassed(BookingError):
+    pass
+
+
+class NotActive(BookingError):
+    pass
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _lock_key(*parts) -> int:
+    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock(keys: list[tuple], office_id: int) -> None:
+    """Serialise bookings that could compete: per office and day, per e-mail.
+
+    PostgreSQL: transaction-scoped advisory locks, taken in sorted order so two
+    movers cannot deadlock. SQLite: a write on the office row takes the database's
+    write lock, which serialises every booking transaction.
+    """
+    bind = db.session.get_bind()
+    if bind.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
+        for key in sorted({_lock_key(*k) for k in keys}):
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    else:
+        db.session.execute(update(Office).where(Office.id == office_id).values(position=Office.position))
+
+
+def _day_key(tenant_id: int, office_id: int, start: datetime, tz_name: str) -> tuple:
+    return ("day", tenant_id, office_id, start.astimezone(zone(tz_name)).date().isoformat())
+
+
+def active_bookings(email: str, now: datetime) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Appointment).where(
+            Appointment.email == email, Appointment.status.in_(ACTIVE_STATUSES), Appointment.ends_at > now
+        )
+    ) or 0
+
+
+def book(tenant, service: Service, start: datetime, *, name: str, email: str = "", phone: str = "",
+         persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
+         now: datetime | None = None) -> Appointment:
+    """Book `service` at `start` on a free counter. Raises InvalidStart, SlotTaken or ActiveBookingLimit."""
+    now = now or _utcnow()
+    policy = Policy.of(tenant)
+    online = source == "online"
+    problem, _ = slot_at(service, policy, start, now=now, online=online)
+    if problem:
+        raise InvalidStart(problem)
+    email = email.strip().lower()
+    keys = [_day_key(tenant.id, service.office_id, start, policy.timezone)]
+    if email:
+        keys.append(("email", tenant.id, email))
+    _lock(keys, service.office_id)
+    # Under the lock: what is free now, with every committed booking seen.
+    _, slot = slot_at(service, policy, start, now=now, online=online)
+    if slot is None:
+        raise SlotTaken(_proposal_after_failure(service, policy, now, online))
+    limit = int(tenant.settings["max_active_per_email"])
+    if email and online and active_bookings(email, now) >= limit:
+        raise ActiveBookingLimit(limit)
+    office = db.session.get(Office, service.office_id)
+    appt = Appointment(
+        code=_unique_code(), manage_token=new_manage_token(), service_id=service.id, office_id=service.office_id,
+        counter_id=slot.counter_ids[0], entrance_id=office.main_entrance.id if office.main_entrance else None,
+        starts_at=slot.start, ends_at=slot.end, status="booked", source=source, name=name.strip(), email=email,
+        phone=phone.strip(), persons=persons, note=note.strip(), lang=lang,
+    )
+    _insert_guarded(appt, service, policy, now, online)
+    from app.mail.outbox import queue_mail
+
+    queue_mail("confirmation", appt)
+    return appt
+
+
+def _insert_guarded(appt: Appointment, service: Service, policy: Policy, now: datetime, online: bool) -> None:
+    """Insert or update inside a savepoint; the database's overlap guard answers a lost race."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(appt)
+            db.session.flush()
+    except IntegrityError as exc:
+        if "overlap" not in str(exc.orig).lower():
+            raise
+        raise SlotTaken(_proposal_after_failure(service, policy, now, online)) from exc
+
+
+def _proposal_after_failure(service: Service, policy: Policy, now: datetime, online: bool) -> Slot | None:
+    return next_slot(service, policy, now=now, online=online)
+
+
+def _unique_code() -> str:
+    while True:
+        code = new_code()
+        if not db.session.scalar(select(Appointment.id).where(Appointment.code == code)):
+            return code
+
+
+def find_by_token(token: str) -> Appointment | None:
+    if not token or len(token) > 64:
+        return None
+    appt = db.session.scalar(select(Appointment).where(Appointment.manage_token == token))
+    if appt is None or not tokens_match(appt.manage_token, token):
+        return None
+    return appt
+
+
+def _check_deadline(tenant, appt: Appointment, now: datetime) -> None:
+    hours = int(tenant.settings["cancel_deadline_hours"])
+    if now > appt.starts_at - timedelta(hours=hours):
+        raise DeadlinePassed(hours)
+
+
+def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen: bool = True,
+           event: str = "cancellation") -> bool:
+    """Cancel; the slot is free again at once. Cancelling twice changes nothing (False)."""
+    now = now or _utcnow()
+    if appt.status == "cancelled":
+        return False
+    if appt.status not in ACTIVE_STATUSES:
+        raise NotActive(appt.status)
+    if by_citizen:
+        _check_deadline(tenant, appt, now)
+    appt.status = "cancelled"
+    appt.cancelled_at = now
+    appt.sequence += 1
+    db.session.flush()
+    from app.mail.outbox import queue_mail
+
+    queue_mail(event, appt)
+    return True
+
+
+def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = None,
+         by_citizen: bool = True) -> Appointment:
+    """Move to `start` atomically: one UPDATE holds the new time and frees the old one."""
+    now = now or _utcnow()
+    if appt.status != "booked":
+        raise NotActive(appt.status)
+    if by_citizen:
+        _check_deadline(tenant, appt, now)
+    service = appt.service
+    policy = Policy.of(tenant)
+    online = by_citizen
+    problem, _ = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id)
+    if problem:
+        raise InvalidStart(problem)
+    _lock([_day_key(tenant.id, appt.office_id, start, policy.timezone),
+           _day_key(tenant.id, appt.office_id, appt.starts_at, policy.timezone)], appt.office_id)
+    _, slot = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id)
+    if slot is None:
+        raise SlotTaken(next_slot(service, policy, now=now, online=online, exclude_appointment_id=appt.id))
+    appt.counter_id = slot.counter_ids[0]
+    appt.starts_at = slot.start
+    appt.ends_at = slot.end
+    appt.sequence += 1
+    appt.reminder_sent_at = None
+    _insert_guarded(appt, service, policy, now, online)
+    from app.mail.outbox import queue_mail
+
+    queue_mail("moved", appt)
+    return appt

@@ -1,0 +1,88 @@
+"""Services citizens book, and which counters serve them."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.tenancy.scope import TenantOwned
+
+# Fields a town inherits from its district's catalogue unless it overrides them.
+INHERITABLE_FIELDS = (
+    "name",
+    "description",
+    "duration_minutes",
+    "documents",
+    "fee",
+    "bookable_online",
+    "persons_max",
+    "position",
+    "name_en",
+    "description_en",
+)
+
+
+class Service(TenantOwned, db.Model):
+    """A concern a citizen books ("Reisepass").
+
+    A district's service with `shared` set is part of the catalogue its towns inherit.
+    A town holds its own row for each inherited service (`inherited`), whose fields
+    follow the district's except those listed in `overridden`; `refresh_inherited()`
+    keeps them in step. `office_id` NULL means a catalogue entry not offered here.
+    """
+
+    __tablename__ = "services"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "slug"),
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="RESTRICT"),
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
+        CheckConstraint("persons_max BETWEEN 1 AND 10", name="persons_range"),
+        CheckConstraint("slug <> ''", name="slug_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column()
+    documents: Mapped[list] = mapped_column(JSON, default=list)
+    fee: Mapped[str] = mapped_column(String(200), default="")
+    bookable_online: Mapped[bool] = mapped_column(default=True)
+    persons_max: Mapped[int] = mapped_column(default=1)
+    position: Mapped[int] = mapped_column(default=0)
+    office_id: Mapped[int | None] = mapped_column(index=True)
+    active: Mapped[bool] = mapped_column(default=True)  # False: hidden by this tenant
+    shared: Mapped[bool] = mapped_column(default=False)  # district: part of the towns' catalogue
+    inherited: Mapped[bool] = mapped_column(default=False)  # town: row follows the district's
+    overridden: Mapped[list] = mapped_column(JSON, default=list)  # fields set by this tenant
+    admin_edited: Mapped[bool] = mapped_column(default=False)  # sync leaves admin edits alone
+
+    office = relationship("Office", foreign_keys=[office_id])
+    counter_links: Mapped[list[ServiceCounter]] = relationship(
+        cascade="all, delete-orphan", foreign_keys="ServiceCounter.service_id"
+    )
+
+    def display_name(self, lang: str = "de") -> str:
+        return (self.name_en if lang == "en" and self.name_en else self.name)
+
+    def display_description(self, lang: str = "de") -> str:
+        return self.description_en if lang == "en" and self.description_en else self.description
+
+
+class ServiceCounter(TenantOwned, db.Model):
+    """A counter that serves a service. A service with no rows is served by every
+    counter of its office."""
+
+    __tablename__ = "service_counters"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "service_id", "counter_id"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(index=True)
+    counter_id: Mapped[int] = mapped_column(index=True)

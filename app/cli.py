@@ -1,0 +1,135 @@
+"""Command line: `flask --app wsgi …` or `amtstermin …` (CONTRACT §3)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import select
+
+from app.extensions import db
+from app.transaction import commit
+
+tenants_cli = AppGroup("tenants", help="Import, onboard and list tenants.")
+users_cli = AppGroup("users", help="Back-office users.")
+jobs_cli = AppGroup("jobs", help="Background work.")
+
+
+@tenants_cli.command("sync")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+def tenants_sync(path: Path | None):
+    """Import or update every tenant folder under PATH (default tenants/). Idempotent."""
+    from app import ROOT
+    from app.tenancy.resolve import host_cache
+    from app.tenancy.sync import SyncError, sync_folder
+
+    path = path or ROOT / "tenants"
+    try:
+        changes = sync_folder(path)
+        commit()
+    except SyncError as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(f"error: {line}", err=True)
+        click.echo("Nothing was changed.", err=True)
+        sys.exit(1)
+    host_cache.clear()
+    for line in changes:
+        click.echo(line)
+    click.echo(f"{len(changes)} change(s)." if changes else "Everything is up to date; nothing changed.")
+
+
+@tenants_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name, e.g. 'Gemeinde Altenberge'.")
+@click.option("--parent", "parent", required=True, help="Slug of the district.")
+@click.option("--domain", default=None, help="A custom domain besides SLUG.BASE_DOMAIN.")
+def tenants_create(slug: str, name: str, parent: str, domain: str | None):
+    """Onboard a municipality from its district's template."""
+    from app.tenancy.resolve import tenant_url
+    from app.tenancy.sync import SyncError, create_town
+
+    try:
+        town = create_town(slug.strip().lower(), name, parent.strip().lower(), domain)
+        commit()
+    except SyncError as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(1)
+    click.echo(f"Created {town.slug} ({town.name}) under {parent}: {tenant_url(town.slug)}")
+    click.echo(f"Next: flask --app wsgi users create ADMIN_EMAIL --tenant {town.slug} --role admin")
+
+
+@tenants_cli.command("list")
+def tenants_list():
+    """Slug, name, parent, hosts and status of every tenant."""
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import all_tenants
+
+    base = current_app.config["BASE_DOMAIN"]
+    with all_tenants():
+        tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
+        rows = [(t.slug, t.name, t.parent.slug if t.parent else "-",
+                 ",".join([f"{t.slug}.{base}"] + [h.host for h in t.hosts]), t.status) for t in tenants]
+    widths = [max(len(str(r[i])) for r in rows + [("slug", "name", "parent", "hosts", "status")]) for i in range(5)]
+    for row in [("slug", "name", "parent", "hosts", "status")] + rows:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--role", required=True, type=click.Choice(["district-it", "admin", "staff"]))
+def users_create(email: str, tenant_slug: str, role: str):
+    """Create a back-office user; the password is the first line of standard input."""
+    from app.accounts.service import AccountError, create_user
+
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = stdin.readline().rstrip("\r\n")
+    try:
+        user = create_user(email, password, tenant_slug, role)
+        commit()
+    except AccountError as exc:
+        db.session.rollback()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"User {user.email} is {role} of {tenant_slug}.")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--sweep-every", default=10.0, show_default=True, help="Seconds between runs of due work.")
+def jobs_worker(burst: bool, sweep_every: float):
+    """Run the rq worker for this app's queues, plus due work every few seconds."""
+    from app.jobs.worker import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst, sweep_every=sweep_every)
+
+
+@jobs_cli.command("run-due")
+def jobs_run_due():
+    """Run due scheduled work once: reminders, held mail, retention."""
+    from app.jobs.due import run_due
+
+    result = run_due()
+    click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)
+
+
+def main() -> None:
+    """The `amtstermin` console script: the same commands as `flask --app wsgi`."""
+    from app import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app())
+    cli(prog_name="amtstermin")

@@ -1,0 +1,63 @@
+"""Error answers: problem+json under /api/, a page elsewhere. Never a bare 500 for bad input."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from app.api.problems import ApiProblem
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Payload too large",
+    415: "Unsupported media type", 429: "Too many requests", 500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def _wants_problem() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(ApiProblem)
+    def _problem(exc: ApiProblem):
+        from app.extensions import db
+
+        db.session.rollback()
+        return exc.response()
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        from app.extensions import db
+
+        db.session.rollback()
+        status = exc.code or 500
+        if _wants_problem():
+            detail = exc.description or TITLES.get(status, exc.name)
+            if status == 404 and g.get("tenant") is None:
+                detail = "No tenant is served on this host."
+            problem = ApiProblem(status, TITLES.get(status, exc.name), detail)
+            resp = problem.response()
+            if status == 429:
+                retry = getattr(exc, "retry_after", None)
+                resp.headers["Retry-After"] = str(retry or 60)
+            return resp
+        resp = app.response_class(
+            render_template("error.html", status=status, title=TITLES.get(status, exc.name)), status=status
+        )
+        if status == 429:
+            resp.headers["Retry-After"] = "60"
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        from app.extensions import db
+
+        db.session.rollback()
+        log.exception("unhandled error", extra={"path": request.path})
+        if _wants_problem():
+            return ApiProblem(500, TITLES[500], "Something went wrong on our side.").response()
+        return render_template("error.html", status=500, title=TITLES[500]), 500

@@ -1,0 +1,42 @@
+"""German by default, English on request (a visible switch that is remembered in a cookie)."""
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_babel import Babel
+
+LANGS = ("de", "en")
+babel = Babel()
+
+
+def current_lang() -> str:
+    lang = g.get("lang") if _has_g() else None
+    if lang:
+        return lang
+    if not _has_request():
+        return "de"
+    lang = request.args.get("lang") or request.cookies.get("lang") or "de"
+    return lang if lang in LANGS else "de"
+
+
+def _has_g() -> bool:
+    from flask import has_app_context
+
+    return has_app_context()
+
+
+def _has_request() -> bool:
+    from flask import has_request_context
+
+    return has_request_context()
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=current_lang, default_translation_directories="translations")
+    app.jinja_env.globals["current_lang"] = current_lang
+
+    @app.after_request
+    def _remember_lang(response):
+        chosen = request.args.get("lang")
+        if chosen in LANGS and request.cookies.get("lang") != chosen:
+            response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response

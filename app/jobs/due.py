@@ -1,0 +1,128 @@
+"""Scheduled work: reminders, the mail sweeper, confirm-by-mail holds, data retention.
+
+Run by `flask jobs run-due`, periodically inside `flask jobs worker`, and by a thread
+in the web process when there is no Redis (the embedded default).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from flask import Flask
+from sqlalchemy import delete, select
+
+from app.booking.models import Appointment
+from app.extensions import db
+from app.mail.delivery import deliver_due
+from app.mail.models import OutboxMail
+from app.mail.outbox import queue_mail
+from app.tenancy.models import Tenant
+from app.tenancy.resolve import TenantInfo
+from app.tenancy.scope import all_tenants, tenant_scope
+from app.transaction import commit
+
+log = logging.getLogger(__name__)
+
+
+def run_due(now: datetime | None = None) -> dict[str, int]:
+    now = now or datetime.now(timezone.utc)
+    result = {"reminders": 0, "anonymized": 0}
+    with all_tenants():
+        tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant).where(Tenant.status != "disabled"))]
+    db.session.rollback()
+    for tenant in tenants:
+        with tenant_scope(tenant.id):
+            result["reminders"] += send_reminders(tenant, now)
+            result["anonymized"] += apply_retention(tenant, now)
+    result["mails"] = deliver_due(now)
+    return result
+
+
+def send_reminders(tenant: TenantInfo, now: datetime) -> int:
+    """Each reminder exactly once, even with several workers: lock, re-check, flag, queue."""
+    hours = int(tenant.settings["reminder_hours"])
+    if hours <= 0:
+        return 0
+    lead = timedelta(hours=hours)
+    q = select(Appointment.id).where(
+        Appointment.status == "booked", Appointment.reminder_sent_at.is_(None), Appointment.email != "",
+        Appointment.starts_at > now, Appointment.starts_at <= now + lead,
+    )
+    ids = list(db.session.scalars(q))
+    db.session.rollback()
+    sent = 0
+    for appt_id in ids:
+        lock = select(Appointment).where(Appointment.id == appt_id, Appointment.reminder_sent_at.is_(None),
+                                         Appointment.status == "booked")
+        if db.session.get_bind().dialect.name == "postgresql":
+            lock = lock.with_for_update(skip_locked=True)
+        appt = db.session.scalar(lock)
+        if appt is None:
+            db.session.rollback()
+            continue
+        appt.reminder_sent_at = now
+        # Booked inside the reminder window: the confirmation has just told them everything.
+        if appt.created_at < appt.starts_at - lead:
+            queue_mail("reminder", appt)
+            sent += 1
+        commit()
+    return sent
+
+
+def apply_retention(tenant: TenantInfo, now: datetime) -> int:
+    """Delete personal data once an appointment is `retention_days` in the past."""
+    cutoff = now - timedelta(days=int(tenant.settings["retention_days"]))
+    appts = list(db.session.scalars(
+        select(Appointment).where(Appointment.ends_at < cutoff, Appointment.anonymized_at.is_(None)).limit(1000)
+    ))
+    for appt in appts:
+        appt.name = ""
+        appt.email = ""
+        appt.phone = ""
+        appt.note = ""
+        appt.anonymized_at = now
+    if appts:
+        db.session.execute(delete(OutboxMail).where(OutboxMail.appointment_id.in_([a.id for a in appts])))
+    commit()
+    return len(appts)
+
+
+def start_background_sweeper(app: Flask, interval: float = 10.0) -> threading.Thread:
+    """For the embedded default (no Redis): run due work every few seconds in-process."""
+
+    def loop():
+        while True:
+            time.sleep(interval)
+            with app.app_context():
+                try:
+                    run_due()
+                except Exception:
+                    log.exception("scheduled work failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+
+    thread = threading.Thread(target=loop, name="amtstermin-sweeper", daemon=True)
+    thread.start()
+    return thread
+
+
+_sweeper_started = False
+_sweeper_lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    """Without Redis there is no worker: the first request of a web process starts a
+    sweeper thread there (CLI commands never serve a request, so never start one)."""
+
+    @app.before_request
+    def _ensure_sweeper():
+        global _sweeper_started
+        if _sweeper_started or app.config.get("REDIS_URL") or not app.config.get("SWEEPER_THREAD"):
+            return
+        with _sweeper_lock:
+            if not _sweeper_started:
+                _sweeper_started = True
+                start_background_sweeper(app)

@@ -1,0 +1,121 @@
+"""Built-in mail texts, German and English. A district overrides them, a town overrides
+the district's; what a tenant has not changed follows the level above.
+
+Placeholders (plain values only): name, service, date, time, end_time, weekday, office,
+address, entrance, directions, code, manage_url, tenant, phone, persons, reason,
+new_date, new_time. The facts block (documents, notices, fee, address) is always added
+below the text, so a changed text can never drop them.
+"""
+
+BUILTIN: dict[str, dict[str, dict[str, str]]] = {
+    "confirmation": {
+        "de": {
+            "subject": "Terminbestätigung: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Ihr Termin für „{{ service }}“ ist gebucht: {{ weekday }}, {{ date }}, um {{ time }} Uhr "
+                    "bei {{ office }}.\n\n"
+                    "Bitte kommen Sie pünktlich zum Eingang „{{ entrance }}“. {{ directions }}\n\n"
+                    "Ihr Buchungscode: {{ code }}\n"
+                    "Termin ansehen, verschieben oder absagen: {{ manage_url }}\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Appointment confirmed: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "Your appointment for \"{{ service }}\" is booked: {{ weekday }}, {{ date }} at {{ time }} "
+                    "at {{ office }}.\n\n"
+                    "Please arrive on time at the entrance \"{{ entrance }}\". {{ directions }}\n\n"
+                    "Your booking code: {{ code }}\n"
+                    "View, move or cancel the appointment: {{ manage_url }}\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
+    "cancellation": {
+        "de": {
+            "subject": "Termin abgesagt: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Ihr Termin für „{{ service }}“ am {{ date }} um {{ time }} Uhr ist abgesagt.\n"
+                    "Einen neuen Termin können Sie jederzeit online buchen.\n\n"
+                    "Buchungscode: {{ code }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Appointment cancelled: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "Your appointment for \"{{ service }}\" on {{ date }} at {{ time }} has been cancelled.\n"
+                    "You can book a new appointment online at any time.\n\n"
+                    "Booking code: {{ code }}\n\nKind regards\n{{ tenant }}",
+        },
+    },
+    "moved": {
+        "de": {
+            "subject": "Termin verschoben: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Ihr Termin für „{{ service }}“ ist verschoben auf {{ weekday }}, {{ date }}, {{ time }} Uhr, "
+                    "bei {{ office }}.\n\n"
+                    "Eingang: „{{ entrance }}“. {{ directions }}\n\n"
+                    "Ihr Buchungscode: {{ code }}\n"
+                    "Termin ansehen, verschieben oder absagen: {{ manage_url }}\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Appointment moved: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "Your appointment for \"{{ service }}\" has been moved to {{ weekday }}, {{ date }} at {{ time }}, "
+                    "at {{ office }}.\n\n"
+                    "Entrance: \"{{ entrance }}\". {{ directions }}\n\n"
+                    "Your booking code: {{ code }}\n"
+                    "View, move or cancel the appointment: {{ manage_url }}\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
+    "reminder": {
+        "de": {
+            "subject": "Erinnerung: {{ service }} am {{ date }} um {{ time }} Uhr",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "wir erinnern Sie an Ihren Termin für „{{ service }}“: {{ weekday }}, {{ date }}, {{ time }} Uhr, "
+                    "bei {{ office }}, Eingang „{{ entrance }}“.\n\n"
+                    "Sie können nicht kommen? Bitte sagen Sie ab, damit andere den Termin nutzen können: "
+                    "{{ manage_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Reminder: {{ service }} on {{ date }} at {{ time }}",
+            "body": "Hello {{ name }},\n\n"
+                    "this is a reminder of your appointment for \"{{ service }}\": {{ weekday }}, {{ date }} at "
+                    "{{ time }}, at {{ office }}, entrance \"{{ entrance }}\".\n\n"
+                    "Cannot come? Please cancel so that someone else can use the slot: {{ manage_url }}\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
+    "waitlist_offer": {
+        "de": {
+            "subject": "Ein Termin ist frei geworden: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "für „{{ service }}“ ist ein Termin frei geworden: {{ weekday }}, {{ date }}, {{ time }} Uhr. "
+                    "Wer zuerst bucht, erhält ihn: {{ manage_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "An appointment became free: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "an appointment for \"{{ service }}\" became free: {{ weekday }}, {{ date }} at {{ time }}. "
+                    "First come, first served: {{ manage_url }}\n\nKind regards\n{{ tenant }}",
+        },
+    },
+    "office_cancelled": {
+        "de": {
+            "subject": "Ihr Termin am {{ date }} muss leider entfallen",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "leider müssen wir Ihren Termin für „{{ service }}“ am {{ date }} um {{ time }} Uhr absagen. "
+                    "{{ reason }}\n\n"
+                    "Bitte buchen Sie einen neuen Termin: {{ booking_url }}\n"
+                    "Bei Fragen erreichen Sie uns unter {{ phone }}.\n\nMit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Your appointment on {{ date }} has to be cancelled",
+            "body": "Hello {{ name }},\n\n"
+                    "unfortunately we have to cancel your appointment for \"{{ service }}\" on {{ date }} at {{ time }}. "
+                    "{{ reason }}\n\n"
+                    "Please book a new appointment: {{ booking_url }}\n"
+                    "Questions? Call us at {{ phone }}.\n\nKind regards\n{{ tenant }}",
+        },
+    },
+}

@@ -1,0 +1,65 @@
+"""Mail texts per tenant, and the outbox every mail passes through."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.tenancy.models import utcnow
+from app.tenancy.scope import TenantOwned
+
+EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled", "invitation",
+          "confirm_request")
+
+
+class MailTemplate(TenantOwned, db.Model):
+    """A tenant's own text for one event and language; absent means inherited."""
+
+    __tablename__ = "mail_templates"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "event", "lang"),
+        CheckConstraint("lang IN ('de', 'en')", name="lang"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(30))
+    lang: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    admin_edited: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboxMail(TenantOwned, db.Model):
+    """A mail written in the same transaction as the change it tells of.
+
+    Delivery starts after the commit; a row marked sent is never sent again.
+    """
+
+    __tablename__ = "outbox_mails"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
+                             ondelete="CASCADE"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        Index("ix_outbox_mails_pending", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int | None] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    to_addr: Mapped[str] = mapped_column(String(254))
+    from_addr: Mapped[str] = mapped_column(String(300))
+    reply_to: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    ics: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,80 @@
+"""Sending a built message: to the console and instance/mail/, or over SMTP (MAIL_URL)."""
+from __future__ import annotations
+
+import smtplib
+import ssl
+import sys
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+
+from app.mail.models import OutboxMail
+
+
+class TransportError(Exception):
+    pass
+
+
+def build_message(row: OutboxMail) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = row.subject
+    msg["From"] = row.from_addr
+    msg["To"] = row.to_addr
+    if row.reply_to:
+        msg["Reply-To"] = row.reply_to
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = formatdate(row.created_at.timestamp(), localtime=False)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(row.text_body)
+    msg.add_alternative(row.html_body, subtype="html")
+    if row.ics:
+        method = "CANCEL" if "METHOD:CANCEL" in row.ics else "PUBLISH"
+        msg.add_attachment(row.ics.encode(), maintype="text", subtype="calendar", filename="termin.ics",
+                           params={"method": method})
+    return msg
+
+
+def send(msg: EmailMessage, row: OutboxMail) -> None:
+    url = current_app.config["MAIL_URL"]
+    if url == "console":
+        _console(msg, row)
+    elif url.startswith(("smtp://", "smtps://")):
+        _smtp(msg, url)
+    else:
+        raise TransportError(f"unsupported MAIL_URL scheme: {url.split(':', 1)[0]}")
+
+
+def _console(msg: EmailMessage, row: OutboxMail) -> None:
+    folder = Path(current_app.config["MAIL_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = row.created_at.strftime("%Y%m%dT%H%M%S")
+    path = folder / f"{stamp}-{row.id:06d}-{row.event}.eml"
+    path.write_bytes(bytes(msg))
+    if not current_app.testing:
+        print(f"--- mail {row.event} to {row.to_addr} -> {path}\n{row.subject}\n\n{row.text_body}\n---",
+              file=sys.stdout, flush=True)
+
+
+def _smtp(msg: EmailMessage, url: str) -> None:
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = parts.hostname or "localhost"
+    timeout = float(query.get("timeout", 10))
+    implicit_tls = parts.scheme == "smtps"
+    port = parts.port or (465 if implicit_tls else 25)
+    try:
+        if implicit_tls:
+            client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+        with client:
+            if not implicit_tls and query.get("starttls") in ("1", "true", "yes"):
+                client.starttls(context=ssl.create_default_context())
+            if parts.username:
+                client.login(unquote(parts.username), unquote(parts.password or ""))
+            client.send_message(msg)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise TransportError(type(exc).__name__) from exc

@@ -1,0 +1,137 @@
+"""Offices, their entrances and counters, opening hours and closures."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.tenancy.scope import TenantOwned
+
+
+class Office(TenantOwned, db.Model):
+    __tablename__ = "offices"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "slug"),
+        CheckConstraint("slug <> ''", name="slug_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    notices: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    entrances: Mapped[list[Entrance]] = relationship(
+        back_populates="office", order_by="Entrance.position", cascade="all, delete-orphan",
+        foreign_keys="Entrance.office_id",
+    )
+    counters: Mapped[list[Counter]] = relationship(
+        back_populates="office", order_by="Counter.position", cascade="all, delete-orphan",
+        foreign_keys="Counter.office_id",
+    )
+
+    @property
+    def main_entrance(self) -> Entrance | None:
+        return self.entrances[0] if self.entrances else None
+
+
+class Entrance(TenantOwned, db.Model):
+    __tablename__ = "entrances"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    directions: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    office: Mapped[Office] = relationship(back_populates="entrances", foreign_keys=[office_id])
+
+
+class Counter(TenantOwned, db.Model):
+    """A clerk's desk. Capacity at any moment is the number of counters open."""
+
+    __tablename__ = "counters"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "office_id", "slug"),
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(index=True)
+    slug: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    office: Mapped[Office] = relationship(back_populates="counters", foreign_keys=[office_id])
+
+
+class OpeningHours(TenantOwned, db.Model):
+    """A weekly rule: on `weekday`, open from `opens` to `closes`, while valid.
+
+    A rule with a counter applies to that counter only; a counter without rules of its
+    own for a day follows its office's rules (counter_id NULL).
+    """
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("opens < closes", name="opens_before_closes"),
+        CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until", name="validity"),
+        Index("ix_opening_hours_office_weekday", "tenant_id", "office_id", "weekday"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column()
+    counter_id: Mapped[int | None] = mapped_column(index=True)
+    weekday: Mapped[int] = mapped_column()  # Monday = 0
+    opens: Mapped[time] = mapped_column()
+    closes: Mapped[time] = mapped_column()
+    valid_from: Mapped[date | None] = mapped_column()
+    valid_until: Mapped[date | None] = mapped_column()
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class Closure(TenantOwned, db.Model):
+    """Time an office (counter_id NULL) or one counter is closed: a closed day, blocked time."""
+
+    __tablename__ = "closures"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        Index("ix_closures_office_time", "tenant_id", "office_id", "ends_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column()
+    counter_id: Mapped[int | None] = mapped_column()
+    starts_at: Mapped[datetime] = mapped_column()  # UTC
+    ends_at: Mapped[datetime] = mapped_column()  # UTC
+    reason: Mapped[str] = mapped_column(String(300), default="")

@@ -1,0 +1,302 @@
+"""Which starts a service can be booked at, and how many more bookings each can take.
+
+All data for a window is read with one query per kind (counters, hours, closures,
+appointments); the rest is arithmetic on UTC seconds per counter and day.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable
+
+from sqlalchemy import select
+
+from app.booking.models import MAX_DURATION_MINUTES, Appointment
+from app.catalog.models import Service, ServiceCounter
+from app.extensions import db
+from app.offices.models import Closure, Counter, OpeningHours
+from app.scheduling.calendar import day_bounds_utc, is_holiday, local_to_utc, today_in, zone
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    free: int
+    office_id: int
+    counter_ids: tuple[int, ...] = ()  # counters that can still take it, in preference order
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The tenant settings a slot computation needs."""
+
+    timezone: str
+    state: str
+    slot_minutes: int
+    horizon_days: int
+    lead_minutes: int
+    held_back_share: float
+
+    @classmethod
+    def of(cls, tenant) -> Policy:
+        s = tenant.settings
+        return cls(tenant.timezone, tenant.state, int(s["slot_minutes"]), int(s["horizon_days"]),
+                   int(s["lead_minutes"]), float(s["held_back_share"]))
+
+
+def held_back(open_counters: int, share: float) -> int:
+    """Counters kept free for staff and emergencies (share of those open, rounded half up)."""
+    return int(open_counters * share + 0.5) if share > 0 else 0
+
+
+def serving_counters(service: Service) -> list[Counter]:
+    """Active counters of the service's office that serve it (all of them when none is named)."""
+    if service.office_id is None:
+        return []
+    rows = db.session.execute(
+        select(Counter, ServiceCounter.service_id)
+        .outerjoin(ServiceCounter, (ServiceCounter.counter_id == Counter.id) & (ServiceCounter.service_id == service.id))
+        .where(Counter.office_id == service.office_id, Counter.active.is_(True))
+        .order_by(Counter.position, Counter.id)
+    ).all()
+    linked = [c for c, sid in rows if sid is not None]
+    return linked or [c for c, _ in rows]
+
+
+class Schedule:
+    """The loaded data of one service's office for a window of days."""
+
+    def __init__(self, service: Service, policy: Policy, first_day: date, last_day: date,
+                 *, exclude_appointment_id: int | None = None):
+        self.service = service
+        self.policy = policy
+        self.tz = zone(policy.timezone)
+        self.first_day = first_day
+        self.last_day = last_day
+        self.counters = serving_counters(service)
+        self.counter_ids = [c.id for c in self.counters]
+        self.window_start, _ = day_bounds_utc(first_day, self.tz)
+        _, self.window_end = day_bounds_utc(last_day, self.tz)
+        self._load(exclude_appointment_id)
+
+    def _load(self, exclude_id: int | None) -> None:
+        self.rules: list[OpeningHours] = []
+        self.closures: list[Closure] = []
+        self.busy: dict[int, list[tuple[float, float]]] = {cid: [] for cid in self.counter_ids}
+        if not self.counter_ids:
+            return
+        office_id = self.service.office_id
+        self.rules = list(db.session.scalars(
+            select(OpeningHours).where(OpeningHours.office_id == office_id)
+            .order_by(OpeningHours.weekday, OpeningHours.opens)
+        ))
+        self.closures = list(db.session.scalars(
+            select(Closure).where(Closure.office_id == office_id, Closure.ends_at > self.window_start,
+                                  Closure.starts_at < self.window_end)
+        ))
+        q = select(Appointment.counter_id, Appointment.starts_at, Appointment.ends_at).where(
+            Appointment.counter_id.in_(self.counter_ids),
+            # Both bounds on starts_at keep this an index range scan however many
+            # past appointments there are.
+            Appointment.starts_at < self.window_end,
+            Appointment.starts_at > self.window_start - timedelta(minutes=MAX_DURATION_MINUTES),
+            Appointment.ends_at > self.window_start,
+            Appointment.status != "cancelled",
+        )
+        if exclude_id is not None:
+            q = q.where(Appointment.id != exclude_id)
+        for cid, s, e in db.session.execute(q):
+            self.busy[cid].append((s.timestamp(), e.timestamp()))
+        for spans in self.busy.values():
+            spans.sort()
+
+    # --- per day -----------------------------------------------------------------------
+    def open_spans(self, day: date) -> dict[int, list[tuple[float, float]]]:
+        """Per counter, the UTC seconds it is open on `day` (hours minus closures)."""
+        if is_holiday(self.policy.state, day):
+            return {cid: [] for cid in self.counter_ids}
+        weekday = day.weekday()
+        todays = [r for r in self.rules if r.weekday == weekday and r.valid_on(day)]
+        office_rules = [r for r in todays if r.counter_id is None]
+        day_start, day_end = day_bounds_utc(day, self.tz)
+        ds, de = day_start.timestamp(), day_end.timestamp()
+        closed = [(c.counter_id, c.starts_at.timestamp(), c.ends_at.timestamp()) for c in self.closures
+                  if c.starts_at.timestamp() < de and c.ends_at.timestamp() > ds]
+        spans: dict[int, list[tuple[float, float]]] = {}
+        for cid in self.counter_ids:
+            own = [r for r in todays if r.counter_id == cid]
+            rules = own or office_rules
+            raw = sorted(
+                (local_to_utc(day, r.opens, self.tz).timestamp(), local_to_utc(day, r.closes, self.tz).timestamp())
+                for r in rules
+            )
+            cuts = [(s, e) for c_cid, s, e in closed if c_cid is None or c_cid == cid]
+            spans[cid] = _subtract(_merge(raw), cuts)
+        return spans
+
+    def free_spans(self, cid: int, open_spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        return _subtract(open_spans, self.busy.get(cid, ()))
+
+    def starts_on(self, day: date, open_by_counter: dict[int, list[tuple[float, float]]]) -> list[float]:
+        """Grid starts (wall-clock aligned) at which the service fits in some counter's hours."""
+        grid = self.policy.slot_minutes * 60
+        dur = self.service.duration_minutes * 60
+        midnight = day_bounds_utc(day, self.tz)[0].timestamp()
+        starts: set[float] = set()
+        for spans in open_by_counter.values():
+            for s, e in spans:
+                # Align to the local wall clock: minutes since local midnight divisible by the grid.
+                local_offset = _local_seconds(s, self.tz, day, midnight)
+                t = s + (-local_offset) % grid
+                while t + dur <= e:
+                    starts.add(t)
+                    t += grid
+        return sorted(starts)
+
+
+def _local_seconds(ts: float, tz, day: date, midnight: float) -> float:
+    """Seconds since local midnight on the wall clock (not elapsed: DST days differ)."""
+    dt = datetime.fromtimestamp(ts, tz)
+    return dt.hour * 3600 + dt.minute * 60 + dt.second
+
+
+def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _subtract(spans: list[tuple[float, float]], cuts: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    result = list(spans)
+    for cs, ce in sorted(cuts):
+        nxt: list[tuple[float, float]] = []
+        for s, e in result:
+            if ce <= s or cs >= e:
+                nxt.append((s, e))
+                continue
+            if s < cs:
+                nxt.append((s, cs))
+            if ce < e:
+                nxt.append((ce, e))
+        result = nxt
+    return result
+
+
+def _covers(spans: list[tuple[float, float]], s: float, e: float) -> bool:
+    i = bisect.bisect_right(spans, (s, float("inf"))) - 1
+    return i >= 0 and spans[i][0] <= s and e <= spans[i][1]
+
+
+def bookable_window(policy: Policy, now: datetime, *, online: bool) -> tuple[date, date, datetime]:
+    """(first day, last day, earliest start) a booking may use."""
+    tz = zone(policy.timezone)
+    today = today_in(tz, now)
+    if online:
+        return today, today + timedelta(days=policy.horizon_days), now + timedelta(minutes=policy.lead_minutes)
+    return today, today + timedelta(days=366), now
+
+
+def compute_slots(service: Service, policy: Policy, day_from: date, day_to: date, *, now: datetime | None = None,
+                  online: bool = True, exclude_appointment_id: int | None = None,
+                  limit: int | None = None) -> list[Slot]:
+    """Bookable starts of `service` between two local days (inclusive), earliest first."""
+    now = now or datetime.now(timezone.utc)
+    first, last, earliest = bookable_window(policy, now, online=online)
+    day_from, day_to = max(day_from, first), min(day_to, last)
+    if day_from > day_to or service.office_id is None:
+        return []
+    schedule = Schedule(service, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id)
+    return list(_iter_slots(schedule, earliest.timestamp(), online, limit))
+
+
+def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | None):
+    dur = schedule.service.duration_minutes * 60
+    share = schedule.policy.held_back_share if online else 0.0
+    found = 0
+    day = schedule.first_day
+    while day <= schedule.last_day:
+        open_by_counter = schedule.open_spans(day)
+        free_by_counter = {cid: schedule.free_spans(cid, spans) for cid, spans in open_by_counter.items()}
+        for t in schedule.starts_on(day, open_by_counter):
+            if t < earliest:
+                continue
+            e = t + dur
+            n_open = sum(1 for spans in open_by_counter.values() if _covers(spans, t, e))
+            able = tuple(cid for cid in schedule.counter_ids if _covers(free_by_counter[cid], t, e))
+            free = len(able) - held_back(n_open, share)
+            if free >= 1:
+                yield Slot(datetime.fromtimestamp(t, timezone.utc), datetime.fromtimestamp(e, timezone.utc),
+                           free, schedule.service.office_id, able)
+                found += 1
+                if limit is not None and found >= limit:
+                    return
+        day += timedelta(days=1)
+
+
+def next_slot(service: Service, policy: Policy, *, now: datetime | None = None, online: bool = True,
+              exclude_appointment_id: int | None = None) -> Slot | None:
+    """The proposal: the earliest free start within the horizon, read week by week."""
+    now = now or datetime.now(timezone.utc)
+    first, last, _ = bookable_window(policy, now, online=online)
+    day = first
+    while day <= last:
+        chunk_end = min(day + timedelta(days=13), last)
+        slots = compute_slots(service, policy, day, chunk_end, now=now, online=online,
+                              exclude_appointment_id=exclude_appointment_id, limit=1)
+        if slots:
+            return slots[0]
+        day = chunk_end + timedelta(days=1)
+    return None
+
+
+def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime | None = None, online: bool = True,
+            exclude_appointment_id: int | None = None) -> tuple[str | None, Slot | None]:
+    """Check one start. Returns (problem, slot): problem says why the start is not a
+    bookable start at all (422); slot is None when it is bookable but full (409)."""
+    now = now or datetime.now(timezone.utc)
+    tz = zone(policy.timezone)
+    first, last, earliest = bookable_window(policy, now, online=online)
+    local = start.astimezone(tz)
+    day = local.date()
+    if start < now:
+        return "is in the past", None
+    if day > last:
+        return f"is beyond the booking horizon (bookable until {last.isoformat()})", None
+    if start < earliest:
+        return f"is too soon; the earliest bookable time is {earliest.astimezone(tz).isoformat(timespec='minutes')}", None
+    if local.second or local.microsecond or (local.hour * 60 + local.minute) % policy.slot_minutes:
+        return f"is not on the slot grid (every {policy.slot_minutes} minutes)", None
+    if service.office_id is None:
+        return "is not offered for this service", None
+    schedule = Schedule(service, policy, day, day, exclude_appointment_id=exclude_appointment_id)
+    open_by_counter = schedule.open_spans(day)
+    t, e = start.timestamp(), start.timestamp() + service.duration_minutes * 60
+    n_open = sum(1 for spans in open_by_counter.values() if _covers(spans, t, e))
+    if n_open == 0:
+        return "is outside opening hours", None
+    able = tuple(cid for cid in schedule.counter_ids
+                 if _covers(schedule.free_spans(cid, open_by_counter[cid]), t, e))
+    free = len(able) - held_back(n_open, policy.held_back_share if online else 0.0)
+    if free < 1:
+        return None, None
+    return None, Slot(start.astimezone(timezone.utc), datetime.fromtimestamp(e, timezone.utc), free,
+                      service.office_id, able)
+
+
+def first_open_day_after(service: Service, policy: Policy, day: date, *, days: int = 31) -> date | None:
+    """The first day after `day` on which the service's counters have opening hours."""
+    if service.office_id is None:
+        return None
+    schedule = Schedule(service, policy, day + timedelta(days=1), day + timedelta(days=days))
+    d = day + timedelta(days=1)
+    while d <= schedule.last_day:
+        if any(schedule.open_spans(d).values()):
+            return d
+        d += timedelta(days=1)
+    return None

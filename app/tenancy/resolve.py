@@ -1,0 +1,174 @@
+"""Resolve the tenant once per request from the Host header."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, abort, current_app, g, has_request_context, request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.tenancy.models import Tenant, TenantHost
+from app.tenancy.scope import all_tenants, enter_tenant, leave_tenant
+from app.tenancy.settings import effective_settings, effective_texts
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_RE = re.compile(rf"^(?P<name>{_LABEL}(?:\.{_LABEL})*)\.?(?::(?P<port>\d{{1,5}}))?$")
+_IP6_RE = re.compile(r"^\[[0-9a-f:.]+\](?::\d{1,5})?$")
+
+# Paths answered on every host, known or not.
+HOST_INDEPENDENT = ("/healthz",)
+
+
+class MalformedHost(ValueError):
+    pass
+
+
+def normalize_host(raw: str | None) -> str | None:
+    """Lower-case host without port and trailing dot; None for an IPv6 literal.
+
+    Raises MalformedHost for anything that is not a host name."""
+    value = (raw or "").strip().lower()
+    if not value:
+        raise MalformedHost("empty host")
+    if _IP6_RE.match(value):
+        return None
+    m = _HOST_RE.match(value)
+    if not m or len(m.group("name")) > 253:
+        raise MalformedHost(value)
+    return m.group("name")
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    """What a request needs of its tenant, cached for a moment per host."""
+
+    id: int
+    slug: str
+    name: str
+    kind: str
+    parent_id: int | None
+    parent_slug: str | None
+    timezone: str
+    state: str
+    status: str
+    contact_phone: str
+    contact_email: str
+    contact_hours: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantInfo:
+        return cls(
+            id=tenant.id, slug=tenant.slug, name=tenant.name, kind=tenant.kind, parent_id=tenant.parent_id,
+            parent_slug=tenant.parent.slug if tenant.parent else None, timezone=tenant.timezone,
+            state=tenant.state, status=tenant.status, contact_phone=tenant.contact_phone,
+            contact_email=tenant.contact_email, contact_hours=tenant.contact_hours,
+            settings=effective_settings(tenant), texts=effective_texts(tenant),
+        )
+
+
+class HostCache:
+    """host -> TenantInfo (or None), refreshed after `ttl` seconds so a new town or
+    domain is served by every running process within seconds, without a restart."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, TenantInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def get(self, host: str) -> TenantInfo | None:
+        ttl = current_app.config["HOST_CACHE_SECONDS"]
+        now = time.monotonic()
+        hit = self._entries.get(host)
+        if hit and now - hit[0] < ttl:
+            return hit[1]
+        info = lookup_host(host)
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[host] = (now, info)
+        return info
+
+
+host_cache = HostCache()
+
+
+def lookup_host(host: str) -> TenantInfo | None:
+    base = current_app.config["BASE_DOMAIN"]
+    tenant = None
+    with all_tenants():
+        if host.endswith("." + base):
+            slug = host[: -len(base) - 1]
+            if "." not in slug:
+                tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            tenant = db.session.scalar(
+                select(Tenant).join(TenantHost).where(TenantHost.host == host)
+            )
+        info = TenantInfo.of(tenant) if tenant is not None else None
+    db.session.rollback()  # end the read-only transaction; nothing was written
+    return info
+
+
+def tenant_url(info: TenantInfo | str, path: str = "/") -> str:
+    """Absolute URL on a tenant's host, for links in mails and API answers."""
+    slug = info if isinstance(info, str) else info.slug
+    cfg = current_app.config
+    current = g.get("tenant") if has_request_context() else None
+    if current is not None and current.slug == slug:
+        # The host the citizen used (a custom domain, or with the port in development).
+        host = request.host.lower().rstrip(".")
+    else:
+        host = f"{slug}.{cfg['BASE_DOMAIN']}"
+        if cfg.get("PUBLIC_PORT"):
+            host = f"{host}:{cfg['PUBLIC_PORT']}"
+    return f"{cfg['PUBLIC_URL_SCHEME']}://{host}{path}"
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _resolve_tenant():
+        g.tenant = None
+        g.base_host = False
+        try:
+            host = normalize_host(request.headers.get("Host"))
+        except MalformedHost:
+            abort(400, description="The Host header is not a valid host name.")
+        if request.path in HOST_INDEPENDENT:
+            return None
+        if host is None:
+            abort(404)
+        if host == app.config["BASE_DOMAIN"]:
+            g.base_host = True
+            if request.path == "/" or request.path.startswith("/static/"):
+                return None
+            abort(404)
+        info = host_cache.get(host)
+        if info is None:
+            abort(404)
+        g.tenant = info
+        g.tenant_token = enter_tenant(info.id)
+        return None
+
+    @app.teardown_request
+    def _leave_tenant(exc=None):
+        token = g.pop("tenant_token", None)
+        if token is not None:
+            leave_tenant(token)
+
+
+def tenant_info(tenant_id: int) -> TenantInfo:
+    """The TenantInfo of a tenant, for code outside a request (jobs, CLI)."""
+    current = g.get("tenant") if has_request_context() else None
+    if current is not None and current.id == tenant_id:
+        return current
+    with all_tenants():
+        return TenantInfo.of(db.session.get(Tenant, tenant_id))

@@ -1,0 +1,108 @@
+"""The one scoped path to tenant-owned data.
+
+Every ORM SELECT that touches a `TenantOwned` model gets `tenant_id = <current tenant>`
+added automatically; without an active tenant it raises `NoTenantError`. Every flush
+checks that new and changed tenant-owned rows belong to the active tenant. Code that
+really must see all tenants (district IT overviews, the mail sweeper, tenant sync)
+says so visibly with `all_tenants()` or enters each tenant with `tenant_scope()`.
+"""
+from __future__ import annotations
+
+import contextlib
+from contextvars import ContextVar
+from typing import Iterator
+
+from sqlalchemy import ForeignKey, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+
+_current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
+_all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
+
+
+class NoTenantError(RuntimeError):
+    """A tenant-owned table was queried or written with no tenant in scope."""
+
+
+class CrossTenantWriteError(RuntimeError):
+    """A tenant-owned row of another tenant was about to be written."""
+
+
+class TenantOwned:
+    """Mixin for every table whose rows belong to one tenant."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+def current_tenant_id() -> int:
+    tid = _current_tenant.get()
+    if tid is None:
+        raise NoTenantError("no tenant is active")
+    return tid
+
+
+def active_tenant_id() -> int | None:
+    return _current_tenant.get()
+
+
+@contextlib.contextmanager
+def tenant_scope(tenant_id: int) -> Iterator[int]:
+    token = _current_tenant.set(tenant_id)
+    try:
+        yield tenant_id
+    finally:
+        _current_tenant.reset(token)
+
+
+def enter_tenant(tenant_id: int | None):
+    """Set the tenant for the rest of this context (a request); returns a reset token."""
+    return _current_tenant.set(tenant_id)
+
+
+def leave_tenant(token) -> None:
+    _current_tenant.reset(token)
+
+
+@contextlib.contextmanager
+def all_tenants() -> Iterator[None]:
+    """Cross-tenant access, for the few places that need it. Visible on purpose."""
+    token = _all_tenants.set(True)
+    try:
+        yield
+    finally:
+        _all_tenants.reset(token)
+
+
+def _owned(mappers) -> bool:
+    return any(issubclass(m.class_, TenantOwned) for m in mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_selects(state: ORMExecuteState) -> None:
+    if not state.is_select or _all_tenants.get() or state.execution_options.get("all_tenants"):
+        return
+    if not _owned(state.all_mappers):
+        return
+    tid = _current_tenant.get()
+    if tid is None:
+        raise NoTenantError("tenant-owned data queried with no tenant active")
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantOwned, lambda cls: cls.tenant_id == tid, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, flush_context, instances) -> None:
+    if _all_tenants.get():
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantOwned):
+            continue
+        tid = _current_tenant.get()
+        if tid is None:
+            raise NoTenantError(f"{type(obj).__name__} written with no tenant active")
+        if obj.tenant_id is None and obj in session.new:
+            obj.tenant_id = tid
+        elif obj.tenant_id != tid:
+            raise CrossTenantWriteError(f"{type(obj).__name__} of tenant {obj.tenant_id} written in tenant {tid}")

@@ -1,0 +1,98 @@
+"""Tenant settings: built-in defaults, overridden by the district, overridden by the town."""
+from __future__ import annotations
+
+from typing import Any
+
+# Built-in defaults; every key a tenant may set is listed here with its type and bounds.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "slot_minutes": 10,  # the grid appointments start on
+    "horizon_days": 56,  # how far ahead citizens may book
+    "lead_minutes": 120,  # minimum time between booking and appointment
+    "cancel_deadline_hours": 24,  # citizens may cancel or move until this long before
+    "held_back_share": 0.25,  # share of open counters kept for staff and emergencies
+    "max_active_per_email": 2,  # active bookings one e-mail address may hold
+    "reminder_hours": 24,  # reminder this long before; 0 = no reminder
+    "booking_mode": "instant",  # instant | confirm (confirm-by-e-mail)
+    "confirm_minutes": 30,  # how long a confirm-by-e-mail hold lasts
+    "retention_days": 30,  # personal data kept this long after the appointment
+    "ratelimit_write_per_minute": 10,
+    "ratelimit_read_per_minute": 120,
+    "mail_from": "",
+    "mail_from_name": "",
+    "mail_reply_to": "",
+}
+
+SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
+    "slot_minutes": (int, 5, 60),
+    "horizon_days": (int, 1, 365),
+    "lead_minutes": (int, 0, 60 * 24 * 14),
+    "cancel_deadline_hours": (int, 0, 24 * 14),
+    "held_back_share": (float, 0.0, 0.9),
+    "max_active_per_email": (int, 1, 50),
+    "reminder_hours": (int, 0, 24 * 7),
+    "confirm_minutes": (int, 5, 24 * 60),
+    "retention_days": (int, 1, 365),
+    "ratelimit_write_per_minute": (int, 1, 10),
+    "ratelimit_read_per_minute": (int, 1, 120),
+}
+CHOICES = {"booking_mode": ("instant", "confirm")}
+
+
+def validate_settings(values: dict) -> dict[str, str]:
+    """Problems per key, empty when every value is acceptable."""
+    problems: dict[str, str] = {}
+    for key, value in values.items():
+        if key not in DEFAULT_SETTINGS:
+            problems[key] = "unknown setting"
+        elif key in CHOICES:
+            if value not in CHOICES[key]:
+                problems[key] = f"must be one of {', '.join(CHOICES[key])}"
+        elif key in SETTING_RULES:
+            kind, low, high = SETTING_RULES[key]
+            ok_type = isinstance(value, (int, float)) if kind is float else isinstance(value, int)
+            if isinstance(value, bool) or not ok_type:
+                problems[key] = f"must be a {'number' if kind is float else 'whole number'}"
+            elif not low <= value <= high:
+                problems[key] = f"must be between {low} and {high}"
+        elif not isinstance(value, str):
+            problems[key] = "must be text"
+    if "slot_minutes" in values and not problems.get("slot_minutes") and 60 % values["slot_minutes"]:
+        problems["slot_minutes"] = "must divide an hour (5, 10, 15, 20, 30 or 60)"
+    return problems
+
+
+def effective_settings(tenant) -> dict[str, Any]:
+    """Defaults, then each ancestor's own values, then the tenant's own."""
+    chain = []
+    t = tenant
+    while t is not None:
+        chain.append(t.settings or {})
+        t = t.parent
+    merged = dict(DEFAULT_SETTINGS)
+    for own in reversed(chain):
+        merged.update(own)
+    return merged
+
+
+def setting_origin(tenant, key: str) -> str:
+    """Where a value comes from: 'own', 'district' or 'built-in'."""
+    if key in (tenant.settings or {}):
+        return "own"
+    t = tenant.parent
+    while t is not None:
+        if key in (t.settings or {}):
+            return "district"
+        t = t.parent
+    return "built-in"
+
+
+def effective_texts(tenant) -> dict[str, Any]:
+    chain = []
+    t = tenant
+    while t is not None:
+        chain.append(t.texts or {})
+        t = t.parent
+    merged: dict[str, Any] = {}
+    for own in reversed(chain):
+        merged.update(own)
+    return merged
