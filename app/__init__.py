@@ -22,6 +22,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.config import load_config
 
     app.config.update(load_config(instance, overrides))
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
 
     from app import logs
 
@@ -35,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from app import models  # noqa: F401  (registers every model with the metadata)
+    from app.accounts import auth  # noqa: F401  (the user loader)
     from app.tenancy import resolve
 
     resolve.init_app(app)

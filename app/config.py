@@ -47,7 +47,6 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": scheme == "https",
-        "JSON_SORT_KEYS": False,
         "API_MAX_BODY": 64 * 1024,
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "de",

@@ -40,3 +40,18 @@ class Membership(TenantOwned, db.Model):
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
+
+
+class Invitation(TenantOwned, db.Model):
+    """A set-password link for a new back-office user; only its hash is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()

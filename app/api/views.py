@@ -1,0 +1,290 @@
+"""/api/v1 views: translate HTTP to the booking rules and back, nothing more."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from flask import g, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from app import clock
+from app.api import bp
+from app.api.problems import ApiProblem, validation_problem
+from app.api.ratelimit import limiter, read_limit, write_limit
+from app.api.schemas import BookingRequest, MoveRequest
+from app.booking import service as booking
+from app.booking.models import Appointment
+from app.catalog.models import Service
+from app.extensions import db
+from app.offices.models import Office
+from app.scheduling.calendar import today_in, zone
+from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, next_slot
+from app.transaction import commit
+
+MAX_WINDOW_DAYS = 92
+reads = limiter.shared_limit(read_limit, scope="api-read")
+writes = limiter.shared_limit(write_limit, scope="api-write")
+
+
+# --- helpers ------------------------------------------------------------------------------
+def lang() -> str:
+    best = request.accept_languages.best_match(["de", "en"])
+    return best or "de"
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(zone(g.tenant.timezone)).isoformat()
+
+
+def office_ref(office: Office) -> dict:
+    return {"slug": office.slug, "name": office.name, "address": office.address}
+
+
+def offices_by_id() -> dict[int, Office]:
+    return {o.id: o for o in db.session.scalars(select(Office))}
+
+
+def proposal(slot: Slot | None, offices: dict[int, Office] | None = None) -> dict | None:
+    if slot is None:
+        return None
+    office = (offices or {}).get(slot.office_id) or db.session.get(Office, slot.office_id)
+    return {"start": iso(slot.start), "end": iso(slot.end), "office": office_ref(office)}
+
+
+def public_services():
+    return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(True),
+                                 Service.office_id.is_not(None))
+
+
+def service_or_404(slug: str) -> Service:
+    svc = db.session.scalar(public_services().where(Service.slug == slug))
+    if svc is None:
+        raise ApiProblem(404, "Not found", f"There is no service '{slug}' bookable online here.", type_="unknown-service")
+    return svc
+
+
+def json_body() -> dict:
+    limit = request.max_content_length_api if hasattr(request, "max_content_length_api") else 64 * 1024
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiProblem(413, "Payload too large", f"The body may hold at most {limit // 1024} KiB.")
+    if request.mimetype != "application/json":
+        raise ApiProblem(415, "Unsupported media type", "Send the body as application/json.")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise ApiProblem(413, "Payload too large", f"The body may hold at most {limit // 1024} KiB.")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiProblem(400, "Malformed JSON", f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise validation_problem({"_body": ["must be a JSON object"]})
+    return body
+
+
+def load(schema, body: dict) -> dict:
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in exc.normalized_messages().items()}
+        raise validation_problem(errors) from exc
+
+
+def appointment_json(appt: Appointment) -> dict:
+    from app.mail.outbox import manage_url
+
+    office = appt.office
+    entrance = appt.entrance
+    svc = appt.service
+    return {
+        "code": appt.code,
+        "service": {"slug": svc.slug, "name": svc.display_name(appt.lang)},
+        "start": iso(appt.starts_at), "end": iso(appt.ends_at),
+        "office": office_ref(office),
+        "entrance": {"name": entrance.name, "directions": entrance.directions} if entrance else None,
+        "documents": list(svc.documents or []), "notices": list(office.notices or []), "persons": appt.persons,
+        "manage_token": appt.manage_token, "manage_url": manage_url(g.tenant, appt), "status": appt.status,
+    }
+
+
+def taken_problem(slot: Slot | None) -> ApiProblem:
+    return ApiProblem(409, "Slot taken", "This start has just been taken; here is the next free one.",
+                      type_="slot-taken", next=proposal(slot))
+
+
+def start_problem(message: str) -> ApiProblem:
+    return validation_problem({"start": [message]})
+
+
+def appointment_or_404(token: str) -> Appointment:
+    appt = booking.find_by_token(token)
+    if appt is None:
+        raise ApiProblem(404, "Not found", "No appointment belongs to this link.", type_="unknown-appointment")
+    return appt
+
+
+def parse_day(name: str, default: date) -> date:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return date.fromisoformat(value) if len(value) == 10 else _bad_day(name)
+    except ValueError:
+        return _bad_day(name)
+
+
+def _bad_day(name: str) -> date:
+    raise validation_problem({name: ["must be a date like 2026-11-24"]})
+
+
+# --- tenant and catalogue -----------------------------------------------------------------
+@bp.get("/tenant")
+@reads
+def tenant():
+    t = g.tenant
+    offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
+    return jsonify({
+        "slug": t.slug, "name": t.name, "timezone": t.timezone,
+        "contact": {"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours},
+        "offices": [{**office_ref(o), "entrances": [{"name": e.name, "directions": e.directions} for e in o.entrances],
+                     "notices": list(o.notices or [])} for o in offices],
+    })
+
+
+@bp.get("/services")
+@reads
+def services():
+    lg = lang()
+    offices = offices_by_id()
+    rows = db.session.scalars(public_services().order_by(Service.position, Service.slug))
+    return jsonify([{
+        "slug": s.slug, "name": s.display_name(lg), "description": s.display_description(lg),
+        "duration_minutes": s.duration_minutes, "documents": list(s.documents or []), "fee": s.fee,
+        "persons_max": s.persons_max, "office": office_ref(offices[s.office_id]),
+    } for s in rows])
+
+
+@bp.get("/services/<slug>/slots")
+@reads
+def slots(slug: str):
+    svc = service_or_404(slug)
+    policy = Policy.of(g.tenant)
+    today = today_in(zone(policy.timezone), clock.now())
+    day_from = parse_day("from", today)
+    day_to = parse_day("to", day_from + timedelta(days=27))
+    if day_to < day_from:
+        raise validation_problem({"to": ["must not be before 'from'"]})
+    if (day_to - day_from).days > MAX_WINDOW_DAYS:
+        raise validation_problem({"to": [f"must be at most {MAX_WINDOW_DAYS} days after 'from'"]})
+    found = compute_slots(svc, policy, day_from, day_to)
+    office = office_ref(db.session.get(Office, svc.office_id))
+    tz = zone(policy.timezone)
+    return jsonify({
+        "service": {"slug": svc.slug, "name": svc.display_name(lang())},
+        "slots": [{"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat(),
+                   "office": office, "free": s.free} for s in found],
+    })
+
+
+@bp.get("/services/<slug>/next")
+@reads
+def next_free(slug: str):
+    svc = service_or_404(slug)
+    policy = Policy.of(g.tenant)
+    slot = next_slot(svc, policy)
+    if slot is not None:
+        return jsonify(proposal(slot))
+    today = today_in(zone(policy.timezone), clock.now())
+    reopens = first_open_day_after(svc, policy, today + timedelta(days=policy.horizon_days))
+    t = g.tenant
+    raise ApiProblem(
+        404, "No free appointment", "Every appointment within the booking horizon is taken. In an emergency, "
+        "call or write to us; new days open daily.", type_="no-free-slot",
+        contact={"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours},
+        bookable_from=reopens.isoformat() if reopens else None,
+    )
+
+
+# --- appointments -------------------------------------------------------------------------
+@bp.post("/appointments")
+@writes
+def create_appointment():
+    data = load(BookingRequest(), json_body())
+    svc = db.session.scalar(public_services().where(Service.slug == data["service"]))
+    if svc is None:
+        raise validation_problem({"service": [f"no service '{data['service']}' is bookable online here"]})
+    persons = data.get("persons") or 1
+    if persons > svc.persons_max:
+        raise validation_problem({"persons": [f"at most {svc.persons_max} for this service"]})
+    try:
+        appt = booking.book(g.tenant, svc, data["start"], name=data["name"], email=data["email"],
+                            phone=data.get("phone") or "", persons=persons, note=data.get("note") or "",
+                            lang=data.get("lang") or lang())
+    except booking.InvalidStart as exc:
+        raise start_problem(str(exc)) from exc
+    except booking.SlotTaken as exc:
+        raise taken_problem(exc.proposal) from exc
+    except booking.ActiveBookingLimit as exc:
+        raise ApiProblem(409, "Too many active bookings",
+                         f"This e-mail address already holds {exc.limit} active appointment(s) here; cancel one "
+                         "first or call us.", type_="active-booking-limit") from exc
+    body = appointment_json(appt)
+    commit()
+    return jsonify(body), 201, {"Location": f"/api/v1/appointments/{appt.manage_token}"}
+
+
+@bp.get("/appointments/<token>")
+@reads
+def get_appointment(token: str):
+    return jsonify(appointment_json(appointment_or_404(token)))
+
+
+@bp.patch("/appointments/<token>")
+@writes
+def move_appointment(token: str):
+    appt = appointment_or_404(token)
+    data = load(MoveRequest(), json_body())
+    if appt.status != "booked":
+        raise ApiProblem(422, "Not movable", f"This appointment is {appt.status} and can no longer be moved.",
+                         type_="appointment-not-active")
+    try:
+        booking.move(g.tenant, appt, data["start"])
+    except booking.DeadlinePassed as exc:
+        raise deadline_problem() from exc
+    except booking.InvalidStart as exc:
+        raise start_problem(str(exc)) from exc
+    except booking.SlotTaken as exc:
+        raise taken_problem(exc.proposal) from exc
+    body = appointment_json(appt)
+    commit()
+    return jsonify(body)
+
+
+@bp.delete("/appointments/<token>")
+@writes
+def cancel_appointment(token: str):
+    appt = appointment_or_404(token)
+    try:
+        booking.cancel(g.tenant, appt)
+    except booking.DeadlinePassed as exc:
+        raise deadline_problem() from exc
+    except booking.NotActive as exc:
+        raise ApiProblem(422, "Not cancellable", f"This appointment is {appt.status}.",
+                         type_="appointment-not-active") from exc
+    commit()
+    return "", 204
+
+
+def deadline_problem() -> ApiProblem:
+    hours = g.tenant.settings["cancel_deadline_hours"]
+    return ApiProblem(422, "Cancellation deadline passed",
+                      f"Appointments can be changed online until {hours} hours before; please call "
+                      f"{g.tenant.contact_phone}.", type_="cancellation-deadline",
+                      contact={"phone": g.tenant.contact_phone, "email": g.tenant.contact_email})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from app.api.openapi import spec_dict
+
+    return jsonify(spec_dict())

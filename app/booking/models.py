@@ -78,3 +78,59 @@ class Appointment(TenantOwned, db.Model):
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+class EmergencyRequest(TenantOwned, db.Model):
+    """A citizen's emergency request from the calendar-full page, answered by a clerk."""
+
+    __tablename__ = "emergency_requests"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
+        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
+                             ondelete="RESTRICT"),
+        CheckConstraint("status IN ('open', 'booked', 'answered', 'closed')", name="status"),
+        Index("ix_emergency_requests_tenant_status", "tenant_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int | None] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(5), default="de")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    appointment_id: Mapped[int | None] = mapped_column()
+    answer: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    anonymized_at: Mapped[datetime | None] = mapped_column()
+
+    service = relationship("Service", foreign_keys=[service_id])
+
+
+class WaitlistEntry(TenantOwned, db.Model):
+    """A citizen waiting for a freed slot of a service; offers go out first come, first served."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "service_id", "email"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'withdrawn')", name="status"),
+        Index("ix_waitlist_entries_service_status", "tenant_id", "service_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column()
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    lang: Mapped[str] = mapped_column(String(5), default="de")
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    offered_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+
+    service = relationship("Service", foreign_keys=[service_id])

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from app import clock
 from app.booking.codes import new_code, new_manage_token, tokens_match
 from app.booking.models import ACTIVE_STATUSES, Appointment
 from app.catalog.models import Service
@@ -47,10 +48,6 @@ class NotActive(BookingError):
     pass
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _lock_key(*parts) -> int:
     digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -88,7 +85,7 @@ def book(tenant, service: Service, start: datetime, *, name: str, email: str = "
          persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
          now: datetime | None = None) -> Appointment:
     """Book `service` at `start` on a free counter. Raises InvalidStart, SlotTaken or ActiveBookingLimit."""
-    now = now or _utcnow()
+    now = now or clock.now()
     policy = Policy.of(tenant)
     online = source == "online"
     problem, _ = slot_at(service, policy, start, now=now, online=online)
@@ -161,7 +158,7 @@ def _check_deadline(tenant, appt: Appointment, now: datetime) -> None:
 def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen: bool = True,
            event: str = "cancellation") -> bool:
     """Cancel; the slot is free again at once. Cancelling twice changes nothing (False)."""
-    now = now or _utcnow()
+    now = now or clock.now()
     if appt.status == "cancelled":
         return False
     if appt.status not in ACTIVE_STATUSES:
@@ -181,7 +178,7 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
 def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = None,
          by_citizen: bool = True) -> Appointment:
     """Move to `start` atomically: one UPDATE holds the new time and frees the old one."""
-    now = now or _utcnow()
+    now = now or clock.now()
     if appt.status != "booked":
         raise NotActive(appt.status)
     if by_citizen:

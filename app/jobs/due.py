@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from flask import Flask
 from sqlalchemy import delete, select
 
+from app import clock
 from app.booking.models import Appointment
 from app.extensions import db
 from app.mail.delivery import deliver_due
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def run_due(now: datetime | None = None) -> dict[str, int]:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     result = {"reminders": 0, "anonymized": 0}
     with all_tenants():
         tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant).where(Tenant.status != "disabled"))]

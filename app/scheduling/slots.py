@@ -12,6 +12,7 @@ from typing import Iterable
 
 from sqlalchemy import select
 
+from app import clock
 from app.booking.models import MAX_DURATION_MINUTES, Appointment
 from app.catalog.models import Service, ServiceCounter
 from app.extensions import db
@@ -206,7 +207,7 @@ def compute_slots(service: Service, policy: Policy, day_from: date, day_to: date
                   online: bool = True, exclude_appointment_id: int | None = None,
                   limit: int | None = None) -> list[Slot]:
     """Bookable starts of `service` between two local days (inclusive), earliest first."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     first, last, earliest = bookable_window(policy, now, online=online)
     day_from, day_to = max(day_from, first), min(day_to, last)
     if day_from > day_to or service.office_id is None:
@@ -242,7 +243,7 @@ def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | 
 def next_slot(service: Service, policy: Policy, *, now: datetime | None = None, online: bool = True,
               exclude_appointment_id: int | None = None) -> Slot | None:
     """The proposal: the earliest free start within the horizon, read week by week."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     first, last, _ = bookable_window(policy, now, online=online)
     day = first
     while day <= last:
@@ -259,7 +260,7 @@ def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime 
             exclude_appointment_id: int | None = None) -> tuple[str | None, Slot | None]:
     """Check one start. Returns (problem, slot): problem says why the start is not a
     bookable start at all (422); slot is None when it is bookable but full (409)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     tz = zone(policy.timezone)
     first, last, earliest = bookable_window(policy, now, online=online)
     local = start.astimezone(tz)

@@ -48,10 +48,13 @@ def active_tenant_id() -> int | None:
 
 @contextlib.contextmanager
 def tenant_scope(tenant_id: int) -> Iterator[int]:
+    """Act as one tenant; also inside an `all_tenants()` block, which it suspends."""
     token = _current_tenant.set(tenant_id)
+    suspended = _all_tenants.set(False)
     try:
         yield tenant_id
     finally:
+        _all_tenants.reset(suspended)
         _current_tenant.reset(token)
 
 

@@ -1,0 +1,83 @@
+"""OpenAPI 3 description of /api/v1, generated from the marshmallow schemas."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from app.api import schemas as s
+
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": PROBLEM}
+
+
+def _json(ref: str, description: str, array: bool = False) -> dict:
+    schema = {"$ref": f"#/components/schemas/{ref}"}
+    if array:
+        schema = {"type": "array", "items": schema}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+COMMON = {"429": _problem("rate limit exceeded; see Retry-After"), "404": _problem("unknown tenant host or path")}
+TOKEN = {"name": "manage_token", "in": "path", "required": True, "schema": {"type": "string"}}
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+@lru_cache(maxsize=1)
+def spec_dict() -> dict:
+    spec = APISpec(
+        title="Amtstermin API", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+        info={"description": "Appointments at a town's citizen office. Served on each tenant's host; times are "
+                             "ISO 8601 in the tenant's time zone; errors are RFC 9457 problem details."},
+        servers=[{"url": "/api/v1"}],
+    )
+    for name in ("BookingRequest", "MoveRequest", "TenantOut", "ServiceOut", "SlotsOut", "ProposalOut",
+                 "AppointmentOut", "Problem"):
+        spec.components.schema(name.removesuffix("Out") if name.endswith("Out") else name, schema=getattr(s, name))
+    spec.path("/tenant", operations={"get": {
+        "summary": "The tenant: name, contact, offices with entrances and notices",
+        "responses": {"200": _json("Tenant", "the tenant"), **COMMON}}})
+    spec.path("/services", operations={"get": {
+        "summary": "Services bookable online",
+        "responses": {"200": _json("Service", "services", array=True), **COMMON}}})
+    spec.path("/services/{slug}/slots", operations={"get": {
+        "summary": "Free starts of a service with how many more bookings each can take",
+        "parameters": [SLUG,
+                       {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+                        "description": "first day (default today)"},
+                       {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+                        "description": "last day, inclusive (default from + 27 days; at most from + 92)"}],
+        "responses": {"200": _json("Slots", "the slots"), "422": _problem("bad window"), **COMMON}}})
+    spec.path("/services/{slug}/next", operations={"get": {
+        "summary": "The proposal: the earliest free start",
+        "parameters": [SLUG],
+        "responses": {"200": _json("Proposal", "the earliest free slot"),
+                      "404": _problem("none free within the horizon: contact and bookable_from"),
+                      "429": COMMON["429"]}}})
+    spec.path("/appointments", operations={"post": {
+        "summary": "Book an appointment",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
+        "responses": {"201": _json("Appointment", "booked"),
+                      "400": _problem("malformed JSON"), "409": _problem("slot taken (with `next`) or "
+                                                                          "active-booking-limit"),
+                      "413": _problem("body over 64 KiB"), "415": _problem("not application/json"),
+                      "422": _problem("invalid input, per field in `errors`"), **COMMON}}})
+    spec.path("/appointments/{manage_token}", operations={
+        "get": {"summary": "An appointment by its manage token", "parameters": [TOKEN],
+                "responses": {"200": _json("Appointment", "the appointment"), **COMMON}},
+        "patch": {"summary": "Move an appointment", "parameters": [TOKEN],
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": {"$ref": "#/components/schemas/MoveRequest"}}}},
+                  "responses": {"200": _json("Appointment", "moved (same code and token)"),
+                                "409": _problem("slot taken"),
+                                "422": _problem("invalid start, past the deadline, or not active"), **COMMON}},
+        "delete": {"summary": "Cancel an appointment (idempotent)", "parameters": [TOKEN],
+                   "responses": {"204": {"description": "cancelled"}, "422": _problem("past the deadline"),
+                                 **COMMON}},
+    })
+    return spec.to_dict()

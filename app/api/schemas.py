@@ -1,0 +1,144 @@
+"""marshmallow schemas for every request and response of /api/v1 (also the OpenAPI source)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+
+class AwareDateTime(fields.DateTime):
+    """ISO 8601 with a UTC offset; a time without one is ambiguous and refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if result.tzinfo is None:
+            raise ValidationError("must include a UTC offset, e.g. 2026-11-24T09:30:00+01:00")
+        return result
+
+
+PHONE = re.compile(r"^\+?[0-9 ()/\-]{3,40}$")
+
+
+class BookingRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    service = fields.String(required=True, metadata={"description": "service slug", "example": "reisepass"})
+    start = AwareDateTime(required=True, metadata={"description": "a bookable start from /slots or /next"})
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(load_default="", allow_none=True, validate=validate.Length(max=40))
+    persons = fields.Integer(load_default=1, strict=True, allow_none=True, validate=validate.Range(min=1, max=10))
+    note = fields.String(load_default="", allow_none=True, validate=validate.Length(max=500))
+    lang = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("de", "en")),
+                         metadata={"description": "language of the mails; default from Accept-Language, else de"})
+
+    @validates("name")
+    def _name(self, value, **kwargs):
+        if not value.strip():
+            raise ValidationError("must not be blank")
+        if any(ord(ch) < 32 for ch in value):
+            raise ValidationError("must not contain control characters")
+
+    @validates("phone")
+    def _phone(self, value, **kwargs):
+        if value and not PHONE.match(value):
+            raise ValidationError("must be a phone number (digits, spaces, + - / ( ))")
+
+
+class MoveRequest(Schema):
+    class Meta:
+        unknown = RAISE
+
+    start = AwareDateTime(required=True)
+
+
+class OfficeRef(Schema):
+    slug = fields.String()
+    name = fields.String()
+    address = fields.String()
+
+
+class EntranceOut(Schema):
+    name = fields.String()
+    directions = fields.String()
+
+
+class ServiceRef(Schema):
+    slug = fields.String()
+    name = fields.String()
+
+
+class ContactOut(Schema):
+    phone = fields.String()
+    email = fields.String()
+    hours = fields.String()
+
+
+class OfficeOut(OfficeRef):
+    entrances = fields.List(fields.Nested(EntranceOut))
+    notices = fields.List(fields.String())
+
+
+class TenantOut(Schema):
+    slug = fields.String()
+    name = fields.String()
+    timezone = fields.String()
+    contact = fields.Nested(ContactOut)
+    offices = fields.List(fields.Nested(OfficeOut))
+
+
+class ServiceOut(Schema):
+    slug = fields.String()
+    name = fields.String()
+    description = fields.String()
+    duration_minutes = fields.Integer()
+    documents = fields.List(fields.String())
+    fee = fields.String(metadata={"description": "as shown to citizens, e.g. '37,00 €'; empty when none"})
+    persons_max = fields.Integer()
+    office = fields.Nested(OfficeRef)
+
+
+class SlotOut(Schema):
+    start = fields.String(metadata={"format": "date-time"})
+    end = fields.String(metadata={"format": "date-time"})
+    office = fields.Nested(OfficeRef)
+    free = fields.Integer()
+
+
+class ProposalOut(Schema):
+    start = fields.String(metadata={"format": "date-time"})
+    end = fields.String(metadata={"format": "date-time"})
+    office = fields.Nested(OfficeRef)
+
+
+class SlotsOut(Schema):
+    service = fields.Nested(ServiceRef)
+    slots = fields.List(fields.Nested(SlotOut))
+
+
+class AppointmentOut(Schema):
+    code = fields.String()
+    service = fields.Nested(ServiceRef)
+    start = fields.String(metadata={"format": "date-time"})
+    end = fields.String(metadata={"format": "date-time"})
+    office = fields.Nested(OfficeRef)
+    entrance = fields.Nested(EntranceOut, allow_none=True)
+    documents = fields.List(fields.String())
+    notices = fields.List(fields.String())
+    persons = fields.Integer()
+    manage_token = fields.String()
+    manage_url = fields.String()
+    status = fields.String(validate=validate.OneOf(("booked", "cancelled", "checked_in", "completed", "no_show")))
+
+
+class Problem(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    next = fields.Nested(ProposalOut, allow_none=True, metadata={"description": "409 slot taken: a fresh proposal"})
+    contact = fields.Nested(ContactOut, metadata={"description": "404 from /next: whom to call in an emergency"})
+    bookable_from = fields.String(allow_none=True, metadata={"format": "date"})
