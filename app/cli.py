@@ -64,14 +64,20 @@ def tenants_create(slug: str, name: str, parent: str, domain: str | None):
 
 
 @tenants_cli.command("list")
-def tenants_list():
+@click.option("--urls", is_flag=True, help="Print each tenant's citizen URL instead.")
+def tenants_list(urls: bool):
     """Slug, name, parent, hosts and status of every tenant."""
     from app.tenancy.models import Tenant
+    from app.tenancy.resolve import tenant_url
     from app.tenancy.scope import all_tenants
 
     base = current_app.config["BASE_DOMAIN"]
     with all_tenants():
         tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
+        if urls:
+            for t in tenants:
+                click.echo(f"  {tenant_url(t.slug).ljust(45)} {t.name}  (back office: {tenant_url(t.slug, '/admin/')})")
+            return
         rows = [(t.slug, t.name, t.parent.slug if t.parent else "-",
                  ",".join([f"{t.slug}.{base}"] + [h.host for h in t.hosts]), t.status) for t in tenants]
     widths = [max(len(str(r[i])) for r in rows + [("slug", "name", "parent", "hosts", "status")]) for i in range(5)]

@@ -1,0 +1,205 @@
+"""Fixtures: every test that takes `app` runs on SQLite and, with TEST_DATABASE_URL, on
+PostgreSQL. The schema is built by the migrations, never by create_all."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import ROOT, create_app
+from app.extensions import db
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+needs_pg = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set: PostgreSQL test skipped")
+needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set: Redis test skipped")
+
+
+def _pg_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "MAIL_DIR": str(instance / "mail")})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    folder = tmp_path_factory.mktemp("sqlite")
+    url = f"sqlite:///{folder / 'test.db'}"
+    _migrate(url, folder)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory) -> str:
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set: PostgreSQL test skipped")
+    url = _pg_url(PG_URL)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    _migrate(url, tmp_path_factory.mktemp("pg"))
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request) -> str:
+    """The database of the test; each test runs once per database."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+def _empty(app) -> None:
+    with app.app_context():
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+
+
+def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
+    settings = {
+        "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "MAIL_URL": "console", "MAIL_DIR": str(tmp_path / "mail"),
+        "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "HOST_CACHE_SECONDS": 0,
+        "PUBLIC_PORT": None,
+    }
+    settings.update(config)
+    app = create_app(settings)
+    _empty(app)
+    from app.tenancy.resolve import host_cache
+
+    host_cache.clear()
+    if demo:
+        with app.app_context():
+            from app.tenancy.sync import sync_folder
+            from app.transaction import commit
+
+            sync_folder(ROOT / "tenants")
+            commit()
+    return app
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = make_app(database_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def pg_app(pg_url, tmp_path):
+    app = make_app(pg_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+class HostClient:
+    """A test client that sends every request to one tenant host."""
+
+    def __init__(self, app, host: str):
+        self.app = app
+        self.host = host
+        self.client = app.test_client()
+
+    def _h(self, kw):
+        headers = dict(kw.pop("headers", {}) or {})
+        headers.setdefault("Host", self.host)
+        kw["headers"] = headers
+        return kw
+
+    def get(self, path, **kw):
+        return self.client.get(path, **self._h(kw))
+
+    def post(self, path, **kw):
+        return self.client.post(path, **self._h(kw))
+
+    def patch(self, path, **kw):
+        return self.client.patch(path, **self._h(kw))
+
+    def delete(self, path, **kw):
+        return self.client.delete(path, **self._h(kw))
+
+
+@pytest.fixture
+def steinfurt(app) -> HostClient:
+    return HostClient(app, "steinfurt.localhost")
+
+
+@pytest.fixture
+def emsdetten(app) -> HostClient:
+    return HostClient(app, "emsdetten.localhost")
+
+
+@pytest.fixture
+def host_client():
+    return HostClient
+
+
+@pytest.fixture
+def fixed_now(monkeypatch):
+    """Freeze app.clock.now at a given moment: fixed_now(datetime)."""
+
+    def freeze(moment: datetime):
+        from app import clock
+
+        monkeypatch.setattr(clock, "now", lambda: moment)
+        return moment
+
+    return freeze
+
+
+def next_weekday(weekday: int, *, after_days: int = 7, start: date | None = None) -> date:
+    """A working day (Mon=0) at least `after_days` ahead that is no NRW holiday or demo closure."""
+    from app.scheduling.calendar import is_holiday
+
+    day = (start or datetime.now(BERLIN).date()) + timedelta(days=after_days)
+    while day.weekday() != weekday or is_holiday("NW", day) or (day.month, day.day) in ((12, 24), (12, 31)):
+        day += timedelta(days=1)
+    return day
+
+
+def at(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm), tzinfo=BERLIN)
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat()
+
+
+def mails(app) -> list:
+    """The .eml files the console transport wrote, parsed, oldest first."""
+    import email
+    from email import policy
+
+    folder = Path(app.config["MAIL_DIR"])
+    if not folder.exists():
+        return []
+    return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]
+
+
+def count_rows(app, table: str) -> int:
+    with app.app_context():
+        return db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+_ = (timezone,)
