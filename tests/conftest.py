@@ -70,6 +70,8 @@ def _empty(app) -> None:
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
+                    if name == "tenants":  # towns before their district
+                        conn.execute(text("DELETE FROM tenants WHERE parent_id IS NOT NULL"))
                     conn.execute(text(f"DELETE FROM {name}"))
 
 

@@ -1,0 +1,113 @@
+"""Tenancy: host resolution, the scoped path, database-enforced tenant consistency."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.offices.models import Counter, Office
+from app.tenancy.models import Tenant, TenantHost
+from app.tenancy.resolve import MalformedHost, host_cache, normalize_host
+from app.tenancy.scope import CrossTenantWriteError, NoTenantError, all_tenants, tenant_scope
+from app.transaction import commit
+
+
+@pytest.mark.parametrize("host", ["steinfurt.localhost", "STEINFURT.LocalHost", "steinfurt.localhost:5000",
+                                  "steinfurt.localhost.", "Steinfurt.localhost.:8080"])
+def test_host_variants_reach_the_same_tenant(steinfurt, host):
+    response = steinfurt.get("/api/v1/tenant", headers={"Host": host})
+    assert response.status_code == 200
+    assert response.json["slug"] == "steinfurt"
+
+
+@pytest.mark.parametrize("host", ["nowhere.localhost", "steinfurt.example.org", "127.0.0.1:5000",
+                                  "a.steinfurt.localhost", "[::1]:5000"])
+def test_unknown_host_is_404_on_every_path_never_a_default_tenant(steinfurt, host):
+    for path in ("/", "/api/v1/services", "/api/v1/tenant", "/admin/", "/manage/x"):
+        response = steinfurt.get(path, headers={"Host": host})
+        assert response.status_code == 404, (host, path)
+    api = steinfurt.get("/api/v1/services", headers={"Host": host})
+    assert api.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("host", ["bad host", "stein_furt.localhost", "-x.localhost", "x..localhost", "ä.localhost"])
+def test_malformed_host_is_400(steinfurt, host):
+    assert steinfurt.get("/api/v1/services", headers={"Host": host}).status_code == 400
+
+
+def test_normalize_host():
+    assert normalize_host("Steinfurt.LOCALHOST.:5000") == "steinfurt.localhost"
+    with pytest.raises(MalformedHost):
+        normalize_host("")
+
+
+def test_healthz_answers_on_any_host(steinfurt):
+    for host in ("steinfurt.localhost", "10.0.0.7", "unknown.example"):
+        response = steinfurt.get("/healthz", headers={"Host": host})
+        assert response.status_code == 200
+        assert response.json == {"database": "ok", "jobs": "inline"}
+
+
+def test_bare_base_domain_lists_tenants_and_nothing_else(steinfurt):
+    page = steinfurt.get("/", headers={"Host": "localhost:5000"})
+    assert page.status_code == 200
+    assert "Stadt Steinfurt" in page.get_data(as_text=True)
+    assert steinfurt.get("/api/v1/services", headers={"Host": "localhost"}).status_code == 404
+
+
+def test_custom_domain_is_served_and_new_hosts_need_no_restart(app, steinfurt):
+    assert steinfurt.get("/api/v1/tenant", headers={"Host": "termine.emsdetten.de"}).status_code == 404
+    with app.app_context(), all_tenants():
+        ems = db.session.scalar(select(Tenant).where(Tenant.slug == "emsdetten"))
+        db.session.add(TenantHost(tenant_id=ems.id, host="termine.emsdetten.de"))
+        commit()
+    response = steinfurt.get("/api/v1/tenant", headers={"Host": "Termine.Emsdetten.de."})
+    assert response.json["slug"] == "emsdetten"
+
+
+def test_tenant_owned_query_without_tenant_raises(app):
+    with app.app_context():
+        with pytest.raises(NoTenantError):
+            db.session.scalars(select(Office)).all()
+
+
+def test_scoped_query_sees_only_its_tenant(app):
+    with app.app_context():
+        with all_tenants():
+            ids = {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+        with tenant_scope(ids["steinfurt"]):
+            offices = db.session.scalars(select(Office)).all()
+            counters = db.session.scalars(select(Counter)).all()
+        assert {o.tenant_id for o in offices} == {ids["steinfurt"]}
+        assert len(counters) == 4
+        # A lookup by primary key of another tenant's row finds nothing.
+        with tenant_scope(ids["emsdetten"]):
+            assert db.session.get(Office, offices[0].id, populate_existing=True) is None
+
+
+def test_writing_another_tenants_row_is_refused(app):
+    with app.app_context():
+        with all_tenants():
+            ids = {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+        with tenant_scope(ids["emsdetten"]):
+            db.session.add(Office(tenant_id=ids["steinfurt"], slug="x", name="X", address="Y", notices=[]))
+            with pytest.raises(CrossTenantWriteError):
+                db.session.flush()
+        db.session.rollback()
+
+
+def test_database_refuses_cross_tenant_foreign_key(app):
+    """A counter of Emsdetten may not point at Steinfurt's office, whatever the app does."""
+    with app.app_context(), all_tenants():
+        ids = {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+        steinfurt_office = db.session.scalar(select(Office).where(Office.tenant_id == ids["steinfurt"]))
+        db.session.add(Counter(tenant_id=ids["emsdetten"], office_id=steinfurt_office.id, slug="sneaky",
+                               name="Sneaky", position=9))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_host_cache_can_be_cleared():
+    host_cache.clear()
