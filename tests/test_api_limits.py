@@ -1,0 +1,75 @@
+"""Rate limits and the cost of a slot query."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event
+
+from app.extensions import db
+from tests.conftest import HostClient, at, make_app, next_weekday
+
+
+def test_writes_over_the_limit_get_429_with_retry_after(database_url, tmp_path):
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
+    client = HostClient(app, "steinfurt.localhost")
+    monday = next_weekday(0)
+    codes = []
+    for i in range(11):
+        r = client.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(monday, 8).isoformat(),
+                                                      "name": "N", "email": "bad"})
+        codes.append(r.status_code)
+    assert codes[:10] == [422] * 10 and codes[10] == 429
+    assert r.mimetype == "application/problem+json" and int(r.headers["Retry-After"]) > 0
+    # Reads are counted apart and still answer.
+    assert client.get("/api/v1/services").status_code == 200
+    # Another client address has its own allowance.
+    other = client.client.post("/api/v1/appointments", json={}, headers={"Host": "steinfurt.localhost"},
+                               environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other.status_code == 422
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_reads_over_the_limit_get_429(database_url, tmp_path):
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
+    client = HostClient(app, "steinfurt.localhost")
+    codes = [client.get("/api/v1/tenant").status_code for _ in range(121)]
+    assert codes.count(200) == 120 and codes[-1] == 429
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_limits_can_be_switched_off(steinfurt):
+    assert all(steinfurt.get("/api/v1/tenant").status_code == 200 for _ in range(130))
+
+
+@contextmanager
+def counted(app):
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_slot_queries_do_not_grow_with_the_window(app, steinfurt):
+    monday = next_weekday(0)
+    for i in range(3):
+        steinfurt.post("/api/v1/appointments", json={"service": "personalausweis",
+                                                     "start": at(monday + timedelta(days=i), 9).isoformat(),
+                                                     "name": "Q", "email": f"q{i}@example.org"})
+    steinfurt.get("/api/v1/services")  # warm caches
+    with counted(app) as one_day:
+        assert steinfurt.get(f"/api/v1/services/personalausweis/slots?from={monday}&to={monday}").status_code == 200
+    with counted(app) as four_weeks:
+        r = steinfurt.get(f"/api/v1/services/personalausweis/slots?from={monday}&to={monday + timedelta(days=27)}")
+        assert r.status_code == 200 and len(r.json["slots"]) > 200
+    assert len(four_weeks) == len(one_day) <= 8, four_weeks
