@@ -1,0 +1,171 @@
+"""Property tests: the slot engine against a brute-force reading of the same rules.
+
+Random opening hours (office and counter rules), closures, appointments, counters
+serving the service, grid, duration, lead time, horizon and held-back share, on
+ordinary days and on the days the clocks change.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select
+
+from app.booking.models import Appointment
+from app.catalog.models import Service, ServiceCounter
+from app.extensions import db
+from app.offices.models import Closure, Counter, OpeningHours
+from app.scheduling.calendar import is_holiday
+from app.scheduling.slots import Policy, compute_slots, held_back
+from app.tenancy.models import Tenant
+from app.tenancy.resolve import TenantInfo
+from app.tenancy.scope import all_tenants, tenant_scope
+from tests.conftest import BERLIN
+
+FIVE = timedelta(minutes=5)
+# A normal week, the week clocks go forward (2027-03-28) and back (2027-10-31), and one with holidays.
+BASE_DAYS = [date(2027, 2, 8), date(2027, 3, 26), date(2027, 10, 29), date(2027, 5, 3)]
+
+minute = st.integers(0, 287).map(lambda n: n * 5)  # minutes of a day on a 5-minute raster
+
+
+@st.composite
+def spans(draw):
+    a, b = draw(minute), draw(minute)
+    if a == b:
+        a, b = (a - 60, a) if a >= 60 else (a, a + 60)
+    lo, hi = sorted((a, b))
+    return time(lo // 60, lo % 60), time(hi // 60, hi % 60)
+
+
+@st.composite
+def scenario(draw):
+    return {
+        "base": draw(st.sampled_from(BASE_DAYS)),
+        "now_minutes": draw(st.integers(0, 23 * 12)) * 5,
+        "grid": draw(st.sampled_from([5, 10, 15, 20, 30])),
+        "duration": draw(st.integers(1, 18)) * 5,
+        "lead": draw(st.sampled_from([0, 30, 120, 600])),
+        "horizon": draw(st.integers(0, 5)),
+        "share": draw(st.sampled_from([0.0, 0.25, 0.5])),
+        "serving": draw(st.sets(st.integers(0, 3), max_size=4)),
+        "office_rules": draw(st.lists(st.tuples(st.integers(0, 6), spans()), max_size=10)),
+        "counter_rules": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6), spans()), max_size=4)),
+        "closures": draw(st.lists(st.tuples(st.sampled_from([None, 0, 1, 2, 3]), st.integers(0, 4 * 288),
+                                            st.integers(1, 48)), max_size=3)),
+        "appointments": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4 * 288), st.integers(1, 24)),
+                                      max_size=8)),
+    }
+
+
+def _utc(day: date, wall: time) -> datetime:
+    return datetime.combine(day, wall, tzinfo=BERLIN).astimezone(timezone.utc)
+
+
+def _set_up(sc) -> tuple[Service, list[int], Policy, datetime, dict]:
+    with all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
+        tenant.settings = {"slot_minutes": sc["grid"], "lead_minutes": sc["lead"], "horizon_days": sc["horizon"],
+                           "held_back_share": sc["share"]}
+        info = TenantInfo.of(tenant)
+    db.session.flush()
+    svc = db.session.scalar(select(Service).where(Service.slug == "personalausweis"))
+    svc.duration_minutes = sc["duration"]
+    counters = list(db.session.scalars(select(Counter).order_by(Counter.position)))
+    ids = [c.id for c in counters]
+    for model in (Appointment, Closure, OpeningHours, ServiceCounter):
+        db.session.execute(delete(model))
+    for i in sc["serving"]:
+        db.session.add(ServiceCounter(service_id=svc.id, counter_id=ids[i]))
+    office_id = svc.office_id
+    for weekday, (opens, closes) in sc["office_rules"]:
+        db.session.add(OpeningHours(office_id=office_id, weekday=weekday, opens=opens, closes=closes))
+    for ci, weekday, (opens, closes) in sc["counter_rules"]:
+        db.session.add(OpeningHours(office_id=office_id, counter_id=ids[ci], weekday=weekday, opens=opens,
+                                    closes=closes))
+    origin = _utc(sc["base"], time(0))
+    for ci, offset, length in sc["closures"]:
+        db.session.add(Closure(office_id=office_id, counter_id=ids[ci] if ci is not None else None,
+                               starts_at=origin + offset * FIVE, ends_at=origin + (offset + length) * FIVE))
+    taken: dict[int, list[tuple[datetime, datetime]]] = {cid: [] for cid in ids}
+    for n, (ci, offset, length) in enumerate(sc["appointments"]):
+        s, e = origin + offset * FIVE, origin + (offset + length) * FIVE
+        if any(s < te and ts < e for ts, te in taken[ids[ci]]):
+            continue
+        taken[ids[ci]].append((s, e))
+        db.session.add(Appointment(code=f"PROP-{n:04d}", manage_token=f"prop-{n}", service_id=svc.id,
+                                   office_id=office_id, counter_id=ids[ci], starts_at=s, ends_at=e, name="X"))
+    db.session.flush()
+    now = _utc(sc["base"], time(sc["now_minutes"] // 60, sc["now_minutes"] % 60))
+    return svc, ids, Policy.of(info), now, taken
+
+
+def _covered(t: datetime, end: datetime, intervals) -> bool:
+    while t < end:
+        if not any(a <= t and t + FIVE <= b for a, b in intervals):
+            return False
+        t += FIVE
+    return True
+
+
+def _touches(t: datetime, end: datetime, intervals) -> bool:
+    return any(a < end and t < b for a, b in intervals)
+
+
+def oracle(sc, ids, now) -> dict[datetime, int]:
+    serving = [ids[i] for i in sorted(sc["serving"])] or ids
+    today = now.astimezone(BERLIN).date()
+    duration = timedelta(minutes=sc["duration"])
+    origin = _utc(sc["base"], time(0))
+    expected: dict[datetime, int] = {}
+    for d in range(sc["horizon"] + 1):
+        day = today + timedelta(days=d)
+        if is_holiday("NW", day):
+            continue
+        start, stop = _utc(day, time(0)), _utc(day + timedelta(days=1), time(0))
+        open_by = {}
+        for cid in serving:
+            own = [r for r in sc["counter_rules"] if ids[r[0]] == cid and r[1] == day.weekday()]
+            rules = [(r[2][0], r[2][1]) for r in own] or [sp for wd, sp in sc["office_rules"] if wd == day.weekday()]
+            closed = [(origin + o * FIVE, origin + (o + n) * FIVE) for c, o, n in sc["closures"]
+                      if c is None or ids[c] == cid]
+            open_by[cid] = ([(_utc(day, a), _utc(day, b)) for a, b in rules], closed)
+        t = start
+        while t < stop:
+            local = t.astimezone(BERLIN)
+            if (local.hour * 60 + local.minute) % sc["grid"] == 0 and t >= now + timedelta(minutes=sc["lead"]):
+                end = t + duration
+                n_open = able = 0
+                for cid in serving:
+                    hours, closed = open_by[cid]
+                    if _covered(t, end, hours) and not _touches(t, end, closed):
+                        n_open += 1
+                        if not _touches(t, end, sc["_taken"][cid]):
+                            able += 1
+                free = able - held_back(n_open, sc["share"])
+                if free >= 1:
+                    expected[t] = free
+            t += FIVE
+    return expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(sc=scenario())
+def test_slots_match_a_brute_force_reading_of_the_rules(app, sc):
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+        with tenant_scope(tid):
+            try:
+                svc, ids, policy, now, taken = _set_up(sc)
+                sc["_taken"] = taken
+                today = now.astimezone(BERLIN).date()
+                got = {s.start: s.free for s in compute_slots(svc, policy, today, today + timedelta(days=6), now=now)}
+                want = oracle(sc, ids, now)
+                assert got == want
+                for s in compute_slots(svc, policy, today, today + timedelta(days=6), now=now):
+                    assert s.end - s.start == timedelta(minutes=sc["duration"])
+            finally:
+                db.session.rollback()
