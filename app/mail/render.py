@@ -70,23 +70,25 @@ def check_template(source: str) -> None:
         tree = _env.parse(source)
     except TemplateError as exc:
         raise TemplateProblem(f"has a syntax error: {exc}") from exc
-    _check_node(tree, 0)
+    _check_node(tree, 0, frozenset(PLACEHOLDERS) | {"loop"})
 
 
-def _check_node(node: nodes.Node, loops: int) -> None:
+def _check_node(node: nodes.Node, loops: int, names: frozenset) -> None:
     if not isinstance(node, ALLOWED_NODES):
         raise TemplateProblem(f"uses {type(node).__name__}, which mail texts may not use; "
                               "use placeholders like {{ name }} and {{ date }}")
     if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
         raise TemplateProblem(f"uses the filter '{node.name}', which mail texts may not use")
-    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in PLACEHOLDERS + ("loop",):
+    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in names:
         raise TemplateProblem(f"uses the unknown placeholder '{node.name}'")
     if isinstance(node, nodes.For):
         loops += 1
         if loops > 1:
             raise TemplateProblem("nests loops, which mail texts may not do")
+        targets = [node.target, *node.target.find_all(nodes.Name)]
+        names = names | {n.name for n in targets if isinstance(n, nodes.Name)}
     for child in node.iter_child_nodes():
-        _check_node(child, loops)
+        _check_node(child, loops, names)
 
 
 def render_string(source: str, context: dict) -> str:

@@ -1,0 +1,163 @@
+"""Mail texts: built-in, district and town templates; the sandbox; reminders; retention."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.booking.models import Appointment
+from app.extensions import db
+from app.mail.models import MailTemplate
+from app.mail.render import TemplateProblem, check_template, render_string
+from app.tenancy.models import Tenant
+from app.tenancy.scope import all_tenants, tenant_scope
+from app.transaction import commit
+from tests.conftest import HostClient, at, mails, make_app, next_weekday
+
+
+def book(client, start, i=0, **extra):
+    return client.post("/api/v1/appointments", json={
+        "service": "personalausweis", "start": start.isoformat(), "name": "Erika Mustermann",
+        "email": f"c{i}@example.org", **extra})
+
+
+def tenant_id(slug):
+    with all_tenants():
+        return db.session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+
+
+def test_emsdetten_sends_its_own_confirmation_text(app, emsdetten, steinfurt):
+    monday = next_weekday(0)
+    assert book(emsdetten, at(monday, 9)).status_code == 201
+    assert book(steinfurt, at(monday, 9)).status_code == 201
+    ems, stein = mails(app)
+    assert ems["Subject"].startswith("Ihr Termin im Bürgerbüro Emsdetten")
+    assert "schön, dass Sie online gebucht haben" in ems.get_body(("plain",)).get_content()
+    assert stein["Subject"].startswith("Terminbestätigung")
+
+
+def test_english_bookings_get_english_mail(app, steinfurt):
+    monday = next_weekday(0)
+    assert book(steinfurt, at(monday, 9), lang="en").status_code == 201
+    [mail] = mails(app)
+    assert mail["Subject"].startswith("Appointment confirmed: Apply for an ID card")
+    assert "Please bring" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_district_text_reaches_towns_that_kept_the_inherited_one(app, steinfurt, emsdetten):
+    with app.app_context():
+        with tenant_scope(tenant_id("kreis-steinfurt")):
+            db.session.add(MailTemplate(event="confirmation", lang="de", subject="Kreis: {{ service }} am {{ date }}",
+                                        body="Kreistext für {{ name }}."))
+            commit()
+    monday = next_weekday(0)
+    book(steinfurt, at(monday, 9))
+    book(emsdetten, at(monday, 9))
+    stein, ems = mails(app)
+    assert stein["Subject"].startswith("Kreis: Personalausweis")
+    assert ems["Subject"].startswith("Ihr Termin im Bürgerbüro Emsdetten")
+
+
+@pytest.mark.parametrize("source", [
+    "{{ ''.__class__ }}", "{{ name.__class__.__mro__ }}", "{{ config }}", "{{ request }}",
+    "{% for i in range(999999999) %}x{% endfor %}", "{% for a in documents %}{% for b in documents %}{% endfor %}{% endfor %}",
+    "{{ name|attr('__class__') }}", "{% set x = 1 %}", "{{ lipsum() }}", "{% include 'base.html' %}",
+    "{{ 'a' * 100000000 }}", "x" * 20000,
+])
+def test_template_injection_is_refused(source):
+    with pytest.raises(TemplateProblem):
+        check_template(source)
+
+
+def test_allowed_templates_render_plain_data():
+    assert render_string("{{ name|upper }}: {% for d in documents %}- {{ d }} {% endfor %}",
+                         {"name": "erika", "documents": ["A", "B"]}) == "ERIKA: - A - B"
+
+
+def test_a_broken_stored_template_falls_back_and_never_blocks_the_booking(app, steinfurt):
+    with app.app_context():
+        with tenant_scope(tenant_id("steinfurt")):
+            # Written past validation, as a bad import or an old row might be.
+            db.session.add(MailTemplate(event="confirmation", lang="de", subject="{{ ''.__class__ }}",
+                                        body="{{ config.SECRET_KEY }}"))
+            commit()
+    r = book(steinfurt, at(next_weekday(0), 9))
+    assert r.status_code == 201
+    [mail] = mails(app)
+    assert mail["Subject"].startswith("Terminbestätigung")
+    assert app.config["SECRET_KEY"] not in mail.get_body(("plain",)).get_content()
+
+
+def test_move_sends_an_update_with_the_same_uid_and_higher_sequence(app, steinfurt):
+    monday = next_weekday(0)
+    a = book(steinfurt, at(monday, 9)).json
+    steinfurt.patch(f"/api/v1/appointments/{a['manage_token']}", json={"start": at(monday, 11).isoformat()})
+    first, moved = mails(app)
+    ics1 = next(first.iter_attachments()).get_content()
+    ics2 = next(moved.iter_attachments()).get_content()
+    uid = [line for line in ics1.splitlines() if line.startswith("UID:")][0]
+    assert uid in ics2 and "SEQUENCE:0" in ics1 and "SEQUENCE:1" in ics2
+    assert "11:00" in moved.get_body(("plain",)).get_content()
+
+
+def _reminder_setup(app, steinfurt, fixed_now):
+    from datetime import datetime, timezone
+
+    monday = next_weekday(0)
+    a = book(steinfurt, at(monday, 10)).json
+    fixed_now(at(monday, 10).astimezone(timezone.utc) - timedelta(hours=23))
+    return a, datetime
+
+
+def test_reminder_goes_out_once(app, steinfurt, fixed_now):
+    from app import clock
+    from app.jobs.due import run_due
+
+    _reminder_setup(app, steinfurt, fixed_now)
+    with app.app_context():
+        assert run_due(now=clock.now())["reminders"] == 1
+        assert run_due(now=clock.now())["reminders"] == 0
+    subjects = [m["Subject"] for m in mails(app)]
+    assert sum(s.startswith("Erinnerung") for s in subjects) == 1
+
+
+def test_two_workers_send_one_reminder(pg_app, fixed_now):
+    from app import clock
+    from app.jobs.due import run_due
+
+    steinfurt = HostClient(pg_app, "steinfurt.localhost")
+    _reminder_setup(pg_app, steinfurt, fixed_now)
+    results = []
+    barrier = threading.Barrier(2)
+
+    def work():
+        with pg_app.app_context():
+            barrier.wait()
+            results.append(run_due(now=clock.now())["reminders"])
+            db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join(30) for t in threads]
+    assert sorted(results) == [0, 1]
+    assert sum(m["Subject"].startswith("Erinnerung") for m in mails(pg_app)) == 1
+
+
+def test_personal_data_is_deleted_when_its_time_is_up(app, steinfurt):
+    from app.jobs.due import run_due
+
+    monday = next_weekday(0)
+    a = book(steinfurt, at(monday, 9)).json
+    with app.app_context():
+        run_due(now=at(monday, 9) + timedelta(days=29))
+        with tenant_scope(tenant_id("steinfurt")):
+            appt = db.session.scalar(select(Appointment))
+            assert appt.name == "Erika Mustermann"
+        run_due(now=at(monday, 9) + timedelta(days=31))
+        with tenant_scope(tenant_id("steinfurt")):
+            appt = db.session.scalar(select(Appointment))
+            assert (appt.name, appt.email, appt.phone) == ("", "", "") and appt.anonymized_at
+            assert appt.code == a["code"]  # statistics keep the appointment itself
+    assert make_app  # fixtures module in use
