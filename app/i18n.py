@@ -31,7 +31,10 @@ def _has_request() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=current_lang, default_translation_directories="translations")
+    from app import ROOT
+
+    # Absolute: a relative directory would be looked up under app/, not the repository root.
+    babel.init_app(app, locale_selector=current_lang, default_translation_directories=str(ROOT / "translations"))
     app.jinja_env.globals["current_lang"] = current_lang
 
     @app.after_request

@@ -172,6 +172,9 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
     from app.mail.outbox import queue_mail
 
     queue_mail(event, appt)
+    from app.booking.waitlist import offer_freed_slot
+
+    offer_freed_slot(appt)
     return True
 
 

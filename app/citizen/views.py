@@ -1,0 +1,423 @@
+"""Citizen pages: translate HTTP to the booking rules and back, nothing more.
+
+They work without JavaScript: every step is a link or a form, every POST answers with
+a redirect (POST/redirect/GET) or with the same page and what went wrong."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app import clock
+from app.api.ratelimit import limiter, write_limit
+from app.booking import service as booking
+from app.booking import waitlist
+from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
+from app.catalog.models import Service
+from app.citizen import bp, forms
+from app.citizen import format as fmt
+from app.citizen.calendar import month_view
+from app.extensions import db
+from app.i18n import current_lang
+from app.mail.ics import appointment_uid, build_ics
+from app.offices.models import Closure, Office, OpeningHours
+from app.scheduling.calendar import today_in, zone
+from app.scheduling.slots import Policy, Slot, first_open_day_after, next_slot, slot_at
+from app.tenancy.models import Tenant, TenantHost
+from app.tenancy.scope import all_tenants
+from app.transaction import commit
+
+# Bookings, moves and cancels share the API's per-client budget; reads are not limited here.
+posts_limited = limiter.shared_limit(write_limit, scope="api-write", exempt_when=lambda: request.method != "POST")
+_ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?$")
+
+
+# --- helpers ------------------------------------------------------------------------------
+def bookable_services():
+    return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(True),
+                                 Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
+
+
+def service_or_404(slug: str | None) -> Service:
+    svc = db.session.scalar(bookable_services().where(Service.slug == (slug or ""))) if slug else None
+    if svc is None:
+        abort(404)
+    return svc
+
+
+def appointment_or_404(token: str) -> Appointment:
+    appt = booking.find_by_token(token)
+    if appt is None:
+        abort(404)
+    return appt
+
+
+def parse_start(value: str | None) -> datetime | None:
+    """An ISO start from a link; a '+' that a form or hand turned into a space is put back."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=zone(g.tenant.timezone))
+    return dt.astimezone(timezone.utc)
+
+
+def local_iso(dt: datetime) -> str:
+    return dt.astimezone(zone(g.tenant.timezone)).isoformat()
+
+
+def book_url(service: Service, slot: Slot | datetime) -> str:
+    start = slot.start if isinstance(slot, Slot) else slot
+    return url_for("citizen.book", service=service.slug, start=local_iso(start))
+
+
+def deadline_passed(appt: Appointment, now: datetime) -> bool:
+    return now > appt.starts_at - timedelta(hours=int(g.tenant.settings["cancel_deadline_hours"]))
+
+
+def localized(key: str) -> str:
+    """A tenant text (privacy, emergency) in the page's language when the tenant has one."""
+    texts = g.tenant.texts
+    return texts.get(f"{key}_{current_lang()}") or texts.get(key) or ""
+
+
+def reopening(service: Service, policy: Policy) -> tuple:
+    """(last bookable day, first day that will become bookable, the day booking it opens)."""
+    today = today_in(zone(policy.timezone), clock.now())
+    last = today + timedelta(days=policy.horizon_days)
+    reopens = first_open_day_after(service, policy, last)
+    opens_on = reopens - timedelta(days=policy.horizon_days) if reopens else None
+    return last, reopens, opens_on
+
+
+# --- headers ------------------------------------------------------------------------------
+@bp.after_request
+def _headers(response: Response) -> Response:
+    """Citizen pages may be framed by the tenant's own sites only (see docs/embedding.md)."""
+    tenant = g.get("tenant")
+    ancestors = ["'self'"]
+    if tenant is not None:
+        base = current_app.config["BASE_DOMAIN"]
+        ancestors.append(f"{tenant.slug}.{base}")
+        for host in db.session.scalars(select(TenantHost).where(TenantHost.tenant_id == tenant.id)):
+            ancestors.append(host.host)
+            ancestors.extend(tok.lower() for tok in (host.note or "").split() if _ORIGIN_RE.match(tok.lower()))
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
+        f"base-uri 'self'; frame-ancestors {' '.join(dict.fromkeys(ancestors))}"
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.path.startswith(("/manage/", "/book", "/waitlist", "/emergency")):
+        # Personal data and secret links: not cached, not indexed.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- home ---------------------------------------------------------------------------------
+@bp.get("/")
+def home():
+    if g.tenant is None:
+        return tenant_list()
+    now = clock.now()
+    today = today_in(zone(g.tenant.timezone), now)
+    offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
+    rules = db.session.scalars(
+        select(OpeningHours).where(OpeningHours.counter_id.is_(None))
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    )
+    hours: dict[int, dict[int, list[OpeningHours]]] = {}
+    for r in rules:
+        if r.valid_until is None or r.valid_until >= today:
+            hours.setdefault(r.office_id, {}).setdefault(r.weekday, []).append(r)
+    closures = list(db.session.scalars(
+        select(Closure).where(Closure.counter_id.is_(None), Closure.ends_at > now,
+                              Closure.starts_at < now + timedelta(days=60)).order_by(Closure.starts_at)
+    ))
+    services = list(db.session.scalars(bookable_services()))
+    return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
+                           services=services, today=today)
+
+
+def tenant_list():
+    with all_tenants():
+        tenants = list(db.session.scalars(
+            select(Tenant).where(Tenant.status != "disabled").order_by(Tenant.kind, Tenant.name)
+        ))
+        rows = [(t.name, t.slug, t.kind) for t in tenants]
+    db.session.rollback()
+    port = request.host.rpartition(":")[2] if ":" in request.host else ""
+    base = current_app.config["BASE_DOMAIN"]
+    links = [(name, f"{request.scheme}://{slug}.{base}{':' + port if port else ''}/", kind)
+             for name, slug, kind in rows]
+    return render_template("citizen/tenants.html", tenants=links)
+
+
+# --- service page -------------------------------------------------------------------------
+@bp.get("/services/<slug>")
+def service_page(slug: str):
+    svc = service_or_404(slug)
+    policy = Policy.of(g.tenant)
+    view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
+                      day_arg=request.args.get("day"))
+    ctx = {}
+    if view.proposal is None:
+        ctx["last_day"], ctx["reopens"], ctx["opens_on"] = reopening(svc, policy)
+    return render_template("citizen/service.html", service=svc, office=svc.office, view=view,
+                           slot_url=lambda s: book_url(svc, s), page_url=lambda **kw: url_for(
+                               "citizen.service_page", slug=svc.slug, **kw),
+                           emergency_text=localized("emergency"), privacy=localized("privacy"),
+                           form={}, errors={}, **ctx)
+
+
+# --- booking ------------------------------------------------------------------------------
+@bp.route("/book", methods=["GET", "POST"])
+@posts_limited
+def book():
+    svc = service_or_404(request.values.get("service"))
+    start = parse_start(request.values.get("start"))
+    policy = Policy.of(g.tenant)
+    values: dict = {"persons": 1}
+    errors: dict[str, str] = {}
+    notice = None  # why the chosen start cannot be booked, with `proposal` instead
+    proposal: Slot | None = None
+    status = 200
+    if request.method == "POST":
+        values, errors = forms.booking(request.form, svc.persons_max)
+        if start is None:
+            abort(400)
+        if not errors:
+            try:
+                appt = booking.book(g.tenant, svc, start, name=values["name"], email=values["email"],
+                                    phone=values["phone"], persons=values["persons"], lang=current_lang(),
+                                    source="online")
+            except booking.SlotTaken as exc:
+                notice, proposal = "taken", exc.proposal
+            except booking.InvalidStart:
+                db.session.rollback()
+                notice, proposal = "invalid", _next(svc, policy)
+            except booking.ActiveBookingLimit as exc:
+                db.session.rollback()
+                errors["email"] = _("Mit dieser E-Mail-Adresse sind schon %(n)d Termine gebucht. Bitte sagen Sie "
+                                    "zuerst einen davon ab oder rufen Sie uns an: %(phone)s.",
+                                    n=exc.limit, phone=g.tenant.contact_phone)
+            else:
+                token = appt.manage_token
+                commit()
+                return redirect(url_for("citizen.manage", token=token, booked=1), code=303)
+            if notice:
+                db.session.rollback()
+        status = 422 if errors else 200
+    elif start is not None:
+        problem, slot = slot_at(svc, policy, start, now=clock.now())
+        if problem or slot is None:
+            notice, proposal = ("invalid" if problem else "taken"), _next(svc, policy)
+    else:
+        notice, proposal = "invalid", _next(svc, policy)
+    if notice and proposal is not None:
+        start = proposal.start
+    elif notice:
+        start = None
+    return render_template("citizen/book.html", service=svc, office=svc.office, start=start, values=values,
+                           errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
+                           start_iso=local_iso(start) if start else ""), status
+
+
+def _next(svc: Service, policy: Policy) -> Slot | None:
+    return next_slot(svc, policy, now=clock.now())
+
+
+# --- confirmation and management ----------------------------------------------------------
+@bp.get("/manage/<token>")
+def manage(token: str):
+    appt = appointment_or_404(token)
+    return render_manage(appt)
+
+
+def render_manage(appt: Appointment, *, problem: str | None = None, status: int = 200):
+    now = clock.now()
+    return render_template(
+        "citizen/manage.html", appt=appt, service=appt.service, office=appt.office, entrance=appt.entrance,
+        changeable=appt.status == "booked" and not deadline_passed(appt, now) and appt.starts_at > now,
+        late=appt.status == "booked" and deadline_passed(appt, now), problem=problem,
+        flag=next((f for f in ("booked", "moved", "cancelled") if request.args.get(f)), None),
+    ), status
+
+
+@bp.get("/manage/<token>/termin.ics")
+def manage_ics(token: str):
+    appt = appointment_or_404(token)
+    tenant = g.tenant
+    svc, office, entrance = appt.service, appt.office, appt.entrance
+    lang = current_lang()
+    lines = [f"{_('Buchungscode')}: {appt.code}"]
+    if entrance:
+        lines.append(f"{_('Eingang')}: {entrance.name}. {entrance.directions}")
+    if svc.documents:
+        lines.append(_("Bitte mitbringen") + ": " + "; ".join(svc.documents))
+    lines += list(office.notices or [])
+    body = build_ics(
+        uid=appointment_uid(tenant.slug, appt.id, current_app.config["BASE_DOMAIN"]), sequence=appt.sequence,
+        start=appt.starts_at, end=appt.ends_at, tz_name=tenant.timezone,
+        summary=f"{svc.display_name(lang)} – {tenant.name}", location=f"{office.name}, {office.address}",
+        description="\n".join(lines), url=url_for("citizen.manage", token=appt.manage_token, _external=True),
+        cancelled=appt.status == "cancelled",
+    )
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": 'attachment; filename="termin.ics"'})
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+@posts_limited
+def cancel(token: str):
+    appt = appointment_or_404(token)
+    if request.method == "GET":
+        if appt.status != "booked":
+            return redirect(url_for("citizen.manage", token=token))
+        return render_template("citizen/cancel.html", appt=appt, service=appt.service, office=appt.office,
+                               late=deadline_passed(appt, clock.now()))
+    try:
+        booking.cancel(g.tenant, appt)
+    except booking.DeadlinePassed:
+        db.session.rollback()
+        return render_manage(appt, problem="deadline", status=422)
+    except booking.NotActive:
+        db.session.rollback()
+        return render_manage(appt, problem="inactive", status=422)
+    commit()
+    return redirect(url_for("citizen.manage", token=token, cancelled=1), code=303)
+
+
+@bp.route("/manage/<token>/move", methods=["GET", "POST"])
+@posts_limited
+def move(token: str):
+    appt = appointment_or_404(token)
+    svc = appt.service
+    policy = Policy.of(g.tenant)
+    now = clock.now()
+    if appt.status != "booked":
+        return redirect(url_for("citizen.manage", token=token))
+    if deadline_passed(appt, now):
+        return render_manage(appt, problem="deadline", status=422 if request.method == "POST" else 200)
+    start = parse_start(request.values.get("start"))
+    notice = None
+    if request.method == "POST":
+        if start is None:
+            abort(400)
+        try:
+            booking.move(g.tenant, appt, start)
+        except booking.DeadlinePassed:
+            db.session.rollback()
+            return render_manage(appt, problem="deadline", status=422)
+        except (booking.SlotTaken, booking.InvalidStart) as exc:
+            db.session.rollback()
+            notice = "taken"
+            proposal = exc.proposal if isinstance(exc, booking.SlotTaken) else None
+            start = proposal.start if proposal else None
+        else:
+            commit()
+            return redirect(url_for("citizen.manage", token=token, moved=1), code=303)
+    elif start is not None:
+        problem, slot = slot_at(svc, policy, start, now=now, exclude_appointment_id=appt.id)
+        if problem or slot is None:
+            notice, start = "taken", None
+    view = month_view(svc, policy, now, month_arg=request.args.get("month"), day_arg=request.args.get("day"),
+                      exclude_appointment_id=appt.id)
+    if notice == "taken" and start is None and view.proposal is not None:
+        start = view.proposal.start
+    return render_template(
+        "citizen/move.html", appt=appt, service=svc, office=appt.office, view=view, start=start, notice=notice,
+        start_iso=local_iso(start) if start else "",
+        slot_url=lambda s: url_for("citizen.move", token=token, start=local_iso(s.start)),
+        page_url=lambda **kw: url_for("citizen.move", token=token, **kw),
+    )
+
+
+# --- calendar full: emergency request and waiting list ------------------------------------
+@bp.route("/emergency", methods=["GET", "POST"])
+@posts_limited
+def emergency():
+    slug = request.values.get("service") or ""
+    svc = db.session.scalar(bookable_services().where(Service.slug == slug)) if slug else None
+    values: dict = {}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values, errors = forms.emergency(request.form)
+        if not errors:
+            db.session.add(EmergencyRequest(
+                service_id=svc.id if svc else None, name=values["name"], email=values["email"].lower(),
+                phone=values["phone"], reason=values["reason"], lang=current_lang(),
+            ))
+            commit()
+            return redirect(url_for("citizen.emergency_sent", **({"service": svc.slug} if svc else {})), code=303)
+    return render_template("citizen/emergency.html", service=svc, form=values, errors=errors,
+                           emergency_text=localized("emergency"), privacy=localized("privacy")), \
+        (422 if errors else 200)
+
+
+@bp.get("/emergency/sent")
+def emergency_sent():
+    return render_template("citizen/sent.html", kind="emergency")
+
+
+@bp.post("/waitlist")
+@posts_limited
+def waitlist_join():
+    svc = service_or_404(request.form.get("service"))
+    values, errors = forms.waitlist(request.form)
+    if errors:
+        policy = Policy.of(g.tenant)
+        view = month_view(svc, policy, clock.now())
+        last_day, reopens, opens_on = reopening(svc, policy)
+        return render_template("citizen/service.html", service=svc, office=svc.office, view=view,
+                               slot_url=lambda s: book_url(svc, s),
+                               page_url=lambda **kw: url_for("citizen.service_page", slug=svc.slug, **kw),
+                               emergency_text=localized("emergency"), privacy=localized("privacy"),
+                               form=values, errors=errors, last_day=last_day, reopens=reopens,
+                               opens_on=opens_on), 422
+    entry = waitlist.join(svc, name=values["name"], email=values["email"], lang=current_lang())
+    token = entry.token
+    commit()
+    return redirect(url_for("citizen.waitlist_entry", token=token), code=303)
+
+
+@bp.route("/waitlist/<token>", methods=["GET", "POST"])
+@posts_limited
+def waitlist_entry(token: str):
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token)) if len(token) <= 64 else None
+    if entry is None:
+        abort(404)
+    if request.method == "POST":
+        waitlist.withdraw(entry)
+        commit()
+        return redirect(url_for("citizen.waitlist_entry", token=token), code=303)
+    return render_template("citizen/waitlist.html", entry=entry, service=entry.service)
+
+
+
+# --- template helpers (also for the error page) -------------------------------------------
+def lang_url(code: str) -> str:
+    """This page in another language (GET; the choice is remembered in a cookie)."""
+    args = request.args.to_dict()
+    args["lang"] = code
+    return f"{request.path}?{urlencode(args)}"
+
+
+def to_local(dt: datetime) -> datetime:
+    tenant = g.get("tenant")
+    return dt.astimezone(zone(tenant.timezone if tenant else "Europe/Berlin"))
+
+
+@bp.app_context_processor
+def _page_helpers() -> dict:
+    return {"lang_url": lang_url, "day_text": fmt.day_text, "weekday_text": fmt.weekday_text,
+            "month_text": fmt.month_text, "time_text": fmt.time_text, "short_weekdays": fmt.short_weekdays,
+            "to_local": to_local}

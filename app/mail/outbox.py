@@ -42,12 +42,17 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
     return ctx
 
 
-def queue_mail(event: str, appt: Appointment, **extra) -> OutboxMail | None:
-    """Render `event`'s mail for `appt` and add it to the outbox; None without an address."""
-    if not appt.email:
+def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: str | None = None,
+               **extra) -> OutboxMail | None:
+    """Render `event`'s mail for `appt` and add it to the outbox; None without an address.
+
+    `to` and `lang` default to the appointment's citizen (a waiting-list offer goes elsewhere)."""
+    to = appt.email if to is None else to
+    if not to:
         return None
     tenant = tenant_info(appt.tenant_id)
-    lang = appt.lang if appt.lang in ("de", "en") else "de"
+    lang = lang or appt.lang
+    lang = lang if lang in ("de", "en") else "de"
     ctx = appointment_context(tenant, appt, lang, **extra)
     chain = [tenant.id] + ([tenant.parent_id] if tenant.parent_id else [])
     text = render_text(chain, event, lang, ctx)
@@ -68,7 +73,7 @@ def queue_mail(event: str, appt: Appointment, **extra) -> OutboxMail | None:
     sender_addr = settings.get("mail_from") or current_app.config["MAIL_FROM"]
     sender_name = settings.get("mail_from_name") or tenant.name
     row = OutboxMail(
-        tenant_id=appt.tenant_id, appointment_id=appt.id, event=event, to_addr=appt.email,
+        tenant_id=appt.tenant_id, appointment_id=appt.id, event=event, to_addr=to,
         from_addr=f"{sender_name} <{sender_addr}>", reply_to=settings.get("mail_reply_to") or tenant.contact_email,
         subject=text.subject, text_body=text_body, html_body=html_body, ics=ics,
         message_id=f"<{uuid.uuid4().hex}@{current_app.config['BASE_DOMAIN']}>",
@@ -79,6 +84,13 @@ def queue_mail(event: str, appt: Appointment, **extra) -> OutboxMail | None:
     db.session.flush()
     after_commit("app.mail.delivery.deliver", row.id)
     return row
+
+
+def queue_waitlist_offer(entry, freed: Appointment, book_url: str) -> OutboxMail | None:
+    """Tell a waiting citizen (`entry`, a WaitlistEntry) that `freed`'s slot is free; the
+    link books it. Nothing of the cancelled appointment's citizen goes into the mail."""
+    return queue_mail("waitlist_offer", freed, to=entry.email, lang=entry.lang, name=entry.name,
+                      manage_url=book_url, persons=1, code="")
 
 
 LABELS = {
@@ -111,6 +123,8 @@ def _facts(ctx: dict, lang: str, event: str) -> list[tuple[str, str | list[str]]
         facts.append((lab["notices"], ctx["notices"]))
     if ctx["fee"]:
         facts.append((lab["fee"], ctx["fee"]))
+    if event == "waitlist_offer":  # no booking yet: no code, the text carries the booking link
+        return facts
     facts.append((lab["code"], ctx["code"]))
     facts.append((lab["manage"], ctx["manage_url"]))
     return facts

@@ -1,0 +1,80 @@
+"""The waiting list: citizens who found the calendar full are offered freed slots,
+first come, first served. Like every business function here it flushes, never commits."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from app import clock
+from app.booking.codes import new_manage_token
+from app.booking.models import Appointment, WaitlistEntry
+from app.catalog.models import Service
+from app.extensions import db
+from app.scheduling.calendar import zone
+from app.scheduling.slots import Policy, slot_at
+from app.tenancy.resolve import tenant_info, tenant_url
+
+OPEN_STATUSES = ("waiting", "offered")
+# An offer stands until the slot, but at most this long; then the entry counts as served.
+OFFER_VALID = timedelta(days=2)
+
+
+def join(service: Service, *, name: str, email: str, lang: str = "de",
+         now: datetime | None = None) -> WaitlistEntry:
+    """Put `email` on the waiting list of `service`; joining again keeps the place held."""
+    now = now or clock.now()
+    email = email.strip().lower()
+    entry = db.session.scalar(
+        select(WaitlistEntry).where(WaitlistEntry.service_id == service.id, WaitlistEntry.email == email)
+    )
+    if entry is None:
+        entry = WaitlistEntry(service_id=service.id, email=email, token=new_manage_token(), created_at=now)
+        db.session.add(entry)
+    elif entry.status not in OPEN_STATUSES:
+        # Served or withdrawn before: back in the queue, at its end.
+        entry.status, entry.created_at, entry.offered_at, entry.expires_at = "waiting", now, None, None
+    entry.name = name.strip()
+    entry.lang = lang if lang in ("de", "en") else "de"
+    db.session.flush()
+    return entry
+
+
+def withdraw(entry: WaitlistEntry) -> None:
+    entry.status = "withdrawn"
+    db.session.flush()
+
+
+def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -> WaitlistEntry | None:
+    """A booking was cancelled: if its slot can be booked online again, mail the first
+    waiting citizen of its service a link that books it (mail event 'waitlist_offer').
+
+    Returns the entry offered to, or None when nobody waits or the slot is not
+    bookable online (too soon, in the past, closed, or held back for staff)."""
+    now = now or clock.now()
+    tenant = tenant_info(appointment.tenant_id)
+    service = appointment.service
+    problem, slot = slot_at(service, Policy.of(tenant), appointment.starts_at, now=now, online=True)
+    if problem or slot is None:
+        return None
+    q = (select(WaitlistEntry)
+         .where(WaitlistEntry.service_id == appointment.service_id, WaitlistEntry.status == "waiting")
+         .order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two cancellations at once offer to two different citizens, not twice to one.
+        q = q.with_for_update(skip_locked=True)
+    entry = db.session.scalar(q)
+    if entry is None:
+        return None
+    entry.status = "offered"
+    entry.offered_at = now
+    entry.expires_at = min(appointment.starts_at, now + OFFER_VALID)
+    db.session.flush()
+    start = appointment.starts_at.astimezone(zone(tenant.timezone)).isoformat()
+    book_url = tenant_url(tenant, "/book?" + urlencode({"service": service.slug, "start": start,
+                                                        "lang": entry.lang}))
+    from app.mail.outbox import queue_waitlist_offer
+
+    queue_waitlist_offer(entry, appointment, book_url)
+    return entry
