@@ -93,7 +93,7 @@ def users_create(email: str, tenant_slug: str, role: str):
     """Create a back-office user; the password is the first line of standard input."""
     from app.accounts.service import AccountError, create_user
 
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:

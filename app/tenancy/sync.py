@@ -264,6 +264,13 @@ def _apply_services(tenant: Tenant, data: dict, offices: dict[str, Office]) -> l
         db.session.flush()
         if "counters" in entry:
             _apply_service_counters(svc, entry["counters"], office, changes, label)
+    # An inherited service the file no longer mentions follows the district again.
+    listed = {entry["slug"] for entry in data["services"]}
+    for slug, svc in current.items():
+        if svc.inherited and slug not in listed and not svc.admin_edited:
+            label = f"{tenant.slug}/service {slug}"
+            _set(svc, "overridden", [], changes, label)
+            _set(svc, "active", True, changes, label)
     return changes
 
 
