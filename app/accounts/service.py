@@ -71,3 +71,15 @@ def create_user(email: str, password: str, tenant_slug: str, role: str) -> User:
             membership.role = role
         db.session.flush()
     return user
+
+
+def change_password(user: User, current: str, new: str, repeat: str) -> None:
+    """Raises AccountError with a message for the form."""
+    if not verify_password(user, current):
+        raise AccountError("Das bisherige Passwort stimmt nicht.")
+    if new != repeat:
+        raise AccountError("Die beiden neuen Passwörter stimmen nicht überein.")
+    if len(new) < MIN_PASSWORD:
+        raise AccountError(f"Das neue Passwort braucht mindestens {MIN_PASSWORD} Zeichen.")
+    user.password_hash = hash_password(new)
+    db.session.flush()

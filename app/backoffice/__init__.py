@@ -1,4 +1,4 @@
-"""Back office under /admin/ of each tenant host."""
+"""Back office under /admin/ of each tenant host: clerks, tenant admins, district IT."""
 from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/admin")

@@ -156,8 +156,9 @@ def _check_deadline(tenant, appt: Appointment, now: datetime) -> None:
 
 
 def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen: bool = True,
-           event: str = "cancellation") -> bool:
-    """Cancel; the slot is free again at once. Cancelling twice changes nothing (False)."""
+           event: str = "cancellation", reason: str = "") -> bool:
+    """Cancel; the slot is free again at once. Cancelling twice changes nothing (False).
+    `reason` goes into the mail (the office's word when it cancels)."""
     now = now or clock.now()
     if appt.status == "cancelled":
         return False
@@ -171,7 +172,7 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
     db.session.flush()
     from app.mail.outbox import queue_mail
 
-    queue_mail(event, appt)
+    queue_mail(event, appt, reason=reason)
     from app.booking.waitlist import offer_freed_slot
 
     offer_freed_slot(appt)

@@ -139,3 +139,25 @@ def _facts_text(facts) -> str:
         else:
             lines.append(f"{label}: {value}")
     return "\n".join(lines)
+
+
+def queue_message(tenant_id: int, event: str, to: str, subject: str, body: str, *, lang: str = "de") -> OutboxMail:
+    """A mail that belongs to no appointment (an invitation, a clerk's reply to an
+    emergency request): plain text given by the caller, same outbox and delivery."""
+    tenant = tenant_info(tenant_id)
+    settings = tenant.settings
+    sender_addr = settings.get("mail_from") or current_app.config["MAIL_FROM"]
+    sender_name = settings.get("mail_from_name") or tenant.name
+    html_body = render_template("mail/message.html", intro=text_to_html(body), facts=[], lang=lang,
+                                subject=subject, ctx={})
+    row = OutboxMail(
+        tenant_id=tenant_id, appointment_id=None, event=event, to_addr=to,
+        from_addr=f"{sender_name} <{sender_addr}>", reply_to=settings.get("mail_reply_to") or tenant.contact_email,
+        subject=" ".join(subject.split())[:300], text_body=body, html_body=html_body, ics=None,
+        message_id=f"<{uuid.uuid4().hex}@{current_app.config['BASE_DOMAIN']}>",
+        next_attempt_at=datetime.now(timezone.utc) + SWEEPER_GRACE,
+    )
+    db.session.add(row)
+    db.session.flush()
+    after_commit("app.mail.delivery.deliver", row.id)
+    return row

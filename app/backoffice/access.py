@@ -1,0 +1,67 @@
+"""Who may see a back-office page, and the small helpers every page module shares."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.audit.models import record
+from app.extensions import db
+
+M = TypeVar("M")
+
+
+def role_required(role: str = "staff"):
+    """Anonymous: to the login page. Logged in without the role here: 403."""
+
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            if g.get("tenant") is None:
+                abort(404)
+            if not current_user.is_authenticated:
+                return redirect(url_for("backoffice.login", next=request.full_path.rstrip("?")))
+            if not current_user.can(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def district_required(view):
+    """District IT, on its district's own host."""
+
+    @wraps(view)
+    def inner(*args, **kwargs):
+        if g.tenant.kind != "district":
+            abort(404)
+        return view(*args, **kwargs)
+
+    return role_required("district-it")(inner)
+
+
+def one_or_404(model: type[M], object_id: Any, *conditions) -> M:
+    """Load a tenant-owned row by id through the tenant scope (never the identity map,
+    which would skip the scope's filter): another tenant's id is a 404."""
+    obj = db.session.scalar(select(model).where(model.id == object_id, *conditions))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def audit(action: str, obj_type: str, obj_id, *, before: dict | None = None, after: dict | None = None):
+    """An audit entry for a back-office write, by the logged-in user."""
+    return record(action, obj_type, obj_id, actor=current_user.email, user_id=current_user.id,
+                  before=before, after=after)
+
+
+def parse_int(value, default: int | None = None) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,143 @@
+"""Phone and emergency bookings by clerks; the next free slot includes held-back capacity."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app import clock
+from app.backoffice import bp
+from app.backoffice.access import audit, one_or_404, parse_int, role_required
+from app.backoffice.common import bookable_services, counters_of, local, parse_day, parse_local, today
+from app.booking import service as booking
+from app.booking import staff
+from app.booking.models import EmergencyRequest
+from app.catalog.models import Service
+from app.extensions import db
+from app.scheduling.slots import Policy, compute_slots
+from app.transaction import commit
+
+
+def _service_from(value) -> Service | None:
+    sid = parse_int(value)
+    if sid is None:
+        return None
+    return db.session.scalar(select(Service).where(Service.id == sid, Service.active.is_(True),
+                                                   Service.office_id.is_not(None)))
+
+
+def _form_context(service: Service | None, kind: str, form: dict) -> dict:
+    """Services, the proposal and the free starts of the chosen day for the form."""
+    ctx = {"services": bookable_services(), "service": service, "kind": kind, "form": form, "local": local,
+           "proposal": None, "slots": [], "counters": []}
+    if service is not None:
+        ctx["proposal"] = staff.proposal(g.tenant, service)
+        day = parse_day(form.get("day")) or (local(ctx["proposal"].start).date() if ctx["proposal"] else today())
+        ctx["day"] = day
+        ctx["slots"] = compute_slots(service, Policy.of(g.tenant), day, day, online=False, now=clock.now())
+        ctx["counters"] = counters_of(service.office_id)
+    return ctx
+
+
+def _person(form) -> dict:
+    return {"name": form.get("name", ""), "email": form.get("email", ""), "phone": form.get("phone", ""),
+            "persons": parse_int(form.get("persons"), 1) or 1, "note": form.get("note", "")}
+
+
+def _start(value: str | None) -> datetime | None:
+    try:
+        start = datetime.fromisoformat(value or "")
+    except ValueError:
+        return None
+    return start if start.tzinfo else None
+
+
+@bp.route("/phone-booking", methods=["GET", "POST"])
+@role_required("staff")
+def phone_booking():
+    form = request.form if request.method == "POST" else request.args
+    service = _service_from(form.get("service"))
+    if request.method == "POST":
+        start = _start(form.get("start"))
+        error = None
+        if service is None:
+            error = "Bitte eine Dienstleistung wählen."
+        elif start is None:
+            error = "Bitte eine Uhrzeit wählen."
+        else:
+            try:
+                appt = staff.book_for_caller(g.tenant, service, start, source="phone", **_person(form))
+            except staff.StaffError as exc:
+                error = str(exc)
+            except booking.InvalidStart as exc:
+                error = f"Dieser Beginn ist nicht buchbar: {exc}"
+            except booking.SlotTaken:
+                error = "Diese Zeit wurde gerade vergeben. Bitte eine andere wählen."
+            else:
+                audit("phone_booking", "appointment", appt.id, after=staff.snapshot(appt))
+                commit()
+                flash(f"Termin {appt.code} gebucht.")
+                return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+        db.session.rollback()
+        return render_template("backoffice/booking.html", error=error, **_form_context(service, "phone", form)), 422
+    return render_template("backoffice/booking.html", **_form_context(service, "phone", form))
+
+
+@bp.route("/emergency-booking", methods=["GET", "POST"])
+@role_required("staff")
+def emergency_booking():
+    form = request.form if request.method == "POST" else request.args
+    request_row = None
+    if form.get("request"):
+        request_row = one_or_404(EmergencyRequest, parse_int(form.get("request"), 0))
+        if request.method == "GET":
+            form = {"name": request_row.name, "email": request_row.email, "phone": request_row.phone,
+                    "service": str(request_row.service_id or ""), "request": str(request_row.id),
+                    "note": "Notfallanfrage", **request.args.to_dict()}
+    service = _service_from(form.get("service"))
+    if request.method == "POST":
+        error = None
+        overbooking = form.get("mode") == "overbook"
+        start = (parse_local(form.get("day"), form.get("time")) if overbooking else _start(form.get("start")))
+        if service is None:
+            error = "Bitte eine Dienstleistung wählen."
+        elif start is None:
+            error = "Bitte Tag und Uhrzeit wählen."
+        else:
+            start = start.astimezone(timezone.utc)
+            try:
+                if overbooking:
+                    counter = next((c for c in counters_of(service.office_id)
+                                    if c.id == parse_int(form.get("counter"))), None)
+                    if counter is None:
+                        raise staff.StaffError("Bitte einen Schalter wählen.")
+                    appt = staff.overbook(g.tenant, service, start, counter, reason=form.get("reason", ""),
+                                          **_person(form))
+                else:
+                    appt = staff.book_for_caller(g.tenant, service, start, source="emergency", **_person(form))
+            except staff.StaffError as exc:
+                error = str(exc)
+            except booking.InvalidStart as exc:
+                error = f"Dieser Beginn ist nicht buchbar: {exc}"
+            except booking.SlotTaken:
+                error = "Diese Zeit ist belegt. Wählen Sie eine andere oder überbuchen Sie mit Begründung."
+            else:
+                after = staff.snapshot(appt) | ({"overbook_reason": appt.overbook_reason} if appt.overbooked else {})
+                audit("emergency_overbooking" if appt.overbooked else "emergency_booking", "appointment", appt.id,
+                      after=after)
+                if request_row is not None:
+                    before = {"status": request_row.status}
+                    request_row.status = "booked"
+                    request_row.appointment_id = appt.id
+                    request_row.answered_at = datetime.now(timezone.utc)
+                    audit("emergency_request_booked", "emergency_request", request_row.id, before=before,
+                          after={"status": "booked", "appointment": appt.code})
+                commit()
+                flash(f"Notfalltermin {appt.code} gebucht" + (" (überbucht)." if appt.overbooked else "."))
+                return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+        db.session.rollback()
+        return render_template("backoffice/booking.html", error=error, request_row=request_row,
+                               **_form_context(service, "emergency", form)), 422
+    return render_template("backoffice/booking.html", request_row=request_row,
+                           **_form_context(service, "emergency", form))

@@ -1,0 +1,63 @@
+"""Small shared bits of the back-office pages: dates, offices, time formatting."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask import g
+from sqlalchemy import select
+
+from app import clock
+from app.catalog.models import Service
+from app.extensions import db
+from app.offices.models import Counter, Office
+from app.scheduling.calendar import today_in, zone
+
+
+def tz():
+    return zone(g.tenant.timezone)
+
+
+def today() -> date:
+    return today_in(tz(), clock.now())
+
+
+def parse_day(value: str | None, default: date | None = None) -> date | None:
+    if not value:
+        return default
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def parse_time(value: str | None) -> time | None:
+    try:
+        return time.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_local(day_value: str | None, time_value: str | None) -> datetime | None:
+    day, clock_time = parse_day(day_value), parse_time(time_value)
+    if day is None or clock_time is None:
+        return None
+    return datetime.combine(day, clock_time, tzinfo=tz())
+
+
+def local(dt: datetime) -> datetime:
+    return dt.astimezone(tz())
+
+
+def offices() -> list[Office]:
+    return list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position, Office.id)))
+
+
+def counters_of(office_id: int) -> list[Counter]:
+    return list(db.session.scalars(select(Counter).where(Counter.office_id == office_id)
+                                   .order_by(Counter.position, Counter.id)))
+
+
+def bookable_services() -> list[Service]:
+    """Every active service offered here, online-bookable or not (clerks book all)."""
+    return list(db.session.scalars(select(Service).where(Service.active.is_(True), Service.office_id.is_not(None))
+                                   .order_by(Service.position, Service.name)))

@@ -1,0 +1,106 @@
+"""The day: appointments per office and counter, check-in, completed, no-show."""
+from __future__ import annotations
+
+from collections import Counter as Tally
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.backoffice import bp
+from app.backoffice.access import audit, one_or_404, role_required
+from app.backoffice.common import counters_of, local, offices, parse_day, today, tz
+from app.booking import staff
+from app.booking.models import Appointment
+from app.booking.codes import normalize_code
+from app.extensions import db
+from app.scheduling.calendar import day_bounds_utc
+from app.transaction import commit
+
+
+def _day_data(day, office):
+    start, end = day_bounds_utc(day, tz())
+    appts = list(db.session.scalars(
+        select(Appointment).where(Appointment.office_id == office.id, Appointment.starts_at >= start,
+                                  Appointment.starts_at < end)
+        .order_by(Appointment.starts_at, Appointment.counter_id, Appointment.id)
+    ))
+    counters = counters_of(office.id)
+    by_counter = {c.id: [] for c in counters}
+    for a in appts:
+        by_counter.setdefault(a.counter_id, []).append(a)
+    counts = Tally(a.status for a in appts)
+    return counters, by_counter, counts, appts
+
+
+def _office_from_args():
+    all_offices = offices()
+    if not all_offices:
+        abort(404)
+    slug = request.args.get("office")
+    office = next((o for o in all_offices if o.slug == slug), all_offices[0])
+    return office, all_offices
+
+
+@bp.route("/day")
+@role_required("staff")
+def day():
+    the_day = parse_day(request.args.get("date"), today())
+    if the_day is None:
+        flash("Das Datum ist ungültig; angezeigt wird heute.", "error")
+        the_day = today()
+    office, all_offices = _office_from_args()
+    counters, by_counter, counts, appts = _day_data(the_day, office)
+    return render_template("backoffice/day.html", day=the_day, office=office, offices=all_offices,
+                           counters=counters, by_counter=by_counter, counts=counts, total=len(appts),
+                           prev_day=the_day - timedelta(days=1), next_day=the_day + timedelta(days=1),
+                           local=local, transitions=staff.TRANSITIONS, status_labels=staff.STATUS_LABELS,
+                           source_labels=staff.SOURCE_LABELS)
+
+
+@bp.route("/day/print")
+@role_required("staff")
+def day_print():
+    the_day = parse_day(request.args.get("date"), today()) or today()
+    office, _ = _office_from_args()
+    counters, by_counter, counts, appts = _day_data(the_day, office)
+    return render_template("backoffice/day_print.html", day=the_day, office=office, counters=counters,
+                           by_counter=by_counter, counts=counts, total=len(appts), local=local,
+                           status_labels=staff.STATUS_LABELS, source_labels=staff.SOURCE_LABELS)
+
+
+@bp.route("/appointments/<int:appt_id>")
+@role_required("staff")
+def appointment(appt_id: int):
+    appt = one_or_404(Appointment, appt_id)
+    return render_template("backoffice/appointment.html", appt=appt, local=local,
+                           status_labels=staff.STATUS_LABELS, source_labels=staff.SOURCE_LABELS)
+
+
+@bp.route("/find")
+@role_required("staff")
+def find():
+    """By booking code, as a caller reads it out."""
+    code = normalize_code(request.args.get("code", "").strip())
+    appt = db.session.scalar(select(Appointment).where(Appointment.code == code)) if code else None
+    if appt is None:
+        abort(404)
+    return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+
+
+@bp.route("/appointments/<int:appt_id>/status", methods=["POST"])
+@role_required("staff")
+def set_status(appt_id: int):
+    appt = one_or_404(Appointment, appt_id)
+    before = staff.snapshot(appt)
+    try:
+        staff.set_status(appt, request.form.get("status", ""))
+    except staff.StaffError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        audit("appointment_status", "appointment", appt.id, before=before, after=staff.snapshot(appt))
+        commit()
+        flash(f"Termin {appt.code}: {staff.STATUS_LABELS[appt.status]}.")
+    day_value = local(appt.starts_at).date().isoformat()
+    return redirect(url_for("backoffice.day", date=day_value, office=appt.office.slug) + f"#a{appt.id}")

@@ -1,0 +1,170 @@
+"""What clerks do with appointments: status at the counter, phone and emergency
+bookings (the only path past capacity), blocking time. Plain functions: they flush,
+the caller commits once."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app import clock
+from app.booking import service as booking
+from app.booking.codes import new_code, new_manage_token
+from app.booking.models import ACTIVE_STATUSES, Appointment
+from app.catalog.models import Service
+from app.extensions import db
+from app.offices.models import Closure, Counter, Office
+from app.scheduling.calendar import zone
+from app.scheduling.slots import Policy, Slot, next_slot
+
+# Which status a clerk may set from which.
+TRANSITIONS = {
+    "booked": ("checked_in", "completed", "no_show"),
+    "checked_in": ("completed", "no_show", "booked"),
+    "no_show": ("booked", "checked_in"),
+    "completed": ("checked_in",),
+}
+STATUS_LABELS = {"booked": "gebucht", "checked_in": "eingecheckt", "completed": "erledigt",
+                 "no_show": "nicht erschienen", "cancelled": "abgesagt"}
+SOURCE_LABELS = {"online": "online", "phone": "Telefon", "emergency": "Notfall"}
+
+
+class StaffError(ValueError):
+    """A clerk's request that cannot be done; the message is for the page."""
+
+
+def snapshot(appt: Appointment) -> dict:
+    """What the audit log keeps of an appointment: no personal data, which retention
+    deletes from the appointment but an audit copy would keep."""
+    return {"code": appt.code, "service_id": appt.service_id, "counter_id": appt.counter_id,
+            "starts_at": appt.starts_at.isoformat(), "status": appt.status, "source": appt.source,
+            "overbooked": appt.overbooked}
+
+
+def set_status(appt: Appointment, status: str) -> None:
+    if status not in TRANSITIONS.get(appt.status, ()):
+        raise StaffError(f"Ein Termin mit Status „{STATUS_LABELS.get(appt.status, appt.status)}“ kann nicht "
+                         f"auf „{STATUS_LABELS.get(status, status)}“ gesetzt werden.")
+    appt.status = status
+    db.session.flush()
+
+
+def proposal(tenant, service: Service, *, now: datetime | None = None) -> Slot | None:
+    """The earliest free start for a clerk: held-back capacity counts, no lead time."""
+    return next_slot(service, Policy.of(tenant), now=now or clock.now(), online=False)
+
+
+def book_for_caller(tenant, service: Service, start: datetime, *, name: str, email: str = "", phone: str = "",
+                    persons: int = 1, note: str = "", source: str = "phone",
+                    now: datetime | None = None) -> Appointment:
+    """A phone (or emergency) booking within capacity, held-back share included."""
+    if source not in ("phone", "emergency"):
+        raise StaffError("Unbekannte Buchungsart.")
+    _check_person(name, persons, service)
+    return booking.book(tenant, service, start, name=name, email=email, phone=phone, persons=persons, note=note,
+                        source=source, now=now)
+
+
+def overbook(tenant, service: Service, start: datetime, counter: Counter, *, reason: str, name: str,
+             email: str = "", phone: str = "", persons: int = 1, note: str = "",
+             now: datetime | None = None) -> Appointment:
+    """An emergency appointment on `counter` even though it is taken: the one path past
+    capacity. Marked `overbooked` with its reason; the overlap guard lets it through."""
+    now = now or clock.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise StaffError("Für eine Überbuchung ist ein Grund nötig.")
+    if len(reason) > 300:
+        raise StaffError("Der Grund darf höchstens 300 Zeichen lang sein.")
+    _check_person(name, persons, service)
+    if service.office_id is None or counter.office_id != service.office_id:
+        raise StaffError("Dieser Schalter gehört nicht zum Büro der Dienstleistung.")
+    if start < now - timedelta(minutes=5):
+        raise StaffError("Der Termin liegt in der Vergangenheit.")
+    office = db.session.scalar(select(Office).where(Office.id == service.office_id))
+    appt = Appointment(
+        code=_unique_code(), manage_token=new_manage_token(), service_id=service.id, office_id=service.office_id,
+        counter_id=counter.id, entrance_id=office.main_entrance.id if office.main_entrance else None,
+        starts_at=start, ends_at=start + timedelta(minutes=service.duration_minutes), status="booked",
+        source="emergency", name=name.strip(), email=email.strip().lower(), phone=phone.strip(), persons=persons,
+        note=note.strip(), overbooked=True, overbook_reason=reason,
+    )
+    db.session.add(appt)
+    db.session.flush()
+    from app.mail.outbox import queue_mail
+
+    queue_mail("confirmation", appt)
+    return appt
+
+
+def _check_person(name: str, persons: int, service: Service) -> None:
+    if not (name or "").strip():
+        raise StaffError("Bitte den Namen der Bürgerin oder des Bürgers angeben.")
+    if len(name) > 200:
+        raise StaffError("Der Name darf höchstens 200 Zeichen lang sein.")
+    if not 1 <= persons <= max(1, service.persons_max):
+        raise StaffError(f"Für diese Dienstleistung sind 1 bis {service.persons_max} Personen möglich.")
+
+
+def _unique_code() -> str:
+    while True:
+        code = new_code()
+        if not db.session.scalar(select(Appointment.id).where(Appointment.code == code)):
+            return code
+
+
+# --- blocking time -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Block:
+    office: Office
+    counter: Counter | None
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    reason: str
+
+
+def make_block(tenant, office: Office, counter: Counter | None, day, opens, closes, reason: str) -> Block:
+    """Validate a block of `day` from `opens` to `closes` (local times; None: the whole day)."""
+    tz = zone(tenant.timezone)
+    if counter is not None and counter.office_id != office.id:
+        raise StaffError("Dieser Schalter gehört nicht zu diesem Büro.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise StaffError("Bitte einen Grund angeben; er steht in der Nachricht an die Betroffenen.")
+    if len(reason) > 300:
+        raise StaffError("Der Grund darf höchstens 300 Zeichen lang sein.")
+    if opens is None or closes is None:
+        start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    else:
+        if opens >= closes:
+            raise StaffError("Das Ende muss nach dem Beginn liegen.")
+        start = datetime.combine(day, opens, tzinfo=tz)
+        end = datetime.combine(day, closes, tzinfo=tz)
+    return Block(office, counter, start.astimezone(zone("UTC")), end.astimezone(zone("UTC")), reason)
+
+
+def affected(block: Block) -> list[Appointment]:
+    """Active appointments the block would cancel, earliest first."""
+    q = select(Appointment).where(
+        Appointment.office_id == block.office.id, Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.starts_at < block.ends_at, Appointment.ends_at > block.starts_at,
+    ).order_by(Appointment.starts_at, Appointment.id)
+    if block.counter is not None:
+        q = q.where(Appointment.counter_id == block.counter.id)
+    return list(db.session.scalars(q))
+
+
+def apply_block(tenant, block: Block, *, now: datetime | None = None) -> tuple[Closure, list[Appointment]]:
+    """Close the time (online slots lose it at once) and cancel what falls into it; each
+    citizen with an e-mail address is told why, with a link to book anew."""
+    closure = Closure(office_id=block.office.id, counter_id=block.counter.id if block.counter else None,
+                      starts_at=block.starts_at, ends_at=block.ends_at, reason=block.reason)
+    db.session.add(closure)
+    cancelled = []
+    for appt in affected(block):
+        booking.cancel(tenant, appt, now=now, by_citizen=False, event="office_cancelled", reason=block.reason)
+        cancelled.append(appt)
+    db.session.flush()
+    return closure, cancelled
