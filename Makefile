@@ -27,7 +27,7 @@ install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
 translations: install
-	@$(BIN)/pybabel compile -q -d translations 2>/dev/null || true
+	@$(BIN)/pybabel -q compile -d translations
 
 run: install translations
 	$(BIN)/flask --app wsgi db upgrade
