@@ -1,0 +1,98 @@
+"""Blocking time: the affected are listed first, then cancelled and told by e-mail;
+the time leaves the online slots at once."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEntry
+from app.extensions import db
+from app.offices.models import Closure, Counter, Office
+from tests.conftest import at, mails, next_weekday
+from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in  # noqa: F401
+
+API = "/api/v1"
+
+
+@pytest.fixture(autouse=True)
+def _throttle(fresh_throttle):
+    yield
+
+
+@pytest.fixture
+def tuesday():
+    return next_weekday(1)
+
+
+def ids(app):
+    with in_tenant(app, "steinfurt"):
+        office = db.session.scalar(select(Office))
+        counters = {c.slug: c.id for c in db.session.scalars(select(Counter))}
+        return office.id, counters
+
+
+def test_block_preview_lists_the_affected_then_confirm_cancels_and_mails_them(app, steinfurt, tuesday):
+    r1 = steinfurt.post(f"{API}/appointments", json={"service": "personalausweis", "start": at(tuesday, 9).isoformat(),
+                                                     "name": "Bea Betroffen", "email": "bea@example.org"})
+    r2 = steinfurt.post(f"{API}/appointments", json={"service": "umzug", "start": at(tuesday, 11).isoformat(),
+                                                     "name": "Udo Unberührt", "email": "udo@example.org"})
+    assert r1.status_code == r2.status_code == 201
+    before_mails = len(mails(app))
+    logged_in(app, steinfurt, "staff", email="clerk@steinfurt.example")
+    office_id, _ = ids(app)
+    form = {"office": office_id, "date": tuesday.isoformat(), "from": "08:00", "to": "10:00",
+            "reason": "Personalversammlung"}
+    preview = steinfurt.post("/admin/block", data=form)
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "Bea Betroffen" in text and "Udo Unberührt" not in text
+    with in_tenant(app, "steinfurt"):
+        assert db.session.scalar(select(Closure.id).where(Closure.reason == "Personalversammlung")) is None
+    done = steinfurt.post("/admin/block", data={**form, "confirm": "1"})
+    assert done.status_code == 302
+    assert steinfurt.get(f"{API}/appointments/{r1.json['manage_token']}").json["status"] == "cancelled"
+    assert steinfurt.get(f"{API}/appointments/{r2.json['manage_token']}").json["status"] == "booked"
+    new = mails(app)[before_mails:]
+    assert [m["To"] for m in new] == ["bea@example.org"]
+    body = new[0].get_body(("plain",)).get_content()
+    assert "Personalversammlung" in body and "http://steinfurt.localhost/" in body
+    slots = steinfurt.get(f"{API}/services/personalausweis/slots?from={tuesday}&to={tuesday}").json["slots"]
+    starts = {s["start"] for s in slots}
+    assert at(tuesday, 9).isoformat() not in starts and at(tuesday, 8).isoformat() not in starts
+    assert at(tuesday, 10).isoformat() in starts
+    with in_tenant(app, "steinfurt"):
+        actions = set(db.session.scalars(select(AuditEntry.action)))
+        assert {"time_blocked", "appointment_cancelled_by_office"} <= actions
+
+
+def test_blocking_one_counter_leaves_the_others_bookable(app, steinfurt, tuesday):
+    logged_in(app, steinfurt, "staff")
+    office_id, counters = ids(app)
+    resp = steinfurt.post("/admin/block", data={"office": office_id, "counter": counters["schalter-1"],
+                                                "date": tuesday.isoformat(), "whole_day": "1",
+                                                "reason": "Fortbildung", "confirm": "1"})
+    assert resp.status_code == 302
+    slots = steinfurt.get(f"{API}/services/personalausweis/slots?from={tuesday}&to={tuesday}").json["slots"]
+    assert slots and {s["free"] for s in slots} == {2}  # three open, one of them held back
+
+
+def test_block_validation(app, steinfurt, tuesday):
+    logged_in(app, steinfurt, "staff")
+    office_id, _ = ids(app)
+    base = {"office": office_id, "date": tuesday.isoformat(), "from": "10:00", "to": "09:00", "reason": "x"}
+    assert "Ende muss nach dem Beginn" in steinfurt.post("/admin/block", data=base).get_data(as_text=True)
+    no_reason = steinfurt.post("/admin/block", data={**base, "to": "11:00", "reason": " "})
+    assert no_reason.status_code == 422 and "Grund" in no_reason.get_data(as_text=True)
+    past = steinfurt.post("/admin/block", data={**base, "date": "2020-01-07", "to": "11:00"})
+    assert past.status_code == 422
+
+
+def test_a_counter_of_another_tenant_cannot_be_blocked(app, steinfurt, emsdetten, tuesday):
+    logged_in(app, steinfurt, "staff")
+    office_id, _ = ids(app)
+    with in_tenant(app, "emsdetten"):
+        foreign = db.session.scalar(select(Counter.id))
+    resp = steinfurt.post("/admin/block", data={"office": office_id, "counter": foreign, "date": tuesday.isoformat(),
+                                                "whole_day": "1", "reason": "x", "confirm": "1"})
+    assert resp.status_code == 422
+    with in_tenant(app, "emsdetten"):
+        assert db.session.scalar(select(Closure.id).where(Closure.counter_id == foreign)) is None

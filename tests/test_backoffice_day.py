@@ -1,0 +1,133 @@
+"""The clerks' day: appointments per counter, check-in, completed, no-show, counts, print."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEntry
+from app.booking.models import Appointment
+from app.extensions import db
+from tests.conftest import at, next_weekday
+from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in  # noqa: F401
+
+API = "/api/v1/appointments"
+
+
+@pytest.fixture(autouse=True)
+def _throttle(fresh_throttle):
+    yield
+
+
+@pytest.fixture
+def tuesday():
+    return next_weekday(1)
+
+
+def book_online(client, start, name="Erika Mustermann", email="erika@example.org", service="personalausweis"):
+    resp = client.post(API, json={"service": service, "start": start.isoformat(), "name": name, "email": email})
+    assert resp.status_code == 201, resp.json
+    return resp.json
+
+
+def appt_id(app, code: str, tenant: str = "steinfurt") -> int:
+    with in_tenant(app, tenant):
+        return db.session.scalar(select(Appointment.id).where(Appointment.code == code))
+
+
+def test_the_day_lists_appointments_per_counter_with_service_name_status_and_source(app, steinfurt, tuesday):
+    booked = book_online(steinfurt, at(tuesday, 9))
+    logged_in(app, steinfurt, "staff")
+    page = steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True)
+    assert "Erika Mustermann" in page and "Personalausweis beantragen" in page
+    assert "09:00–09:20" in page and "gebucht" in page and "online" in page
+    assert "Schalter 1" in page and "Schalter 4" in page
+    assert "Termine: 1" in page
+    other_day = steinfurt.get(f"/admin/day?date={next_weekday(2, after_days=9)}").get_data(as_text=True)
+    assert "Erika Mustermann" not in other_day
+    assert booked["code"]
+
+
+def test_check_in_then_completed_and_no_show_are_counted_and_audited(app, steinfurt, tuesday):
+    first = book_online(steinfurt, at(tuesday, 9))
+    second = book_online(steinfurt, at(tuesday, 10), name="Max Muster", email="max@example.org")
+    logged_in(app, steinfurt, "staff", email="clerk@steinfurt.example")
+    a1, a2 = appt_id(app, first["code"]), appt_id(app, second["code"])
+    assert steinfurt.post(f"/admin/appointments/{a1}/status", data={"status": "checked_in"}).status_code == 302
+    assert steinfurt.post(f"/admin/appointments/{a1}/status", data={"status": "completed"}).status_code == 302
+    assert steinfurt.post(f"/admin/appointments/{a2}/status", data={"status": "no_show"}).status_code == 302
+    page = steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True)
+    assert "erledigt: 1" in page and "nicht erschienen: 1" in page and "gebucht: 0" in page
+    assert steinfurt.get(f"{API}/{first['manage_token']}").json["status"] == "completed"
+    with in_tenant(app, "steinfurt"):
+        entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "appointment_status")
+                                          .order_by(AuditEntry.id)))
+        assert [(e.before["status"], e.after["status"]) for e in entries] == [
+            ("booked", "checked_in"), ("checked_in", "completed"), ("booked", "no_show")]
+        assert entries[0].actor == "clerk@steinfurt.example" and entries[0].user_id
+        assert "Erika" not in str(entries[0].after)  # the audit log keeps no citizen data
+
+
+def test_an_impossible_status_change_is_refused_with_a_message(app, steinfurt, tuesday):
+    booked = book_online(steinfurt, at(tuesday, 9))
+    logged_in(app, steinfurt, "staff")
+    aid = appt_id(app, booked["code"])
+    resp = steinfurt.post(f"/admin/appointments/{aid}/status", data={"status": "cancelled"})
+    assert resp.status_code == 302
+    page = steinfurt.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "kann nicht" in page
+    assert steinfurt.get(f"{API}/{booked['manage_token']}").json["status"] == "booked"
+
+
+def test_print_view_and_find_by_code(app, steinfurt, tuesday):
+    booked = book_online(steinfurt, at(tuesday, 11))
+    logged_in(app, steinfurt, "staff")
+    page = steinfurt.get(f"/admin/day/print?date={tuesday}").get_data(as_text=True)
+    assert "Erika Mustermann" in page and "<form" not in page
+    found = steinfurt.get(f"/admin/find?code={booked['code'].replace('-', '').lower()}")
+    assert found.status_code == 302
+    detail = steinfurt.get(found.headers["Location"]).get_data(as_text=True)
+    assert booked["code"] in detail and "Zugang B" in detail
+
+
+def test_a_bad_date_falls_back_to_today_with_a_message(app, steinfurt):
+    logged_in(app, steinfurt, "staff")
+    resp = steinfurt.get("/admin/day?date=2026-13-45")
+    assert resp.status_code == 200 and "Datum ist ungültig" in resp.get_data(as_text=True)
+
+
+def test_no_personal_data_in_the_logs_of_a_booking_and_check_in(app, steinfurt, tuesday, caplog):
+    caplog.set_level(logging.DEBUG)
+    # Alembic's fileConfig (run by the migrating fixture) disables the loggers that existed then.
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("app") and isinstance(logger, logging.Logger):
+            logger.disabled = False
+    app.testing = False  # the access log is written outside tests only; include it here
+    try:
+        logged_in(app, steinfurt, "staff", email="clerk.person@steinfurt.example")
+        booked = book_online(steinfurt, at(tuesday, 9), name="Friederike Geheimname", email="friederike@example.org")
+        aid = appt_id(app, booked["code"])
+        steinfurt.get(f"/admin/day?date={tuesday}")
+        steinfurt.post(f"/admin/appointments/{aid}/status", data={"status": "checked_in"})
+        resp = steinfurt.post("/admin/phone-booking", data={
+            "service": _service_id(app), "start": at(tuesday, 10).isoformat(), "name": "Theo Telefon",
+            "email": "theo@example.org", "phone": "0170 1234567"})
+        assert resp.status_code == 302
+        steinfurt.post("/admin/login", data={"email": "wrong.person@example.org", "password": "x"})
+    finally:
+        app.testing = True
+    assert any(getattr(r, "path", "") == "/admin/phone-booking" for r in caplog.records), "requests were logged"
+    assert any(r.getMessage() == "login failed" for r in caplog.records)
+    for record in caplog.records:
+        text = record.getMessage() + " " + " ".join(str(v) for v in vars(record).values())
+        for secret in ("Friederike", "Geheimname", "friederike@", "Theo", "theo@", "1234567", "clerk.person",
+                       "wrong.person", booked["manage_token"]):
+            assert secret not in text, (record.name, record.getMessage())
+
+
+def _service_id(app) -> int:
+    from app.catalog.models import Service
+
+    with in_tenant(app, "steinfurt"):
+        return db.session.scalar(select(Service.id).where(Service.slug == "personalausweis"))
