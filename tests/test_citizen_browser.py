@@ -1,0 +1,279 @@
+"""The citizen pages in a real browser (Debian's Chromium through Playwright), on SQLite:
+booking with JavaScript, without it, and by keyboard alone, and axe-core on every page
+in German and English. Screenshots of each step land in docs/screenshots/run/.
+
+Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), then failed."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from app import ROOT, clock
+from tests.conftest import at, make_app, next_weekday
+from tests.test_citizen_pages import english_catalogue, set_settings  # noqa: F401  (autouse fixture)
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP *.localhost 127.0.0.1"]
+SHOTS = ROOT / "docs" / "screenshots" / "run"
+WIDTHS = {"desktop": (1280, 900), "phone": (375, 740)}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        message = f"chromium not found at {CHROMIUM} (apt-get install chromium): browser tests skipped"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message.replace("skipped", "required by REQUIRE_BROWSER=1"))
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_url, tmp_path_factory):
+    """The app on 127.0.0.1:<free port>, in a thread of this process."""
+    from werkzeug.serving import make_server
+
+    app = make_app(sqlite_url, tmp_path_factory.mktemp("browser"))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield app, httpd.server_port
+    httpd.shutdown()
+    thread.join(5)
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def site(server):
+    app, port = server
+    return app, f"http://steinfurt.localhost:{port}"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def mail_files(app) -> list[Path]:
+    folder = Path(app.config["MAIL_DIR"])
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def book_by_clicking(context, base: str, label: str) -> tuple:
+    """Home → service → take the proposal → name and e-mail → booked; returns (page, clicks)."""
+    page = context.new_page()
+    clicks = 0
+    page.goto(base + "/")
+    shot(page, f"1-home-{label}")
+    page.get_by_role("link", name=re.compile("Personalausweis")).click()
+    clicks += 1
+    page.get_by_role("heading", name="Nächster freier Termin").wait_for()
+    shot(page, f"2-service-{label}")
+    page.get_by_role("link", name="Diesen Termin nehmen").click()
+    clicks += 1
+    page.get_by_label("Name", exact=True).fill("Erika Mustermann")
+    page.get_by_label("E-Mail", exact=True).fill(f"erika.{label}@example.org")
+    shot(page, f"3-form-{label}")
+    page.get_by_role("button", name="Termin verbindlich buchen").click()
+    clicks += 1
+    page.get_by_role("heading", name="Ihr Termin ist gebucht").wait_for()
+    shot(page, f"4-booked-{label}")
+    return page, clicks
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_booking_with_javascript_takes_at_most_four_clicks(chromium, site, width):
+    app, base = site
+    before = len(mail_files(app))
+    w, h = WIDTHS[width]
+    context = chromium.new_context(viewport={"width": w, "height": h}, locale="de-DE")
+    page, clicks = book_by_clicking(context, base, f"js-{width}")
+    assert clicks <= 4
+    assert re.match(rf"{re.escape(base)}/manage/[^/?]+\?booked=1$", page.url)
+    code = page.locator(".code strong").inner_text()
+    assert len(mail_files(app)) == before + 1
+    assert code in mail_files(app)[-1].read_text(errors="replace")
+    context.close()
+
+
+def test_booking_works_without_javascript(chromium, site):
+    app, base = site
+    before = len(mail_files(app))
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
+    page, clicks = book_by_clicking(context, base, "nojs-phone")
+    assert clicks <= 4
+    assert len(mail_files(app)) == before + 1
+    # Form errors come back from the server, inline, with what was typed.
+    page.goto(base + "/services/reisepass")
+    page.get_by_role("link", name="Diesen Termin nehmen").click()
+    page.get_by_label("E-Mail", exact=True).fill("nicht-gueltig")
+    page.get_by_role("button", name="Termin verbindlich buchen").click()
+    assert page.get_by_role("alert").filter(has_text="Bitte prüfen Sie Ihre Angaben").is_visible()
+    assert page.get_by_label("E-Mail", exact=True).input_value() == "nicht-gueltig"
+    assert page.get_by_label("E-Mail", exact=True).get_attribute("aria-invalid") == "true"
+    shot(page, "5-form-errors-nojs-phone")
+    context.close()
+
+
+def test_booking_by_keyboard_alone(chromium, site):
+    app, base = site
+    before = len(mail_files(app))
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(base + "/")
+
+    def focused() -> dict:
+        return page.evaluate("""() => { const e = document.activeElement;
+            const s = getComputedStyle(e);
+            return {text: (e.innerText || e.value || '').trim(), id: e.id, tag: e.tagName,
+                    outline: s.outlineStyle, shadow: s.boxShadow}; }""")
+
+    def tab_to(predicate, limit: int = 60) -> dict:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            info = focused()
+            if predicate(info):
+                return info
+        raise AssertionError("never reached by Tab")
+
+    page.keyboard.press("Tab")
+    first = focused()
+    assert first["text"] == "Zum Inhalt springen"  # the skip link comes first
+    assert first["outline"] != "none"  # and focus is visible
+    link = tab_to(lambda f: f["text"].startswith("Personalausweis"))
+    assert link["outline"] != "none" or link["shadow"] != "none"
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Nächster freier Termin").wait_for()
+    tab_to(lambda f: f["text"] == "Diesen Termin nehmen")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Termin verbindlich buchen").wait_for()
+    tab_to(lambda f: f["id"] == "name")
+    page.keyboard.type("Karl Tastatur")
+    tab_to(lambda f: f["id"] == "email")
+    page.keyboard.type("karl@example.org")
+    shot(page, "6-keyboard-form-desktop")
+    tab_to(lambda f: f["text"] == "Termin verbindlich buchen")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Ihr Termin ist gebucht").wait_for()
+    assert len(mail_files(app)) == before + 1
+    context.close()
+
+
+# --- accessibility ------------------------------------------------------------------------
+AXE_JS = None
+
+
+def axe_source() -> str:
+    global AXE_JS
+    if AXE_JS is None:
+        import axe_playwright_python
+
+        AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    return AXE_JS
+
+
+def serious_violations(page) -> list[str]:
+    page.add_script_tag(content=axe_source())
+    result = page.evaluate("""async () => await axe.run(document, {
+        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
+    return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def citizen_pages(app, base: str, context) -> dict[str, str]:
+    """Every citizen page, reached as a citizen would, by name."""
+    page = context.new_page()
+    page.goto(base + "/services/personalausweis?lang=de")
+    book_url = page.get_by_role("link", name="Diesen Termin nehmen").get_attribute("href")
+    page.goto(base + book_url)
+    page.get_by_label("Name", exact=True).fill("Axel Prüfer")
+    page.get_by_label("E-Mail", exact=True).fill("axel@example.org")
+    page.get_by_role("button", name="Termin verbindlich buchen").click()
+    page.get_by_role("heading", name="Ihr Termin ist gebucht").wait_for()
+    manage = page.url.split("?")[0].removeprefix(base)
+    page.goto(base + "/services/personalausweis")
+    day_link = page.locator("td.free a").first.get_attribute("href").split("#")[0]
+    page.close()
+    day = re.search(r"day=([\d-]+)", day_link).group(1)
+    return {
+        "home": "/", "service": "/services/personalausweis", "service-day": day_link,
+        "book": book_url, "book-errors": None, "confirmation": manage + "?booked=1", "manage": manage,
+        "move": f"{manage}/move?day={day}", "cancel": f"{manage}/cancel", "emergency": "/emergency",
+        "emergency-sent": "/emergency/sent", "not-found": "/manage/unknown",
+    }
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_citizen_page_passes_axe(chromium, site, lang, monkeypatch):
+    app, base = site
+    port = base.rsplit(":", 1)[1]
+    # axe is injected as a script; the pages' own CSP would (rightly) refuse it.
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    pages = citizen_pages(app, base, context)
+    page = context.new_page()
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str, url: str) -> None:
+        page.goto(url + ("&" if "?" in url else "?") + f"lang={lang}")
+        found = serious_violations(page)
+        if found:
+            problems[name] = found
+        if lang == "en":
+            assert page.locator("html").get_attribute("lang") == "en", name
+
+    for name, path in pages.items():
+        if path is None:  # the booking form sent with mistakes
+            page.goto(base + pages["book"] + f"&lang={lang}")
+            page.locator("#email").fill("falsch")
+            page.locator("form.booking-form button[type=submit]").click()
+            page.locator(".error-summary").wait_for()
+            found = serious_violations(page)
+            if found:
+                problems[name] = found
+            continue
+        check(name, base + path)
+    check("tenant-list", f"http://localhost:{port}/")
+    # The calendar is full: Saturday, with a horizon of one day.
+    saturday = next_weekday(5)
+    monkeypatch.setattr(clock, "now", lambda: at(saturday, 10))
+    set_settings(app, "emsdetten", horizon_days=1)
+    try:
+        check("calendar-full", f"http://emsdetten.localhost:{port}/services/personalausweis")
+        assert page.get_by_role("heading", name=re.compile("kein Termin frei|No appointment is free")).is_visible()
+        if lang == "de":
+            shot(page, "7-calendar-full-desktop")
+            page.set_viewport_size({"width": 375, "height": 740})
+            shot(page, "7-calendar-full-phone")
+    finally:
+        set_settings(app, "emsdetten", horizon_days=56)
+    context.close()
+    assert not problems, "\n".join(f"{name}: {items}" for name, items in problems.items())
+
+
+def test_pages_fit_a_320_px_screen(chromium, site):
+    app, base = site
+    context = chromium.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    for path in ("/", "/services/personalausweis", "/emergency"):
+        page.goto(base + path)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320px"
+    context.close()
+
+
