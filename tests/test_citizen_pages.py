@@ -393,3 +393,15 @@ def test_every_form_carries_a_csrf_token_and_a_post_without_one_changes_nothing(
     assert count_rows(app, "appointments") == 0
     token = re.search(r'name="csrf_token" value="([^"]+)"', page(form)).group(1)
     assert book(client, link, csrf_token=token).status_code == 303
+
+
+def test_page_bookings_share_the_per_client_write_budget_and_reads_are_free(database_url, tmp_path, host_client):
+    from tests.conftest import make_app
+
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
+    client = host_client(app, "steinfurt.localhost")
+    for _ in range(12):
+        assert client.get(SERVICE).status_code == 200
+    answers = [client.post("/emergency", data={"name": "", "reason": ""}).status_code for _ in range(11)]
+    assert answers[:10] == [422] * 10 and answers[10] == 429
+    assert client.get("/").status_code == 200

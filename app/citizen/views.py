@@ -228,7 +228,9 @@ def book():
         start = None
     return render_template("citizen/book.html", service=svc, office=svc.office, start=start, values=values,
                            errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
-                           start_iso=local_iso(start) if start else ""), status
+                           start_iso=local_iso(start) if start else "",
+                           late=start is not None and clock.now() > start - timedelta(
+                               hours=int(g.tenant.settings["cancel_deadline_hours"]))), status
 
 
 def _next(svc: Service, policy: Policy) -> Slot | None:
