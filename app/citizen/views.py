@@ -391,10 +391,13 @@ def waitlist_join():
     return redirect(url_for("citizen.waitlist_entry", token=token), code=303)
 
 
-@bp.route("/waitlist/<token>", methods=["GET", "POST"])
+# The token rides in the query string: request logs keep paths, never query strings.
+@bp.route("/waitlist/entry", methods=["GET", "POST"])
 @posts_limited
-def waitlist_entry(token: str):
-    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token)) if len(token) <= 64 else None
+def waitlist_entry():
+    token = request.args.get("token") or ""
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token)) \
+        if token and len(token) <= 64 else None
     if entry is None:
         abort(404)
     if request.method == "POST":
