@@ -405,3 +405,23 @@ def test_page_bookings_share_the_per_client_write_budget_and_reads_are_free(data
     answers = [client.post("/emergency", data={"name": "", "reason": ""}).status_code for _ in range(11)]
     assert answers[:10] == [422] * 10 and answers[10] == 429
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("path", [
+    f"{SERVICE}?month=abc", f"{SERVICE}?month=2099-01", f"{SERVICE}?day=1999-01-01", f"{SERVICE}?day=2026-02-30",
+    f"{SERVICE}?month=2026-13&day=x", "/book?service=personalausweis&start=gestern",
+    "/book?service=personalausweis&start=2020-01-01T09:00:00+01:00", "/book?service=personalausweis",
+    "/emergency?service=unbekannt",
+])
+def test_odd_links_still_give_a_helpful_page(steinfurt, path):
+    resp = steinfurt.get(path)
+    assert resp.status_code == 200
+    assert "Stadt Steinfurt" in text(resp)
+
+
+def test_unknown_services_and_malformed_posts_are_4xx_pages(steinfurt):
+    assert steinfurt.get("/services/unbekannt").status_code == 404
+    assert steinfurt.get("/book?service=unbekannt&start=2026-12-01T09:00:00%2B01:00").status_code == 404
+    assert steinfurt.post("/book?service=personalausweis", data={"name": "A", "email": "a@example.org"}).status_code == 400
+    assert steinfurt.post("/waitlist", data={"service": "unbekannt", "name": "A", "email": "a@b.de"}).status_code == 404
+    assert steinfurt.get("/waitlist/entry?token=nope").status_code == 404

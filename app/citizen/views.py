@@ -156,7 +156,8 @@ def tenant_list():
     db.session.rollback()
     port = request.host.rpartition(":")[2] if ":" in request.host else ""
     base = current_app.config["BASE_DOMAIN"]
-    links = [(name, f"{request.scheme}://{slug}.{base}{':' + port if port else ''}/", kind)
+    scheme = current_app.config["PUBLIC_URL_SCHEME"]
+    links = [(name, f"{scheme}://{slug}.{base}{':' + port if port else ''}/", kind)
              for name, slug, kind in rows]
     return render_template("citizen/tenants.html", tenants=links)
 
@@ -249,7 +250,7 @@ def render_manage(appt: Appointment, *, problem: str | None = None, status: int 
     return render_template(
         "citizen/manage.html", appt=appt, service=appt.service, office=appt.office, entrance=appt.entrance,
         changeable=appt.status == "booked" and not deadline_passed(appt, now) and appt.starts_at > now,
-        late=appt.status == "booked" and deadline_passed(appt, now), problem=problem,
+        late=appt.status == "booked" and deadline_passed(appt, now) and appt.starts_at > now, problem=problem,
         flag=next((f for f in ("booked", "moved", "cancelled") if request.args.get(f)), None),
     ), status
 
