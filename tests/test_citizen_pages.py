@@ -106,7 +106,7 @@ def test_home_shows_services_offices_hours_entrance_and_emergency_contact(steinf
     assert "Hausordnung" in body
     assert "Montag 08:00–12:30 Uhr, 14:00–16:00 Uhr" in body
     assert "Donnerstag 08:00–12:30 Uhr, 14:00–18:00 Uhr" in body
-    assert "02551 1-0" in body
+    assert "02551 1-0" in body and "Ein Notfall ist zum Beispiel" in body
     assert 'class="skip-link" href="#main"' in page(resp)
     assert 'id="main"' in page(resp)
 

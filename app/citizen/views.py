@@ -144,7 +144,7 @@ def home():
     ))
     services = list(db.session.scalars(bookable_services()))
     return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
-                           services=services, today=today)
+                           services=services, today=today, emergency_text=localized("emergency"))
 
 
 def tenant_list():
