@@ -1,9 +1,56 @@
-"""(being built)"""
+"""Admin: the tenant's back-office users and invitations."""
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.accounts.models import Membership
+from app.accounts.service import AccountError
 from app.backoffice import bp
-from app.backoffice.access import district_required, role_required  # noqa: F401
+from app.backoffice.access import audit, one_or_404, role_required
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.transaction import commit
 
 
 @bp.route("/users")
 @role_required("admin")
 def users():
-    return "todo"
+    rows = list(db.session.scalars(select(Membership).order_by(Membership.role, Membership.id)))
+    return render_template("backoffice/users.html", memberships=rows)
+
+
+@bp.route("/users/invite", methods=["POST"])
+@role_required("admin")
+def user_invite():
+    from app.backoffice.district import send_invitation
+
+    role = request.form.get("role", "staff")
+    if role not in ("staff", "admin"):
+        abort(400, description="Unbekannte Rolle.")
+    try:
+        email = send_invitation(db.session.get(Tenant, g.tenant.id), request.form.get("email", ""), role)
+    except AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("backoffice.users"))
+    commit()
+    flash(f"Einladung an {email} verschickt.")
+    return redirect(url_for("backoffice.users"))
+
+
+@bp.route("/users/<int:membership_id>/remove", methods=["POST"])
+@role_required("admin")
+def user_remove(membership_id: int):
+    membership = one_or_404(Membership, membership_id)
+    if membership.user_id == current_user.id:
+        flash("Sie können sich nicht selbst entfernen.", "error")
+        return redirect(url_for("backoffice.users"))
+    if membership.role == "district-it" or (membership.role == "admin" and not current_user.can("admin")):
+        abort(403)
+    audit("user_removed", "user", membership.user_id, before={"role": membership.role}, after=None)
+    db.session.delete(membership)
+    commit()
+    flash("Zugang entfernt.")
+    return redirect(url_for("backoffice.users"))

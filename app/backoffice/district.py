@@ -1,9 +1,174 @@
-"""(being built)"""
+"""District IT on the district's host: every tenant at a glance, onboarding a town,
+enabling and disabling, export as a tenants/ folder. Cross-tenant reads say so with
+all_tenants(); writes enter the tenant they change."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app import clock
+from app.accounts.invitations import invite
+from app.accounts.service import AccountError
 from app.backoffice import bp
-from app.backoffice.access import district_required, role_required  # noqa: F401
+from app.backoffice.access import audit, district_required
+from app.backoffice.export import export_yaml
+from app.booking.models import ACTIVE_STATUSES, Appointment, EmergencyRequest
+from app.extensions import db
+from app.mail.outbox import queue_message
+from app.tenancy.models import TENANT_STATUSES, Tenant
+from app.tenancy.resolve import host_cache, tenant_url
+from app.tenancy.scope import all_tenants, tenant_scope
+from app.tenancy.sync import SyncError, create_town
+from app.transaction import commit
+
+
+def _tenants() -> list[Tenant]:
+    """The district and its towns."""
+    with all_tenants():
+        return list(db.session.scalars(
+            select(Tenant).where((Tenant.id == g.tenant.id) | (Tenant.parent_id == g.tenant.id))
+            .order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
+
+
+def _own_town(slug: str) -> Tenant:
+    tenant = next((t for t in _tenants() if t.slug == slug), None)
+    if tenant is None:
+        abort(404)
+    return tenant
+
+
+def _figures(ids: list[int]) -> dict[int, dict]:
+    now = clock.now()
+    figures = {tid: {"upcoming": 0, "week": 0, "open_requests": 0} for tid in ids}
+    with all_tenants():
+        for tid, n in db.session.execute(
+            select(Appointment.tenant_id, func.count()).where(
+                Appointment.tenant_id.in_(ids), Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now)
+            .group_by(Appointment.tenant_id)):
+            figures[tid]["upcoming"] = n
+        for tid, n in db.session.execute(
+            select(Appointment.tenant_id, func.count()).where(
+                Appointment.tenant_id.in_(ids), Appointment.created_at > now - timedelta(days=7))
+            .group_by(Appointment.tenant_id)):
+            figures[tid]["week"] = n
+        for tid, n in db.session.execute(
+            select(EmergencyRequest.tenant_id, func.count()).where(
+                EmergencyRequest.tenant_id.in_(ids), EmergencyRequest.status == "open")
+            .group_by(EmergencyRequest.tenant_id)):
+            figures[tid]["open_requests"] = n
+    return figures
 
 
 @bp.route("/district")
 @district_required
 def district_overview():
-    return "todo"
+    tenants = _tenants()
+    return render_template("backoffice/district.html", tenants=tenants, figures=_figures([t.id for t in tenants]),
+                           statuses=TENANT_STATUSES, tenant_url=tenant_url)
+
+
+INVITATION_TEXT = """Guten Tag,
+
+für Sie wurde ein Zugang zum Back Office der Online-Terminvergabe von {tenant} eingerichtet ({role}).
+
+Bitte legen Sie hier Ihr Passwort fest; der Link gilt 7 Tage und nur einmal:
+{link}
+
+Danach melden Sie sich hier an: {login}
+
+Mit freundlichen Grüßen
+{district}"""
+
+
+def send_invitation(town: Tenant, email: str, role: str) -> str:
+    """Invite `email` as `role` of `town` and queue the set-password mail; returns the user's e-mail."""
+    with tenant_scope(town.id):
+        user, token = invite(email, role)
+        link = tenant_url(town.slug, f"/admin/invitation/{token}")
+        body = INVITATION_TEXT.format(tenant=town.name, role=role, link=link,
+                                      login=tenant_url(town.slug, "/admin/login"), district=g.tenant.name)
+        queue_message(town.id, "invitation", user.email, f"Ihr Zugang zum Back Office – {town.name}", body)
+        from app.audit.models import record
+        from flask_login import current_user
+
+        record("user_invited", "user", user.id, actor=current_user.email, user_id=current_user.id,
+               after={"email": user.email, "role": role})
+        db.session.flush()  # inside the town's scope: the entry belongs to the town's log
+    return user.email
+
+
+@bp.route("/district/onboard", methods=["GET", "POST"])
+@district_required
+def district_onboard():
+    form = request.form
+    if request.method == "GET":
+        return render_template("backoffice/onboard.html", form={})
+    slug = (form.get("slug") or "").strip().lower()
+    name = (form.get("name") or "").strip()
+    email = (form.get("admin_email") or "").strip().lower()
+    try:
+        town = create_town(slug, name, g.tenant.slug, (form.get("domain") or "").strip() or None)
+        send_invitation(town, email, "admin")
+    except SyncError as exc:
+        db.session.rollback()
+        return render_template("backoffice/onboard.html", form=form, errors=_errors(exc.errors)), 422
+    except AccountError as exc:
+        db.session.rollback()
+        return render_template("backoffice/onboard.html", form=form, errors={"E-Mail der Administration": str(exc)}), 422
+    audit("tenant_onboarded", "tenant", town.id, after={"slug": town.slug, "name": town.name, "admin": email})
+    commit()
+    host_cache.clear()
+    flash(f"{town.name} ist angelegt: {tenant_url(town.slug)} – die Einladung an {email} ist unterwegs.")
+    return redirect(url_for("backoffice.district_overview"))
+
+
+def _errors(lines: list[str]) -> dict[str, str]:
+    out = {}
+    for line in lines:
+        field, _, message = line.partition(": ")
+        out[field or "Eingabe"] = message or line
+    return out
+
+
+@bp.route("/district/<slug>/status", methods=["POST"])
+@district_required
+def district_status(slug: str):
+    town = _own_town(slug)
+    status = request.form.get("status", "")
+    if status not in TENANT_STATUSES or town.kind == "district":
+        abort(400, description="Unbekannter Status.")
+    before = town.status
+    town.status = status
+    audit("tenant_status", "tenant", town.id, before={"status": before}, after={"status": status})
+    commit()
+    host_cache.clear()
+    flash(f"{town.name}: Status {status}.")
+    return redirect(url_for("backoffice.district_overview"))
+
+
+@bp.route("/district/<slug>/invite", methods=["POST"])
+@district_required
+def district_invite(slug: str):
+    town = _own_town(slug)
+    role = request.form.get("role", "admin")
+    if role not in ("admin", "staff"):
+        abort(400, description="Unbekannte Rolle.")
+    try:
+        email = send_invitation(town, request.form.get("email", ""), role)
+    except AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("backoffice.district_overview"))
+    commit()
+    flash(f"Einladung an {email} verschickt.")
+    return redirect(url_for("backoffice.district_overview"))
+
+
+@bp.route("/district/<slug>/export")
+@district_required
+def district_export(slug: str):
+    town = _own_town(slug)
+    return Response(export_yaml(town), mimetype="application/x-yaml",
+                    headers={"Content-Disposition": f'attachment; filename="{town.slug}-tenant.yaml"'})
