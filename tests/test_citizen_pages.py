@@ -391,6 +391,10 @@ def test_every_form_carries_a_csrf_token_and_a_post_without_one_changes_nothing(
     assert resp.status_code == 400
     assert "Das hat nicht geklappt" in text(resp)
     assert count_rows(app, "appointments") == 0
+    framed = client.post(link, data={"name": "A", "email": "a@example.org"}, headers={"Sec-Fetch-Dest": "iframe"})
+    assert framed.status_code == 400
+    assert re.search(r'<a class="button button-primary" href="/book\?service=personalausweis&amp;start=[^"]+" '
+                     r'target="_top">Im ganzen Fenster weiter buchen</a>', page(framed))
     token = re.search(r'name="csrf_token" value="([^"]+)"', page(form)).group(1)
     assert book(client, link, csrf_token=token).status_code == 303
 
