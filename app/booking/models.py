@@ -37,7 +37,7 @@ class Appointment(TenantOwned, db.Model):
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
         CheckConstraint("persons BETWEEN 1 AND 10", name="persons_range"),
         CheckConstraint("NOT overbooked OR (source = 'emergency' AND overbook_reason <> '')", name="overbook_reason"),
-        Index("ix_appointments_counter_start", "counter_id", "starts_at"),
+        Index("ix_appointments_tenant_counter_start", "tenant_id", "counter_id", "starts_at"),
         Index("ix_appointments_tenant_email", "tenant_id", "email"),
         Index("ix_appointments_tenant_start", "tenant_id", "starts_at"),
     )

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from app import clock
 from app.booking.models import MAX_DURATION_MINUTES, Appointment
 from app.catalog.models import Service, ServiceCounter
-from app.extensions import db
+from app.extensions import db, epoch
 from app.offices.models import Closure, Counter, OpeningHours
+from app.tenancy.scope import current_tenant_id
 from app.scheduling.calendar import day_bounds_utc, is_holiday, local_to_utc, today_in, zone
 
 
@@ -97,7 +98,13 @@ class Schedule:
             select(Closure).where(Closure.office_id == office_id, Closure.ends_at > self.window_start,
                                   Closure.starts_at < self.window_end)
         ))
-        q = select(Appointment.counter_id, Appointment.starts_at, Appointment.ends_at).where(
+        # Seconds since the epoch straight from the database: thousands of rows a window
+        # in the rush, so no datetime objects; back-to-back appointments are merged on
+        # the way in, so a booked-out day is one span per counter.
+        # Executed on the Core connection (no ORM row machinery), so the tenant is named
+        # here explicitly instead of by the automatic scope.
+        q = select(Appointment.counter_id, epoch(Appointment.starts_at), epoch(Appointment.ends_at)).where(
+            Appointment.tenant_id == current_tenant_id(),
             Appointment.counter_id.in_(self.counter_ids),
             # Both bounds on starts_at keep this an index range scan however many
             # past appointments there are.
@@ -105,13 +112,18 @@ class Schedule:
             Appointment.starts_at > self.window_start - timedelta(minutes=MAX_DURATION_MINUTES),
             Appointment.ends_at > self.window_start,
             Appointment.status != "cancelled",
-        )
+        ).order_by(Appointment.counter_id, Appointment.starts_at)
         if exclude_id is not None:
             q = q.where(Appointment.id != exclude_id)
-        for cid, s, e in db.session.execute(q):
-            self.busy[cid].append((s.timestamp(), e.timestamp()))
-        for spans in self.busy.values():
-            spans.sort()
+        for cid, s, e in db.session.connection().execute(q).all():
+            spans = self.busy[cid]
+            s, e = round(s), round(e)
+            if spans and s <= spans[-1][1]:
+                if e > spans[-1][1]:
+                    spans[-1] = (spans[-1][0], e)
+            else:
+                spans.append((s, e))
+        self.busy_starts = {cid: [s for s, _ in spans] for cid, spans in self.busy.items()}
 
     # --- per day -----------------------------------------------------------------------
     def open_spans(self, day: date) -> dict[int, list[tuple[float, float]]]:
@@ -138,15 +150,22 @@ class Schedule:
         return spans
 
     def free_spans(self, cid: int, open_spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        return _subtract(open_spans, self.busy.get(cid, ()))
+        """Open spans minus this counter's appointments that touch them."""
+        if not open_spans:
+            return []
+        busy = self.busy.get(cid, ())
+        starts = self.busy_starts.get(cid, ())
+        lo = bisect.bisect_left(starts, open_spans[0][0] - MAX_DURATION_MINUTES * 60)
+        hi = bisect.bisect_left(starts, open_spans[-1][1])
+        return _subtract(open_spans, busy[lo:hi])
 
-    def starts_on(self, day: date, open_by_counter: dict[int, list[tuple[float, float]]]) -> list[float]:
-        """Grid starts (wall-clock aligned) at which the service fits in some counter's hours."""
+    def starts_on(self, day: date, spans_by_counter: dict[int, list[tuple[float, float]]]) -> list[float]:
+        """Grid starts (wall-clock aligned) at which the service fits in one of the spans."""
         grid = self.policy.slot_minutes * 60
         dur = self.service.duration_minutes * 60
         midnight = day_bounds_utc(day, self.tz)[0].timestamp()
         starts: set[float] = set()
-        for spans in open_by_counter.values():
+        for spans in spans_by_counter.values():
             for s, e in spans:
                 # Align to the local wall clock: minutes since local midnight divisible by the grid.
                 local_offset = _local_seconds(s, self.tz, day, midnight)
@@ -174,18 +193,25 @@ def _merge(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _subtract(spans: list[tuple[float, float]], cuts: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    result = list(spans)
-    for cs, ce in sorted(cuts):
-        nxt: list[tuple[float, float]] = []
-        for s, e in result:
-            if ce <= s or cs >= e:
-                nxt.append((s, e))
-                continue
-            if s < cs:
-                nxt.append((s, cs))
-            if ce < e:
-                nxt.append((ce, e))
-        result = nxt
+    """Sorted, disjoint `spans` minus `cuts`, in one sweep."""
+    cuts = sorted(cuts)
+    if not cuts:
+        return list(spans)
+    result: list[tuple[float, float]] = []
+    i = 0
+    for s, e in spans:
+        while i < len(cuts) and cuts[i][1] <= s:
+            i += 1
+        j = i
+        cursor = s
+        while j < len(cuts) and cuts[j][0] < e:
+            cs, ce = cuts[j]
+            if cs > cursor:
+                result.append((cursor, cs))
+            cursor = max(cursor, ce)
+            j += 1
+        if cursor < e:
+            result.append((cursor, e))
     return result
 
 
@@ -224,7 +250,11 @@ def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | 
     while day <= schedule.last_day:
         open_by_counter = schedule.open_spans(day)
         free_by_counter = {cid: schedule.free_spans(cid, spans) for cid, spans in open_by_counter.items()}
-        for t in schedule.starts_on(day, open_by_counter):
+        if not any(free_by_counter.values()):
+            day += timedelta(days=1)
+            continue  # booked out (or closed): the common case in a rush
+        # A start needs a counter that can still take it, so only free spans propose starts.
+        for t in schedule.starts_on(day, free_by_counter):
             if t < earliest:
                 continue
             e = t + dur
