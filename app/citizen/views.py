@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app import clock
@@ -82,10 +83,19 @@ def deadline_passed(appt: Appointment, now: datetime) -> bool:
     return now > appt.starts_at - timedelta(hours=int(g.tenant.settings["cancel_deadline_hours"]))
 
 
+class TenantText(str):
+    """A tenant's text, knowing its language (German unless the tenant wrote it in English)."""
+
+    lang = "de"
+
+
 def localized(key: str) -> str:
     """A tenant text (privacy, emergency) in the page's language when the tenant has one."""
     texts = g.tenant.texts
-    return texts.get(f"{key}_{current_lang()}") or texts.get(key) or ""
+    own = texts.get(f"{key}_{current_lang()}")
+    text = TenantText(own or texts.get(key) or "")
+    text.lang = current_lang() if own else "de"
+    return text
 
 
 def reopening(service: Service, policy: Policy) -> tuple:
@@ -417,6 +427,12 @@ def lang_url(code: str) -> str:
     return f"{request.path}?{urlencode(args)}"
 
 
+def lang_of(value) -> Markup:
+    """` lang="de"` on tenant data (German) shown on an English page (WCAG 3.1.2)."""
+    lang = getattr(value, "lang", "de")
+    return Markup(f' lang="{lang}"') if lang != current_lang() else Markup("")
+
+
 def to_local(dt: datetime) -> datetime:
     tenant = g.get("tenant")
     return dt.astimezone(zone(tenant.timezone if tenant else "Europe/Berlin"))
@@ -426,4 +442,4 @@ def to_local(dt: datetime) -> datetime:
 def _page_helpers() -> dict:
     return {"lang_url": lang_url, "day_text": fmt.day_text, "weekday_text": fmt.weekday_text,
             "month_text": fmt.month_text, "time_text": fmt.time_text, "short_weekdays": fmt.short_weekdays,
-            "to_local": to_local}
+            "to_local": to_local, "lang_of": lang_of}
