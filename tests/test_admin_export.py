@@ -1,0 +1,79 @@
+"""District IT exports a tenant as a tenants/ folder that round-trips through sync."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from app.tenancy.sync import sync_folder
+from app.transaction import commit
+from tests.conftest import HostClient
+from tests.test_backoffice_support import fresh_throttle, logged_in  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _throttle(fresh_throttle):
+    yield
+
+
+@pytest.fixture
+def kreis(app):
+    client = HostClient(app, "kreis-steinfurt.localhost")
+    logged_in(app, client, "district-it")
+    return client
+
+
+def export_to(kreis, slug: str, root):
+    resp = kreis.get(f"/admin/district/{slug}/export")
+    assert resp.status_code == 200 and resp.mimetype == "application/x-yaml"
+    folder = root / slug
+    folder.mkdir(parents=True)
+    (folder / "tenant.yaml").write_text(resp.get_data(as_text=True), encoding="utf-8")
+    return yaml.safe_load(resp.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("slug", ["steinfurt", "emsdetten", "kreis-steinfurt"])
+def test_an_export_syncs_back_without_a_change(app, kreis, tmp_path, slug):
+    doc = export_to(kreis, slug, tmp_path / "export")
+    assert doc["slug"] == slug
+    with app.app_context():
+        changes = sync_folder(tmp_path / "export")
+        commit()
+    assert changes == []
+
+
+def test_an_export_carries_the_towns_own_values_only(app, kreis, tmp_path):
+    doc = export_to(kreis, "emsdetten", tmp_path / "export")
+    reisepass = next(s for s in doc["services"] if s["slug"] == "reisepass")
+    assert reisepass["duration_minutes"] == 30 and "name" not in reisepass  # own values; the rest inherited
+    assert doc["settings"] == {"slot_minutes": 15, "max_active_per_email": 3}
+    assert doc["mail"]["confirmation"]["de"]["subject"].startswith("Ihr Termin im Bürgerbüro Emsdetten")
+
+
+def test_an_onboarded_town_rebuilt_in_an_empty_database_exports_the_same(app, kreis, tmp_path):
+    resp = kreis.post("/admin/district/onboard", data={"name": "Gemeinde Altenberge", "slug": "altenberge",
+                                                       "admin_email": "admin@altenberge.example"})
+    assert resp.status_code == 302
+    first = export_to(kreis, "altenberge", tmp_path / "export")
+    # A fresh database with only the demo tenants, then the exported folder synced in.
+    from tests.conftest import make_app
+
+    fresh = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "fresh")
+    try:
+        with fresh.app_context():
+            assert "altenberge: tenant created" in sync_folder(tmp_path / "export")
+            commit()
+        client = HostClient(fresh, "kreis-steinfurt.localhost")
+        logged_in(fresh, client, "district-it")
+        second = export_to(client, "altenberge", tmp_path / "again")
+        assert second == first
+        assert HostClient(fresh, "altenberge.localhost").get("/api/v1/services/personalausweis/next").status_code == 200
+    finally:
+        from app.extensions import db
+
+        with fresh.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_export_of_an_unknown_or_foreign_tenant_is_404(app, kreis):
+    assert kreis.get("/admin/district/nowhere/export").status_code == 404
