@@ -174,6 +174,7 @@ def test_book_confirm_mail_manage_move_and_cancel(app, steinfurt):
     ics = steinfurt.get(f"/manage/{token}/termin.ics")
     assert ics.status_code == 200 and ics.mimetype == "text/calendar"
     assert "BEGIN:VEVENT" in page(ics) and "TZID=Europe/Berlin" in page(ics)
+    assert f"URL:http://steinfurt.localhost/manage/{token}" in page(ics).replace("\r\n ", "")
 
     # Move: the page offers other times; take one that differs from the current one.
     manage = steinfurt.get(f"/manage/{token}")
@@ -250,7 +251,7 @@ def test_the_active_booking_limit_is_explained_at_the_email_field(app, steinfurt
     assert book(steinfurt, links[0]).status_code == 303
     resp = book(steinfurt, links[-1])
     assert resp.status_code == 422
-    assert "schon 1 Termine gebucht" in text(resp) and "02551 1-0" in text(resp)
+    assert "schon so viele Termine gebucht, wie möglich sind (1)" in text(resp) and "02551 1-0" in text(resp)
 
 
 def test_unknown_or_foreign_manage_links_are_a_404_page(app, steinfurt, emsdetten):

@@ -25,6 +25,7 @@ from app.citizen.calendar import month_view
 from app.extensions import db
 from app.i18n import current_lang
 from app.mail.ics import appointment_uid, build_ics
+from app.mail.outbox import manage_url
 from app.offices.models import Closure, Office, OpeningHours
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, first_open_day_after, next_slot, slot_at
@@ -217,9 +218,9 @@ def book():
                 notice, proposal = "invalid", _next(svc, policy)
             except booking.ActiveBookingLimit as exc:
                 db.session.rollback()
-                errors["email"] = _("Mit dieser E-Mail-Adresse sind schon %(n)d Termine gebucht. Bitte sagen Sie "
-                                    "zuerst einen davon ab oder rufen Sie uns an: %(phone)s.",
-                                    n=exc.limit, phone=g.tenant.contact_phone)
+                errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich "
+                                    "sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: "
+                                    "%(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
             else:
                 token = appt.manage_token
                 commit()
@@ -281,7 +282,7 @@ def manage_ics(token: str):
         uid=appointment_uid(tenant.slug, appt.id, current_app.config["BASE_DOMAIN"]), sequence=appt.sequence,
         start=appt.starts_at, end=appt.ends_at, tz_name=tenant.timezone,
         summary=f"{svc.display_name(lang)} – {tenant.name}", location=f"{office.name}, {office.address}",
-        description="\n".join(lines), url=url_for("citizen.manage", token=appt.manage_token, _external=True),
+        description="\n".join(lines), url=manage_url(tenant, appt),
         cancelled=appt.status == "cancelled",
     )
     return Response(body, mimetype="text/calendar",
