@@ -430,3 +430,15 @@ def test_unknown_services_and_malformed_posts_are_4xx_pages(steinfurt):
     assert steinfurt.post("/book?service=personalausweis", data={"name": "A", "email": "a@example.org"}).status_code == 400
     assert steinfurt.post("/waitlist", data={"service": "unbekannt", "name": "A", "email": "a@b.de"}).status_code == 404
     assert steinfurt.get("/waitlist/entry?token=nope").status_code == 404
+
+
+def test_the_english_catalogue_translates_every_text():
+    from babel.messages.pofile import read_po
+
+    from app import ROOT
+
+    with (ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    assert not missing
+    assert len(list(catalog)) > 100
