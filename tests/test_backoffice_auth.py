@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.conftest import make_app
+from app.extensions import db
+from tests.conftest import REDIS_URL, make_app, needs_redis
 from tests.test_backoffice_support import PASSWORD, fresh_throttle, logged_in, login, make_user  # noqa: F401
 
 
@@ -127,3 +128,29 @@ def test_forms_without_csrf_token_are_refused(sqlite_url, tmp_path, host_client)
     # Logged in, a write without the token is still refused.
     assert client.post("/admin/logout").status_code == 400
     assert client.get("/admin/day").status_code == 200
+
+
+@needs_redis
+def test_with_redis_the_throttle_is_shared_by_every_web_process(sqlite_url, tmp_path, host_client):
+    import uuid
+
+    from app.backoffice import throttle
+
+    email = f"clerk-{uuid.uuid4().hex[:8]}@steinfurt.example"
+    second = make_app(sqlite_url, tmp_path / "b", REDIS_URL=REDIS_URL, demo=False)
+    first = make_app(sqlite_url, tmp_path / "a", REDIS_URL=REDIS_URL)  # one database, two processes
+    make_user(first, email, "steinfurt", "staff")
+    a, b = host_client(first, "steinfurt.localhost"), host_client(second, "steinfurt.localhost")
+    try:
+        for _ in range(5):
+            assert login(a, email, "falsch-falsch-falsch", addr="10.9.9.1").status_code == 401
+        assert throttle._memory._fails == {}  # counted in Redis, not in this process
+        assert login(b, email, addr="10.9.9.2").status_code == 429  # the other process sees the block
+    finally:
+        with first.app_context():
+            throttle.succeeded(email)
+            throttle.counters().reset(throttle._key("address", "10.9.9.1"))
+        for each in (first, second):
+            with each.app_context():
+                db.session.remove()
+                db.engine.dispose()
