@@ -66,6 +66,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.exempt(api_bp)
     app.register_blueprint(backoffice_bp)
     app.register_blueprint(citizen_bp)
+    from app.booking.confirm_page import bp as confirm_bp
+
+    app.register_blueprint(confirm_bp)  # confirm-by-e-mail links
     errors.init_app(app)
 
     from app.cli import register_cli

@@ -111,6 +111,11 @@ def book(tenant, service: Service, start: datetime, *, name: str, email: str = "
         phone=phone.strip(), persons=persons, note=note.strip(), lang=lang,
     )
     _insert_guarded(appt, service, policy, now, online)
+    from app.booking.holds import confirm_mode, hold
+
+    if online and confirm_mode(tenant):
+        hold(tenant, appt, now)  # held until the citizen confirms by mail
+        return appt
     from app.mail.outbox import queue_mail
 
     queue_mail("confirmation", appt)

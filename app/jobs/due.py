@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import delete, select
 
 from app import clock
+from app.booking.holds import expire_holds
 from app.booking.models import Appointment
 from app.extensions import db
 from app.mail.delivery import deliver_due
@@ -29,12 +30,13 @@ log = logging.getLogger(__name__)
 
 def run_due(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
-    result = {"reminders": 0, "anonymized": 0}
+    result = {"reminders": 0, "anonymized": 0, "holds_expired": 0}
     with all_tenants():
         tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant).where(Tenant.status != "disabled"))]
     db.session.rollback()
     for tenant in tenants:
         with tenant_scope(tenant.id):
+            result["holds_expired"] += expire_holds(now)
             result["reminders"] += send_reminders(tenant, now)
             result["anonymized"] += apply_retention(tenant, now)
     result["mails"] = deliver_due(now)

@@ -100,6 +100,22 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
                     "First come, first served: {{ manage_url }}\n\nKind regards\n{{ tenant }}",
         },
     },
+    "confirm_request": {
+        "de": {
+            "subject": "Bitte bestätigen: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "wir halten Ihnen den Termin für „{{ service }}“ am {{ weekday }}, {{ date }}, um {{ time }} Uhr "
+                    "frei. Bitte bestätigen Sie ihn innerhalb der nächsten Minuten über diesen Link, sonst wird er "
+                    "wieder freigegeben:\n{{ manage_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Please confirm: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "we are holding the appointment for \"{{ service }}\" on {{ weekday }}, {{ date }} at {{ time }} "
+                    "for you. Please confirm it within the next few minutes with this link, otherwise it is "
+                    "released again:\n{{ manage_url }}\n\nKind regards\n{{ tenant }}",
+        },
+    },
     "office_cancelled": {
         "de": {
             "subject": "Ihr Termin am {{ date }} muss leider entfallen",

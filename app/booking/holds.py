@@ -1,0 +1,87 @@
+"""Confirm-by-e-mail mode (tenant setting booking_mode = 'confirm'): an online booking
+holds its slot for `confirm_minutes` until the citizen follows the link in the mail;
+an unconfirmed hold expires and frees the slot. Plain functions; the caller commits."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app import clock
+from app.booking.models import Appointment
+from app.extensions import db
+
+
+class HoldExpired(Exception):
+    """The hold ran out before the citizen confirmed; the slot is free again."""
+
+
+def confirm_mode(tenant) -> bool:
+    return tenant.settings.get("booking_mode") == "confirm"
+
+
+def confirm_url(tenant, appt: Appointment) -> str:
+    from app.tenancy.resolve import tenant_url
+
+    return tenant_url(tenant, f"/confirm/{appt.manage_token}")
+
+
+def hold(tenant, appt: Appointment, now: datetime | None = None) -> None:
+    """Hold a fresh online booking and ask the citizen to confirm it by mail."""
+    now = now or clock.now()
+    appt.hold_expires_at = now + timedelta(minutes=int(tenant.settings["confirm_minutes"]))
+    db.session.flush()
+    from app.mail.outbox import queue_mail
+
+    # The link in the mail confirms; {{ manage_url }} carries it in the confirm_request text.
+    queue_mail("confirm_request", appt, manage_url=confirm_url(tenant, appt))
+
+
+def confirm(appt: Appointment, now: datetime | None = None) -> bool:
+    """Confirm a held booking: the normal confirmation mail goes out. True when it was
+    held until now, False when it was confirmed already (confirming twice is harmless)."""
+    now = now or clock.now()
+    if appt.hold_expires_at is None:
+        if appt.status == "cancelled":
+            raise HoldExpired()
+        return False
+    if appt.status != "booked" or appt.hold_expires_at <= now:
+        raise HoldExpired()
+    appt.hold_expires_at = None
+    appt.sequence += 1
+    db.session.flush()
+    from app.mail.outbox import queue_mail
+
+    queue_mail("confirmation", appt)
+    return True
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """Cancel unconfirmed holds of the current tenant whose time is up (no mail: the
+    citizen never had an appointment). Each in its own small transaction."""
+    from app.transaction import commit
+
+    now = now or clock.now()
+    ids = list(db.session.scalars(select(Appointment.id).where(
+        Appointment.hold_expires_at.is_not(None), Appointment.hold_expires_at <= now,
+        Appointment.status == "booked")))
+    db.session.rollback()
+    expired = 0
+    for appt_id in ids:
+        q = select(Appointment).where(Appointment.id == appt_id, Appointment.status == "booked",
+                                      Appointment.hold_expires_at.is_not(None), Appointment.hold_expires_at <= now)
+        if db.session.get_bind().dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        appt = db.session.scalar(q)
+        if appt is None:
+            db.session.rollback()
+            continue
+        appt.status = "cancelled"
+        appt.cancelled_at = now
+        appt.hold_expires_at = None
+        from app.booking.waitlist import offer_freed_slot
+
+        offer_freed_slot(appt)  # a freed slot goes to the waiting list, as after a cancellation
+        commit()
+        expired += 1
+    return expired
