@@ -63,6 +63,9 @@ def test_phone_booking_validation_errors_are_clear_and_change_nothing(app, stein
     off_grid = steinfurt.post("/admin/phone-booking", data={"service": sid, "start": at(tuesday, 9, 3).isoformat(),
                                                             "name": "A"})
     assert off_grid.status_code == 422 and "nicht buchbar" in off_grid.get_data(as_text=True)
+    bad_mail = steinfurt.post("/admin/phone-booking", data={"service": sid, "start": at(tuesday, 9).isoformat(),
+                                                            "name": "A", "email": "kein-at-zeichen"})
+    assert bad_mail.status_code == 422 and "E-Mail-Adresse ist ungültig" in bad_mail.get_data(as_text=True)
     with in_tenant(app, "steinfurt"):
         assert db.session.scalar(select(Appointment.id)) is None
 

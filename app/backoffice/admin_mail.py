@@ -15,7 +15,7 @@ from app.transaction import commit
 
 EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch Bürger", "moved": "Verschiebung",
                 "reminder": "Erinnerung", "waitlist_offer": "Angebot Warteliste",
-                "office_cancelled": "Absage durch das Amt"}
+                "office_cancelled": "Absage durch das Amt", "confirm_request": "Bitte um Bestätigung"}
 
 
 def _chain_ids() -> list[int]:

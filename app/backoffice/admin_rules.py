@@ -26,7 +26,8 @@ FIELD_LABELS = {"name": "Name", "description": "Beschreibung", "duration_minutes
                 "description_en": "Beschreibung (englisch)", "position": "Reihenfolge"}
 TEXT_KEYS = {"privacy": "Datenschutzhinweis", "emergency": "Hinweis für Notfälle", "branding_color": "Markenfarbe",
              "branding_logo_url": "Logo-Adresse", "footer": "Fußzeile"}
-MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled")
+MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled",
+               "confirm_request")
 
 
 class Invalid(ValueError):

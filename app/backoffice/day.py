@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
@@ -23,6 +24,7 @@ def _day_data(day, office):
     appts = list(db.session.scalars(
         select(Appointment).where(Appointment.office_id == office.id, Appointment.starts_at >= start,
                                   Appointment.starts_at < end)
+        .options(selectinload(Appointment.service))
         .order_by(Appointment.starts_at, Appointment.counter_id, Appointment.id)
     ))
     counters = counters_of(office.id)

@@ -61,7 +61,7 @@ def book_for_caller(tenant, service: Service, start: datetime, *, name: str, ema
     """A phone (or emergency) booking within capacity, held-back share included."""
     if source not in ("phone", "emergency"):
         raise StaffError("Unbekannte Buchungsart.")
-    _check_person(name, persons, service)
+    _check_person(name, persons, service, email)
     return booking.book(tenant, service, start, name=name, email=email, phone=phone, persons=persons, note=note,
                         source=source, now=now)
 
@@ -77,7 +77,7 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
         raise StaffError("Für eine Überbuchung ist ein Grund nötig.")
     if len(reason) > 300:
         raise StaffError("Der Grund darf höchstens 300 Zeichen lang sein.")
-    _check_person(name, persons, service)
+    _check_person(name, persons, service, email)
     if service.office_id is None or counter.office_id != service.office_id:
         raise StaffError("Dieser Schalter gehört nicht zum Büro der Dienstleistung.")
     if start < now - timedelta(minutes=5):
@@ -98,7 +98,11 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
     return appt
 
 
-def _check_person(name: str, persons: int, service: Service) -> None:
+def _check_person(name: str, persons: int, service: Service, email: str = "") -> None:
+    from app.accounts.service import EMAIL
+
+    if email.strip() and (len(email.strip()) > 254 or not EMAIL.match(email.strip())):
+        raise StaffError("Die E-Mail-Adresse ist ungültig; lassen Sie das Feld leer, wenn es keine gibt.")
     if not (name or "").strip():
         raise StaffError("Bitte den Namen der Bürgerin oder des Bürgers angeben.")
     if len(name) > 200:
