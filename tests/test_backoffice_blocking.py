@@ -96,3 +96,22 @@ def test_a_counter_of_another_tenant_cannot_be_blocked(app, steinfurt, emsdetten
     assert resp.status_code == 422
     with in_tenant(app, "emsdetten"):
         assert db.session.scalar(select(Closure.id).where(Closure.counter_id == foreign)) is None
+
+
+def test_a_clerk_cancels_one_appointment_with_a_reason(app, steinfurt, tuesday):
+    from app.booking.models import Appointment
+
+    booked = steinfurt.post(f"{API}/appointments", json={"service": "umzug", "start": at(tuesday, 9).isoformat(),
+                                                         "name": "Carl", "email": "carl@example.org"}).json
+    logged_in(app, steinfurt, "staff")
+    with in_tenant(app, "steinfurt"):
+        aid = db.session.scalar(select(Appointment.id))
+    assert steinfurt.post(f"/admin/appointments/{aid}/cancel", data={"reason": ""}).status_code == 302
+    assert steinfurt.get(f"{API}/appointments/{booked['manage_token']}").json["status"] == "booked"
+    assert steinfurt.post(f"/admin/appointments/{aid}/cancel", data={"reason": "Krankheit"}).status_code == 302
+    assert steinfurt.get(f"{API}/appointments/{booked['manage_token']}").json["status"] == "cancelled"
+    assert "Krankheit" in mails(app)[-1].get_body(("plain",)).get_content()
+    again = steinfurt.post(f"/admin/appointments/{aid}/cancel", data={"reason": "x"})
+    assert again.status_code == 302  # cancelling twice changes nothing
+    with in_tenant(app, "steinfurt"):
+        assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["appointment_cancelled_by_office"]

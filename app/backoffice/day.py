@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter as Tally
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -106,3 +106,31 @@ def set_status(appt_id: int):
         flash(f"Termin {appt.code}: {staff.STATUS_LABELS[appt.status]}.")
     day_value = local(appt.starts_at).date().isoformat()
     return redirect(url_for("backoffice.day", date=day_value, office=appt.office.slug) + f"#a{appt.id}")
+
+
+@bp.route("/appointments/<int:appt_id>/cancel", methods=["POST"])
+@role_required("staff")
+def cancel(appt_id: int):
+    """A clerk cancels one appointment; the citizen is told why and offered a new one."""
+    from app.booking import service as booking
+
+    appt = one_or_404(Appointment, appt_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason or len(reason) > 300:
+        flash("Bitte einen Grund mit höchstens 300 Zeichen angeben; er steht in der Nachricht.", "error")
+        return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+    before = staff.snapshot(appt)
+    try:
+        if not booking.cancel(g.tenant, appt, by_citizen=False, event="office_cancelled", reason=reason):
+            flash("Dieser Termin war schon abgesagt.")
+            return redirect(url_for("backoffice.appointment", appt_id=appt_id))
+    except booking.NotActive:
+        db.session.rollback()
+        flash("Dieser Termin ist nicht mehr aktiv.", "error")
+        return redirect(url_for("backoffice.appointment", appt_id=appt_id))
+    audit("appointment_cancelled_by_office", "appointment", appt.id, before=before,
+          after=staff.snapshot(appt) | {"reason": reason})
+    commit()
+    flash(f"Termin {appt.code} abgesagt" + (" und per E-Mail benachrichtigt." if appt.email else
+                                            "; bitte telefonisch benachrichtigen."))
+    return redirect(url_for("backoffice.appointment", appt_id=appt.id))
