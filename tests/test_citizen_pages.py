@@ -442,3 +442,12 @@ def test_the_english_catalogue_translates_every_text():
     missing = [m.id for m in catalog if m.id and not m.string]
     assert not missing
     assert len(list(catalog)) > 100
+
+
+def test_in_confirm_mode_the_page_asks_to_confirm_by_mail(app, steinfurt):
+    set_settings(app, "steinfurt", booking_mode="confirm")
+    resp = book(steinfurt, book_link_on(steinfurt, next_weekday(1)))
+    assert resp.status_code == 303
+    body = text(steinfurt.get(resp.headers["Location"]))
+    assert "Bitte bestätigen Sie Ihren Termin" in body and "Ihr Termin ist gebucht" not in body
+    assert "erika@example.org" in body
