@@ -249,3 +249,10 @@ def test_openapi_describes_every_endpoint(steinfurt):
             "/appointments/{manage_token}"} <= set(paths)
     assert {"get", "patch", "delete"} <= set(paths["/appointments/{manage_token}"])
     assert "BookingRequest" in spec["components"]["schemas"]
+
+
+def test_the_booking_cap_counts_per_tenant(steinfurt, emsdetten, monday):
+    assert book(steinfurt, at(monday, 8), email="max@example.org").status_code == 201
+    assert book(steinfurt, at(monday, 9), email="max@example.org").status_code == 201
+    assert book(steinfurt, at(monday, 11), email="max@example.org").status_code == 409
+    assert book(emsdetten, at(monday, 9), email="max@example.org").status_code == 201

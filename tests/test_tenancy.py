@@ -111,3 +111,47 @@ def test_database_refuses_cross_tenant_foreign_key(app):
 
 def test_host_cache_can_be_cleared():
     host_cache.clear()
+
+
+def test_counts_subqueries_and_exists_are_filtered_too(app):
+    from sqlalchemy import func
+
+    from app.booking.models import Appointment
+    from tests.conftest import HostClient, at, next_weekday
+
+    HostClient(app, "steinfurt.localhost").post("/api/v1/appointments", json={
+        "service": "personalausweis", "start": at(next_weekday(0), 9).isoformat(), "name": "Erika",
+        "email": "e@example.org"})
+    with app.app_context():
+        with all_tenants():
+            ids = {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+        queries = {
+            "count": lambda: db.session.scalar(select(func.count()).select_from(Appointment)),
+            "subquery": lambda: len(db.session.execute(
+                select(select(Appointment.counter_id).subquery().c.counter_id)).all()),
+            "exists": lambda: len(db.session.execute(select(Office.id).where(
+                select(Appointment.id).where(Appointment.office_id == Office.id).exists())).all()),
+        }
+        for name, run in queries.items():
+            with tenant_scope(ids["steinfurt"]):
+                assert run() == 1, name
+            with tenant_scope(ids["emsdetten"]):
+                assert run() == 0, name
+        with pytest.raises(NoTenantError):
+            queries["count"]()
+
+
+def test_joined_tenant_owned_entities_are_filtered_too(app):
+    from app.booking.models import Appointment
+    from tests.conftest import HostClient, at, next_weekday
+
+    client = HostClient(app, "steinfurt.localhost")
+    client.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(next_weekday(0), 9).isoformat(),
+                                              "name": "Erika", "email": "e@example.org"})
+    with app.app_context():
+        with all_tenants():
+            ems = db.session.scalar(select(Tenant.id).where(Tenant.slug == "emsdetten"))
+        with tenant_scope(ems):
+            rows = db.session.execute(select(Office.name, Appointment.code).join(
+                Appointment, Appointment.office_id == Office.id)).all()
+            assert rows == []

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
 _all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
@@ -77,15 +78,25 @@ def all_tenants() -> Iterator[None]:
         _all_tenants.reset(token)
 
 
-def _owned(mappers) -> bool:
-    return any(issubclass(m.class_, TenantOwned) for m in mappers)
+_OWNED: set = set()
+
+
+def _owned_tables() -> set:
+    """The tables of every tenant-owned model (filled once all models are mapped)."""
+    if not _OWNED:
+        from app.extensions import db
+
+        _OWNED.update(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantOwned))
+    return _OWNED
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_selects(state: ORMExecuteState) -> None:
     if not state.is_select or _all_tenants.get() or state.execution_options.get("all_tenants"):
         return
-    if not _owned(state.all_mappers):
+    # Any tenant-owned table anywhere in the statement (entities, joins, subqueries,
+    # EXISTS, a bare select_from) makes it a tenant query.
+    if not any(t in _owned_tables() for t in find_tables(state.statement, include_aliases=True)):
         return
     tid = _current_tenant.get()
     if tid is None:
