@@ -88,7 +88,7 @@ def book(tenant, service: Service, start: datetime, *, name: str, email: str = "
     now = now or clock.now()
     policy = Policy.of(tenant)
     online = source == "online"
-    problem, _ = slot_at(service, policy, start, now=now, online=online)
+    problem, _ = slot_at(service, policy, start, now=now, online=online, check_only=True)
     if problem:
         raise InvalidStart(problem)
     email = email.strip().lower()
@@ -195,7 +195,8 @@ def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = N
     service = appt.service
     policy = Policy.of(tenant)
     online = by_citizen
-    problem, _ = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id)
+    problem, _ = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id,
+                         check_only=True)
     if problem:
         raise InvalidStart(problem)
     _lock([_day_key(tenant.id, appt.office_id, start, policy.timezone),

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from app.scheduling.calendar import zone
 
@@ -32,5 +33,11 @@ def build_ics(*, uid: str, sequence: int, start: datetime, end: datetime, tz_nam
         ev.add("url", url)
     ev.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     cal.add_component(ev)
-    cal.add_missing_timezones()
+    cal.add_component(_vtimezone(tz_name))
     return cal.to_ical().decode()
+
+
+@lru_cache(maxsize=16)
+def _vtimezone(tz_name: str) -> Timezone:
+    """The VTIMEZONE of a zone, built once: deriving it from zoneinfo is slow."""
+    return Timezone.from_tzinfo(zone(tz_name))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from jinja2 import nodes
@@ -91,11 +92,18 @@ def _check_node(node: nodes.Node, loops: int, names: frozenset) -> None:
         _check_node(child, loops, names)
 
 
-def render_string(source: str, context: dict) -> str:
+@lru_cache(maxsize=512)
+def _compiled(source: str):
+    """Checked and compiled once per distinct text (every booking renders the same few)."""
     check_template(source)
+    return _env.from_string(source)
+
+
+def render_string(source: str, context: dict) -> str:
+    template = _compiled(source)
     out = []
     size = 0
-    for chunk in _env.from_string(source).generate(**context):
+    for chunk in template.generate(**context):
         size += len(chunk)
         if size > MAX_OUTPUT_CHARS:
             raise TemplateProblem("renders too much text")

@@ -71,7 +71,7 @@ class Schedule:
     """The loaded data of one service's office for a window of days."""
 
     def __init__(self, service: Service, policy: Policy, first_day: date, last_day: date,
-                 *, exclude_appointment_id: int | None = None):
+                 *, exclude_appointment_id: int | None = None, with_bookings: bool = True):
         self.service = service
         self.policy = policy
         self.tz = zone(policy.timezone)
@@ -81,9 +81,9 @@ class Schedule:
         self.counter_ids = [c.id for c in self.counters]
         self.window_start, _ = day_bounds_utc(first_day, self.tz)
         _, self.window_end = day_bounds_utc(last_day, self.tz)
-        self._load(exclude_appointment_id)
+        self._load(exclude_appointment_id, with_bookings)
 
-    def _load(self, exclude_id: int | None) -> None:
+    def _load(self, exclude_id: int | None, with_bookings: bool = True) -> None:
         self.rules: list[OpeningHours] = []
         self.closures: list[Closure] = []
         self.busy: dict[int, list[tuple[float, float]]] = {cid: [] for cid in self.counter_ids}
@@ -98,6 +98,9 @@ class Schedule:
             select(Closure).where(Closure.office_id == office_id, Closure.ends_at > self.window_start,
                                   Closure.starts_at < self.window_end)
         ))
+        self.busy_starts = {cid: [] for cid in self.counter_ids}
+        if not with_bookings:
+            return
         # Seconds since the epoch straight from the database: thousands of rows a window
         # in the rush, so no datetime objects; back-to-back appointments are merged on
         # the way in, so a booked-out day is one span per counter.
@@ -287,9 +290,10 @@ def next_slot(service: Service, policy: Policy, *, now: datetime | None = None, 
 
 
 def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime | None = None, online: bool = True,
-            exclude_appointment_id: int | None = None) -> tuple[str | None, Slot | None]:
+            exclude_appointment_id: int | None = None, check_only: bool = False) -> tuple[str | None, Slot | None]:
     """Check one start. Returns (problem, slot): problem says why the start is not a
-    bookable start at all (422); slot is None when it is bookable but full (409)."""
+    bookable start at all (422); slot is None when it is bookable but full (409).
+    `check_only` answers the first question alone, without reading bookings."""
     now = now or clock.now()
     tz = zone(policy.timezone)
     first, last, earliest = bookable_window(policy, now, online=online)
@@ -305,12 +309,15 @@ def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime 
         return f"is not on the slot grid (every {policy.slot_minutes} minutes)", None
     if service.office_id is None:
         return "is not offered for this service", None
-    schedule = Schedule(service, policy, day, day, exclude_appointment_id=exclude_appointment_id)
+    schedule = Schedule(service, policy, day, day, exclude_appointment_id=exclude_appointment_id,
+                        with_bookings=not check_only)
     open_by_counter = schedule.open_spans(day)
     t, e = start.timestamp(), start.timestamp() + service.duration_minutes * 60
     n_open = sum(1 for spans in open_by_counter.values() if _covers(spans, t, e))
     if n_open == 0:
         return "is outside opening hours", None
+    if check_only:
+        return None, None
     able = tuple(cid for cid in schedule.counter_ids
                  if _covers(schedule.free_spans(cid, open_by_counter[cid]), t, e))
     free = len(able) - held_back(n_open, policy.held_back_share if online else 0.0)
