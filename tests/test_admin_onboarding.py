@@ -153,3 +153,15 @@ def test_admin_invites_a_clerk(app, steinfurt):
     assert login(clerk, "neu@steinfurt.example").status_code == 302
     assert clerk.get("/admin/services").status_code == 403
     assert "neu@steinfurt.example" in steinfurt.get("/admin/users").get_data(as_text=True)
+
+
+def test_district_it_cannot_be_invited_down_to_a_lesser_role(app, steinfurt):
+    from tests.test_backoffice_support import make_user
+
+    make_user(app, "it@kreis-steinfurt.example", "kreis-steinfurt", "district-it")
+    logged_in(app, steinfurt, "admin")
+    resp = steinfurt.post("/admin/users/invite", data={"email": "it@kreis-steinfurt.example", "role": "staff"})
+    assert resp.status_code == 302
+    assert "betreut den Kreis" in steinfurt.get("/admin/users").get_data(as_text=True)
+    assert login(steinfurt, "it@kreis-steinfurt.example").status_code == 302
+    assert steinfurt.get("/admin/settings").status_code == 200  # still district IT here

@@ -33,6 +33,14 @@ def invite(email: str, role: str, *, now: datetime | None = None) -> tuple[User,
         raise AccountError("Unbekannte Rolle.")
     with all_tenants():
         user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        from app.accounts.auth import role_in
+        from app.tenancy.models import Tenant
+
+        with all_tenants():
+            here = db.session.get(Tenant, current_tenant_id())
+            if role_in(user.id, here) == "district-it":
+                raise AccountError("Diese Person betreut den Kreis (district-it) und hat hier schon alle Rechte.")
     if user is None:
         user = User(email=email, password_hash=hash_password(secrets.token_urlsafe(32)))
         db.session.add(user)
