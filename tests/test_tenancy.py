@@ -155,3 +155,18 @@ def test_joined_tenant_owned_entities_are_filtered_too(app):
             rows = db.session.execute(select(Office.name, Appointment.code).join(
                 Appointment, Appointment.office_id == Office.id)).all()
             assert rows == []
+
+
+def test_a_disabled_tenant_says_so_and_keeps_its_data(app, steinfurt, emsdetten):
+    with app.app_context(), all_tenants():
+        db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt")).status = "disabled"
+        commit()
+    page = steinfurt.get("/")
+    assert page.status_code == 503 and "keine Online-Termine" in page.get_data(as_text=True)
+    assert "02551 1-0" in page.get_data(as_text=True)
+    api = steinfurt.get("/api/v1/services")
+    assert api.status_code == 503 and api.json["type"].endswith("tenant-disabled")
+    assert steinfurt.get("/admin/").status_code in (200, 302)  # district IT can switch it on again
+    assert emsdetten.get("/api/v1/services").status_code == 200
+    with app.app_context(), all_tenants():
+        assert db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt")).hosts is not None

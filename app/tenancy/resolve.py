@@ -156,6 +156,8 @@ def init_app(app: Flask) -> None:
             abort(404)
         g.tenant = info
         g.tenant_token = enter_tenant(info.id)
+        if info.status == "disabled" and not request.path.startswith(("/admin", "/static/")):
+            return _switched_off(info)
         return None
 
     @app.teardown_request
@@ -172,3 +174,17 @@ def tenant_info(tenant_id: int) -> TenantInfo:
         return current
     with all_tenants():
         return TenantInfo.of(db.session.get(Tenant, tenant_id))
+
+
+def _switched_off(info: TenantInfo):
+    """A disabled tenant keeps its data and its back office; citizens are told plainly."""
+    from flask import render_template
+
+    from app.api.problems import ApiProblem
+
+    if request.path.startswith("/api/"):
+        return ApiProblem(503, "Online booking switched off",
+                          f"{info.name} does not offer online appointments at the moment; please call "
+                          f"{info.contact_phone}.", type_="tenant-disabled",
+                          contact={"phone": info.contact_phone, "email": info.contact_email}).response()
+    return render_template("citizen/disabled.html"), 503
