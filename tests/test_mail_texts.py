@@ -161,3 +161,30 @@ def test_personal_data_is_deleted_when_its_time_is_up(app, steinfurt):
             assert (appt.name, appt.email, appt.phone) == ("", "", "") and appt.anonymized_at
             assert appt.code == a["code"]  # statistics keep the appointment itself
     assert make_app  # fixtures module in use
+
+
+def test_requests_waiting_list_and_old_mail_are_cleaned_up_too(app, steinfurt):
+    from app.booking.models import EmergencyRequest, WaitlistEntry
+    from app.jobs.due import run_due
+    from app.mail.models import OutboxMail
+
+    monday = next_weekday(0)
+    book(steinfurt, at(monday, 9))
+    with app.app_context():
+        tid = tenant_id("steinfurt")
+        with tenant_scope(tid):
+            svc = db.session.scalar(select(Appointment.service_id))
+            created = at(monday, 9) - timedelta(days=3)
+            db.session.add(EmergencyRequest(name="Nora Not", email="nora@example.org", phone="0171 1",
+                                            reason="Reise morgen", status="answered", created_at=created))
+            db.session.add(EmergencyRequest(name="Olaf Offen", reason="offen", status="open", created_at=created))
+            db.session.add(WaitlistEntry(service_id=svc, name="Wanda", email="w@example.org", token="w1",
+                                         status="withdrawn", created_at=created))
+            commit()
+        run_due(now=at(monday, 9) + timedelta(days=31))
+        with tenant_scope(tid):
+            requests = {r.status: r for r in db.session.scalars(select(EmergencyRequest))}
+            assert (requests["answered"].name, requests["answered"].email, requests["answered"].reason) == ("", "", "")
+            assert requests["open"].name == "Olaf Offen"  # still waiting for a clerk
+            assert db.session.scalars(select(WaitlistEntry)).all() == []
+            assert db.session.scalars(select(OutboxMail)).all() == []

@@ -170,3 +170,21 @@ def test_a_disabled_tenant_says_so_and_keeps_its_data(app, steinfurt, emsdetten)
     assert emsdetten.get("/api/v1/services").status_code == 200
     with app.app_context(), all_tenants():
         assert db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt")).hosts is not None
+
+
+def test_bulk_updates_and_deletes_stay_inside_the_tenant(app):
+    from sqlalchemy import delete, update
+
+    with app.app_context():
+        with all_tenants():
+            ids = {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+        with tenant_scope(ids["emsdetten"]):
+            db.session.execute(update(Counter).values(name="Umbenannt"))
+            db.session.execute(delete(Counter).where(Counter.slug == "schalter-1"))
+            commit()
+        with tenant_scope(ids["steinfurt"]):
+            names = db.session.scalars(select(Counter.name).order_by(Counter.position)).all()
+        assert names == ["Schalter 1", "Schalter 2", "Schalter 3", "Schalter 4"]
+        with pytest.raises(NoTenantError):
+            db.session.execute(update(Counter).values(name="x"))
+        db.session.rollback()

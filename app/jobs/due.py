@@ -11,11 +11,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from app import clock
 from app.booking.holds import expire_holds
-from app.booking.models import Appointment
+from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
 from app.extensions import db
 from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
@@ -26,18 +26,23 @@ from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import commit
 
 log = logging.getLogger(__name__)
+WAITLIST_MAX_DAYS = 180
 
 
 def run_due(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     result = {"reminders": 0, "anonymized": 0, "holds_expired": 0}
     with all_tenants():
-        tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant).where(Tenant.status != "disabled"))]
+        tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant))]
     db.session.rollback()
+    result["offers_expired"] = 0
     for tenant in tenants:
         with tenant_scope(tenant.id):
-            result["holds_expired"] += expire_holds(now)
-            result["reminders"] += send_reminders(tenant, now)
+            if tenant.status != "disabled":
+                result["holds_expired"] += expire_holds(now)
+                result["reminders"] += send_reminders(tenant, now)
+                result["offers_expired"] += expire_offers(now)
+            # A switched-off town's personal data is deleted on time all the same.
             result["anonymized"] += apply_retention(tenant, now)
     result["mails"] = deliver_due(now)
     return result
@@ -88,8 +93,31 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
         appt.anonymized_at = now
     if appts:
         db.session.execute(delete(OutboxMail).where(OutboxMail.appointment_id.in_([a.id for a in appts])))
+    # Mails that went out (also those of no appointment: replies, offers, invitations).
+    db.session.execute(delete(OutboxMail).where(OutboxMail.status != "pending", OutboxMail.created_at < cutoff))
+    # Waiting-list entries that are done, and any left waiting for half a year.
+    db.session.execute(delete(WaitlistEntry).where(
+        WaitlistEntry.created_at < cutoff,
+        (WaitlistEntry.status.in_(("expired", "withdrawn", "booked")))
+        | (WaitlistEntry.created_at < now - timedelta(days=WAITLIST_MAX_DAYS))))
+    requests = list(db.session.scalars(select(EmergencyRequest).where(
+        EmergencyRequest.status != "open", EmergencyRequest.created_at < cutoff,
+        EmergencyRequest.anonymized_at.is_(None))))
+    for req in requests:
+        req.name, req.email, req.phone, req.reason, req.answer = "", "", "", "", ""
+        req.anonymized_at = now
     commit()
-    return len(appts)
+    return len(appts) + len(requests)
+
+
+def expire_offers(now: datetime) -> int:
+    """Waiting-list offers nobody took in time count as served."""
+    expired = db.session.execute(
+        update(WaitlistEntry).where(WaitlistEntry.status == "offered", WaitlistEntry.expires_at < now)
+        .values(status="expired")
+    ).rowcount
+    commit()
+    return expired or 0
 
 
 def start_background_sweeper(app: Flask, interval: float = 10.0) -> threading.Thread:

@@ -1,8 +1,8 @@
 """The one scoped path to tenant-owned data.
 
-Every ORM SELECT that touches a `TenantOwned` model gets `tenant_id = <current tenant>`
-added automatically; without an active tenant it raises `NoTenantError`. Every flush
-checks that new and changed tenant-owned rows belong to the active tenant. Code that
+Every ORM SELECT, bulk UPDATE and bulk DELETE that touches a `TenantOwned` model gets
+`tenant_id = <current tenant>` added automatically; without an active tenant it raises
+`NoTenantError`. Every flush checks that new and changed tenant-owned rows belong to the active tenant. Code that
 really must see all tenants (district IT overviews, the mail sweeper, tenant sync)
 says so visibly with `all_tenants()` or enters each tenant with `tenant_scope()`.
 """
@@ -91,12 +91,14 @@ def _owned_tables() -> set:
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _scope_selects(state: ORMExecuteState) -> None:
-    if not state.is_select or _all_tenants.get() or state.execution_options.get("all_tenants"):
+def _scope_statements(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete) or _all_tenants.get() \
+            or state.execution_options.get("all_tenants"):
         return
     # Any tenant-owned table anywhere in the statement (entities, joins, subqueries,
-    # EXISTS, a bare select_from) makes it a tenant query.
-    if not any(t in _owned_tables() for t in find_tables(state.statement, include_aliases=True)):
+    # EXISTS, a bare select_from, the target of a bulk UPDATE or DELETE) makes it a
+    # tenant statement.
+    if not any(t in _owned_tables() for t in find_tables(state.statement, include_aliases=True, include_crud=True)):
         return
     tid = _current_tenant.get()
     if tid is None:
