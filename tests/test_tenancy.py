@@ -188,3 +188,12 @@ def test_bulk_updates_and_deletes_stay_inside_the_tenant(app):
         with pytest.raises(NoTenantError):
             db.session.execute(update(Counter).values(name="x"))
         db.session.rollback()
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
+    from app import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                      "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
+    response = app.test_client().get("/healthz", headers={"Host": "10.0.0.1"})
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
