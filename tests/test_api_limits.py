@@ -73,3 +73,35 @@ def test_slot_queries_do_not_grow_with_the_window(app, steinfurt):
         r = steinfurt.get(f"/api/v1/services/personalausweis/slots?from={monday}&to={monday + timedelta(days=27)}")
         assert r.status_code == 200 and len(r.json["slots"]) > 200
     assert len(four_weeks) == len(one_day) <= 8, four_weeks
+
+
+def test_limits_are_counted_in_redis_when_configured(database_url, tmp_path):
+    from tests.conftest import REDIS_URL
+
+    if not REDIS_URL:
+        import pytest
+
+        pytest.skip("TEST_REDIS_URL not set: Redis test skipped")
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+    apps = [make_app(database_url, tmp_path, RATELIMIT_ENABLED=True, REDIS_URL=REDIS_URL) for _ in range(2)]
+    # Two web processes share one allowance per client.
+    codes = [HostClient(apps[i % 2], "steinfurt.localhost").get("/api/v1/tenant").status_code for i in range(121)]
+    assert codes.count(200) == 120 and codes[-1] == 429
+    assert any(key.startswith(b"LIMITS") for key in Redis.from_url(REDIS_URL).keys("*"))
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_bookings_go_through_when_redis_is_down(database_url, tmp_path):
+    from tests.conftest import at, next_weekday
+
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True, REDIS_URL="redis://127.0.0.1:1/0")
+    client = HostClient(app, "steinfurt.localhost")
+    r = client.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(next_weekday(0), 9).isoformat(),
+                                                  "name": "Erika", "email": "e@example.org"})
+    assert r.status_code == 201
+    with app.app_context():
+        db.engine.dispose()

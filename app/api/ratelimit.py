@@ -15,8 +15,8 @@ def _storage_uri() -> str:
     return current_app.config.get("REDIS_URL") or "memory://"
 
 
-limiter = Limiter(key_func=_client_key, storage_uri="memory://", headers_enabled=True,
-                  strategy="fixed-window")
+# Storage comes from RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set); see configure().
+limiter = Limiter(key_func=_client_key, headers_enabled=True, strategy="fixed-window")
 
 
 def write_limit() -> str:
@@ -38,3 +38,6 @@ def is_write() -> bool:
 def configure(app) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Redis down must not turn bookings into errors: count in memory meanwhile.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
