@@ -69,13 +69,20 @@ def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: st
             summary=f"{ctx['service']} – {tenant.name}", location=f"{ctx['office']}, {ctx['address']}",
             description=_facts_text(facts), url=ctx["manage_url"], cancelled=CALENDAR_EVENTS[event],
         )
+    return _add(tenant, appointment_id=appt.id, event=event, to=to, subject=text.subject, text_body=text_body,
+                html_body=html_body, ics=ics)
+
+
+def _add(tenant: TenantInfo, *, appointment_id: int | None, event: str, to: str, subject: str, text_body: str,
+         html_body: str, ics: str | None) -> OutboxMail:
+    """The outbox row, from the tenant's sender; delivered once the transaction commits."""
     settings = tenant.settings
     sender_addr = settings.get("mail_from") or current_app.config["MAIL_FROM"]
     sender_name = settings.get("mail_from_name") or tenant.name
     row = OutboxMail(
-        tenant_id=appt.tenant_id, appointment_id=appt.id, event=event, to_addr=to,
+        tenant_id=tenant.id, appointment_id=appointment_id, event=event, to_addr=to,
         from_addr=f"{sender_name} <{sender_addr}>", reply_to=settings.get("mail_reply_to") or tenant.contact_email,
-        subject=text.subject, text_body=text_body, html_body=html_body, ics=ics,
+        subject=" ".join(subject.split())[:300], text_body=text_body, html_body=html_body, ics=ics,
         message_id=f"<{uuid.uuid4().hex}@{current_app.config['BASE_DOMAIN']}>",
         # The sweeper leaves a fresh row to its own job for a moment.
         next_attempt_at=datetime.now(timezone.utc) + SWEEPER_GRACE,
@@ -145,19 +152,7 @@ def queue_message(tenant_id: int, event: str, to: str, subject: str, body: str, 
     """A mail that belongs to no appointment (an invitation, a clerk's reply to an
     emergency request): plain text given by the caller, same outbox and delivery."""
     tenant = tenant_info(tenant_id)
-    settings = tenant.settings
-    sender_addr = settings.get("mail_from") or current_app.config["MAIL_FROM"]
-    sender_name = settings.get("mail_from_name") or tenant.name
     html_body = render_template("mail/message.html", intro=text_to_html(body), facts=[], lang=lang,
                                 subject=subject, ctx={})
-    row = OutboxMail(
-        tenant_id=tenant_id, appointment_id=None, event=event, to_addr=to,
-        from_addr=f"{sender_name} <{sender_addr}>", reply_to=settings.get("mail_reply_to") or tenant.contact_email,
-        subject=" ".join(subject.split())[:300], text_body=body, html_body=html_body, ics=None,
-        message_id=f"<{uuid.uuid4().hex}@{current_app.config['BASE_DOMAIN']}>",
-        next_attempt_at=datetime.now(timezone.utc) + SWEEPER_GRACE,
-    )
-    db.session.add(row)
-    db.session.flush()
-    after_commit("app.mail.delivery.deliver", row.id)
-    return row
+    return _add(tenant, appointment_id=None, event=event, to=to, subject=subject, text_body=body,
+                html_body=html_body, ics=None)
