@@ -97,6 +97,16 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
     return app
 
 
+@pytest.fixture(autouse=True)
+def fresh_login_throttle():
+    """Failed logins counted in process memory do not carry over from test to test."""
+    from app.backoffice import throttle
+
+    throttle.clear_memory()
+    yield
+    throttle.clear_memory()
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = make_app(database_url, tmp_path)

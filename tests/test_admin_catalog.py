@@ -1,7 +1,6 @@
 """Tenant admin: services with inheritance, mail texts, settings; validation and audit."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
@@ -9,12 +8,8 @@ from app.catalog.models import Service
 from app.extensions import db
 from app.mail.models import MailTemplate
 from tests.conftest import HostClient, at, mails, next_weekday
-from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in, service_id  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in, service_id  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 def service_form(client, sid: int, **changes) -> dict:

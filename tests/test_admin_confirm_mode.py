@@ -11,12 +11,8 @@ from sqlalchemy import select
 from app.booking.models import Appointment
 from app.extensions import db
 from tests.conftest import at, mails, next_weekday
-from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 @pytest.fixture

@@ -7,12 +7,8 @@ import yaml
 from app.tenancy.sync import sync_folder
 from app.transaction import commit
 from tests.conftest import HostClient
-from tests.test_backoffice_support import fresh_throttle, logged_in  # noqa: F401
+from tests.test_backoffice_support import logged_in  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 @pytest.fixture

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
 from app.extensions import db
 from app.offices.models import Counter, Office, OpeningHours
 from tests.conftest import at, next_weekday
-from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 def office_id(app, tenant="steinfurt") -> int:

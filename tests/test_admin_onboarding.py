@@ -9,12 +9,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.extensions import db
 from tests.conftest import HostClient, mails
-from tests.test_backoffice_support import PASSWORD, fresh_throttle, in_tenant, logged_in, login, service_id  # noqa: F401
+from tests.test_backoffice_support import PASSWORD, in_tenant, logged_in, login, service_id  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.booking.models import Appointment
 from app.extensions import db
 from tests.conftest import HostClient, at, next_weekday
-from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in  # noqa: F401
 
 STAFF_PAGES = ["/admin/day", "/admin/day/print", "/admin/phone-booking", "/admin/emergency-booking",
                "/admin/emergencies", "/admin/block", "/admin/password"]
@@ -16,10 +16,6 @@ DISTRICT_PAGES = ["/admin/district", "/admin/district/onboard"]
 ORDER = ["anonymous", "staff", "admin", "district-it"]
 NEEDS = {**{p: "staff" for p in STAFF_PAGES}, **{p: "admin" for p in ADMIN_PAGES}}
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 @pytest.mark.parametrize("role", ORDER)

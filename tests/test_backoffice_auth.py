@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from app.extensions import db
 from tests.conftest import REDIS_URL, make_app, needs_redis
-from tests.test_backoffice_support import PASSWORD, fresh_throttle, logged_in, login, make_user  # noqa: F401
+from tests.test_backoffice_support import PASSWORD, logged_in, login, make_user  # noqa: F401
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 def test_anonymous_is_sent_to_the_login_page(steinfurt):

@@ -9,14 +9,10 @@ from app.audit.models import AuditEntry
 from app.extensions import db
 from app.offices.models import Closure, Counter, Office
 from tests.conftest import at, mails, next_weekday
-from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in  # noqa: F401
 
 API = "/api/v1"
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 @pytest.fixture

@@ -8,14 +8,10 @@ from app.audit.models import AuditEntry
 from app.booking.models import Appointment, EmergencyRequest
 from app.extensions import db
 from tests.conftest import at, mails, next_weekday
-from tests.test_backoffice_support import fresh_throttle, in_tenant, logged_in, service_id  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in, service_id  # noqa: F401
 
 API = "/api/v1/appointments"
 
-
-@pytest.fixture(autouse=True)
-def _throttle(fresh_throttle):
-    yield
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -73,10 +72,3 @@ def find_link(text: str, pattern: str) -> str:
     return m.group(0)
 
 
-@pytest.fixture(autouse=False)
-def fresh_throttle():
-    from app.backoffice import throttle
-
-    throttle.clear_memory()
-    yield
-    throttle.clear_memory()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import clock
 from app.booking.models import ACTIVE_STATUSES, Appointment
 from app.catalog.inheritance import district_catalogue, override, reset_to_inherited
-from app.catalog.models import INHERITABLE_FIELDS, Service, ServiceCounter
+from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.mail.models import EVENTS, MailTemplate
 from app.mail.render import TemplateProblem, check_template
@@ -107,14 +107,7 @@ def update_service(svc: Service, values: dict, *, active: bool, counter_ids: lis
         fields.append("active")
     if svc.office_id is not None:
         valid = {c.id for c in db.session.scalars(select(Counter).where(Counter.office_id == svc.office_id))}
-        wanted = {cid for cid in counter_ids if cid in valid}
-        have = {link.counter_id: link for link in svc.counter_links}
-        if set(have) != wanted:
-            for cid, link in have.items():
-                if cid not in wanted:
-                    svc.counter_links.remove(link)
-            for cid in wanted - set(have):
-                svc.counter_links.append(ServiceCounter(counter_id=cid))
+        if svc.set_counters({cid for cid in counter_ids if cid in valid}):
             fields.append("counters")
     if fields:
         svc.admin_edited = True

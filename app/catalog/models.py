@@ -65,6 +65,18 @@ class Service(TenantOwned, db.Model):
         cascade="all, delete-orphan", foreign_keys="ServiceCounter.service_id"
     )
 
+    def set_counters(self, counter_ids: set[int]) -> bool:
+        """Serve exactly these counters (none: every counter of the office). True if changed."""
+        have = {link.counter_id: link for link in self.counter_links}
+        if set(have) == counter_ids:
+            return False
+        for cid, link in have.items():
+            if cid not in counter_ids:
+                self.counter_links.remove(link)
+        for cid in counter_ids - set(have):
+            self.counter_links.append(ServiceCounter(tenant_id=self.tenant_id, counter_id=cid))
+        return True
+
     def display_name(self, lang: str = "de") -> str:
         return (self.name_en if lang == "en" and self.name_en else self.name)
 

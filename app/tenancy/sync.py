@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.booking.models import Appointment
 from app.catalog.inheritance import district_catalogue, refresh_children, refresh_inherited
-from app.catalog.models import INHERITABLE_FIELDS, Service, ServiceCounter
+from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.mail.models import MailTemplate
 from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours
@@ -281,14 +281,7 @@ def _apply_service_counters(svc: Service, slugs: list[str], office: Office | Non
     unknown = [s for s in slugs if s not in by_slug]
     if unknown:
         raise SyncError([f"services: {svc.slug}.counters: no counter {', '.join(unknown)} in office {office.slug}"])
-    wanted = {by_slug[s].id for s in slugs}
-    have = {link.counter_id: link for link in svc.counter_links}
-    if set(have) != wanted:
-        for cid, link in have.items():
-            if cid not in wanted:
-                svc.counter_links.remove(link)
-        for cid in wanted - set(have):
-            svc.counter_links.append(ServiceCounter(tenant_id=svc.tenant_id, counter_id=cid))
+    if svc.set_counters({by_slug[s].id for s in slugs}):
         changes.append(f"{label}: counters updated")
 
 
