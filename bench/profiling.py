@@ -1,0 +1,136 @@
+"""cProfile of requests through the Flask test client, against the benchmark database
+in whatever state it is in: which functions the time goes to."""
+from __future__ import annotations
+
+import cProfile
+import itertools
+import json
+import pstats
+import random
+import time
+from pathlib import Path
+
+from app import ROOT
+
+_counter = itertools.count(1)
+
+
+def _label(func: tuple) -> str:
+    filename, line, name = func
+    if filename == "~":
+        return name  # a builtin, e.g. <method 'execute' of 'psycopg…' objects>
+    path = Path(filename)
+    try:
+        short = str(path.relative_to(ROOT))
+    except ValueError:
+        parts = path.parts
+        short = "/".join(parts[parts.index("site-packages") + 1:]) if "site-packages" in parts else path.name
+    return f"{short}:{line}({name})"
+
+
+def profile_requests(app, *, host: str, method: str, path: str, n: int, starts: list[str] | None = None,
+                     service: str = "personalausweis", top: int = 14) -> dict:
+    """Run `n` requests (after two unprofiled warm-ups); returns wall ms per request and
+    the top functions by cumulative and by own time, each as % of the profiled total."""
+    client = app.test_client()
+    rnd = random.Random(7)
+
+    def once():
+        if method == "GET":
+            return client.get(path, headers={"Host": host})
+        body = {"service": service, "start": rnd.choice(starts), "name": "Bench Citizen",
+                "email": f"bench-profile-{next(_counter)}@example.org"}
+        return client.post(path, data=json.dumps(body), headers={"Host": host},
+                           content_type="application/json")
+
+    statuses: dict[int, int] = {}
+    for _ in range(2):
+        once()
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for _ in range(n):
+        r = once()
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+    prof.disable()
+    wall = time.perf_counter() - t0
+    stats = pstats.Stats(prof)
+    total = stats.total_tt or 1e-9
+    rows = []
+    for func, (cc, nc, tt, ct, callers) in stats.stats.items():
+        rows.append({"func": _label(func), "calls": nc, "own_pct": 100 * tt / total, "cum_pct": 100 * ct / total,
+                     "own_ms": 1000 * tt / n, "cum_ms": 1000 * ct / n})
+    by_cum = sorted(rows, key=lambda r: -r["cum_pct"])
+    # Skip the generic request plumbing at the top (it is ~100 % by construction).
+    interesting = [r for r in by_cum if r["cum_pct"] < 97][:top]
+    by_own = sorted(rows, key=lambda r: -r["own_pct"])[:top]
+    return {"path": path, "method": method, "n": n, "wall_ms": 1000 * wall / n, "statuses": statuses,
+            "by_cum": interesting, "by_own": by_own, "calls_per_request": sum(r["calls"] for r in rows) / n}
+
+
+def sql_count(app, *, host: str, method: str, path: str, starts=None, service: str = "personalausweis") -> int:
+    """How many SQL statements one request sends."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    count = [0]
+    with app.app_context():
+        engine = db.engine
+
+    def before(*_a, **_k):
+        count[0] += 1
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        client = app.test_client()
+        if method == "GET":
+            client.get(path, headers={"Host": host})
+        else:
+            body = {"service": service, "start": random.choice(starts), "name": "Bench Citizen",
+                    "email": f"bench-profile-sql-{next(_counter)}@example.org"}
+            client.post(path, data=json.dumps(body), headers={"Host": host}, content_type="application/json")
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return count[0]
+
+
+def explain_request_sql(app, *, host: str, path: str, needle: str = "FROM appointments") -> dict | None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statement a GET sends that contains `needle`,
+    exactly as the app sends it (captured on the way out, parameters included)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    seen: list[tuple[str, object]] = []
+    with app.app_context():
+        engine = db.engine
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if needle in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        app.test_client().get(path, headers={"Host": host})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    if not seen:
+        return None
+    statement, parameters = seen[0]
+    with app.app_context(), db.engine.connect() as conn:
+        for _ in range(3):  # the last run is the warm one
+            raw = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters).scalar()
+    plan = (raw if isinstance(raw, list) else json.loads(raw))[0]
+    top = plan["Plan"]
+
+    def nodes(n):
+        yield n
+        for child in n.get("Plans", []):
+            yield from nodes(child)
+
+    return {"ms": plan["Execution Time"], "rows": top.get("Actual Rows"),
+            "buffers": top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0),
+            "nodes": sorted({n["Node Type"] for n in nodes(top)}),
+            "indexes": sorted({n.get("Index Name") for n in nodes(top) if n.get("Index Name")}),
+            "statement": " ".join(statement.split())}
