@@ -3,6 +3,7 @@ back office all call. They flush but never commit; the caller commits once."""
 from __future__ import annotations
 
 import hashlib
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text, update
@@ -27,11 +28,20 @@ class InvalidStart(BookingError):
 
 
 class SlotTaken(BookingError):
-    """The start is bookable but full; carries a fresh proposal."""
+    """The start is bookable but full. `proposal` is a fresh one, worked out on first use
+    after the transaction is rolled back, so the booking locks are not held meanwhile."""
 
-    def __init__(self, proposal: Slot | None):
+    def __init__(self, service: Service, policy: Policy, now: datetime, online: bool,
+                 exclude_appointment_id: int | None = None):
         super().__init__("slot taken")
-        self.proposal = proposal
+        self._args = (service.id, policy, now, online, exclude_appointment_id)
+
+    @cached_property
+    def proposal(self) -> Slot | None:
+        service_id, policy, now, online, exclude = self._args
+        db.session.rollback()
+        service = db.session.get(Service, service_id)
+        return next_slot(service, policy, now=now, online=online, exclude_appointment_id=exclude)
 
 
 class ActiveBookingLimit(BookingError):
@@ -99,7 +109,7 @@ def book(tenant, service: Service, start: datetime, *, name: str, email: str = "
     # Under the lock: what is free now, with every committed booking seen.
     _, slot = slot_at(service, policy, start, now=now, online=online)
     if slot is None:
-        raise SlotTaken(_proposal_after_failure(service, policy, now, online))
+        raise SlotTaken(service, policy, now, online)
     limit = int(tenant.settings["max_active_per_email"])
     if email and online and active_bookings(email, now) >= limit:
         raise ActiveBookingLimit(limit)
@@ -131,11 +141,7 @@ def _insert_guarded(appt: Appointment, service: Service, policy: Policy, now: da
     except IntegrityError as exc:
         if "overlap" not in str(exc.orig).lower():
             raise
-        raise SlotTaken(_proposal_after_failure(service, policy, now, online)) from exc
-
-
-def _proposal_after_failure(service: Service, policy: Policy, now: datetime, online: bool) -> Slot | None:
-    return next_slot(service, policy, now=now, online=online)
+        raise SlotTaken(service, policy, now, online, appt.id) from exc
 
 
 def _unique_code() -> str:
@@ -203,7 +209,7 @@ def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = N
            _day_key(tenant.id, appt.office_id, appt.starts_at, policy.timezone)], appt.office_id)
     _, slot = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id)
     if slot is None:
-        raise SlotTaken(next_slot(service, policy, now=now, online=online, exclude_appointment_id=appt.id))
+        raise SlotTaken(service, policy, now, online, appt.id)
     appt.counter_id = slot.counter_ids[0]
     appt.starts_at = slot.start
     appt.ends_at = slot.end
