@@ -84,9 +84,11 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
     settings.update(config)
     app = create_app(settings)
     _empty(app)
+    from app.scheduling import cache as slot_cache
     from app.tenancy.resolve import host_cache
 
     host_cache.clear()
+    slot_cache.clear()  # ids and versions start again in the emptied database
     if demo:
         with app.app_context():
             from app.tenancy.sync import sync_folder

@@ -72,7 +72,9 @@ def test_slot_queries_do_not_grow_with_the_window(app, steinfurt):
     with counted(app) as four_weeks:
         r = steinfurt.get(f"/api/v1/services/personalausweis/slots?from={monday}&to={monday + timedelta(days=27)}")
         assert r.status_code == 200 and len(r.json["slots"]) > 200
-    assert len(four_weeks) == len(one_day) <= 8, four_weeks
+    # Tenant lookup (uncached in tests), service, slot-cache version, counters, hours, closures,
+    # appointments, office: the same statements for one day as for four weeks.
+    assert len(four_weeks) == len(one_day) <= 9, four_weeks
 
 
 def test_limits_are_counted_in_redis_when_configured(database_url, tmp_path):

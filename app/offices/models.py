@@ -33,6 +33,9 @@ class Office(TenantOwned, db.Model):
     notices: Mapped[list] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    # Raised in the same transaction as any change to the office's bookable time
+    # (appointments, hours, closures, counters); keys the slot cache.
+    schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     entrances: Mapped[list[Entrance]] = relationship(
         back_populates="office", order_by="Entrance.position", cascade="all, delete-orphan",

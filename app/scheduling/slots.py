@@ -16,6 +16,7 @@ from app import clock
 from app.booking.models import MAX_DURATION_MINUTES, Appointment
 from app.catalog.models import Service, ServiceCounter
 from app.extensions import db, epoch
+from app.scheduling import cache as slot_cache
 from app.offices.models import Closure, Counter, OpeningHours
 from app.tenancy.scope import current_tenant_id
 from app.scheduling.calendar import day_bounds_utc, is_holiday, local_to_utc, today_in, zone
@@ -241,8 +242,23 @@ def compute_slots(service: Service, policy: Policy, day_from: date, day_to: date
     day_from, day_to = max(day_from, first), min(day_to, last)
     if day_from > day_to or service.office_id is None:
         return []
+    key = None
+    if exclude_appointment_id is None and slot_cache.usable(db.session()):
+        connection = db.session.connection()
+        key = (service.tenant_id, service.id, service.office_id, service.duration_minutes, policy, first,
+               day_from, day_to, online, limit, slot_cache.version(connection, service.office_id))
+        cached = slot_cache.get(key)
+        if cached is not None and cached[0] <= earliest:
+            # Time only removes starts (too early now); it never adds one on the same day.
+            # A cut-off list (limit) that lost starts may have missed later ones: recompute.
+            kept = [s for s in cached[1] if s.start >= earliest]
+            if limit is None or len(kept) == len(cached[1]):
+                return kept
     schedule = Schedule(service, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id)
-    return list(_iter_slots(schedule, earliest.timestamp(), online, limit))
+    slots = list(_iter_slots(schedule, earliest.timestamp(), online, limit))
+    if key is not None:
+        slot_cache.put(key, (earliest, slots))
+    return slots
 
 
 def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | None):
