@@ -641,8 +641,8 @@ def render(ctx) -> str:
         f"- **Machine:** {info['nproc']} CPUs (`nproc`), {info['cpu']}, Linux {info['kernel']}",
         f"- **Software:** Python {info['python']}, PostgreSQL {info['postgres']}, {info['gunicorn']}, "
         f"load generator {driver_text(res, info)}",
-        "- **Load average (1/5/15 min)** — other engineers' test suites share the machine, so the",
-        "  absolute numbers are noisy; the ratios against hello, measured in the same round, less so:",
+        "- **Load average (1/5/15 min)** — the benchmark's own servers and load generator count in it; above ~2 on",
+        "  2 cores something else ran too, and absolute numbers get noisy (ratios against hello, measured in the same round, less so):",
     ]
     out += [f"  - {k}: {v}" for k, v in ctx["loads"].items()]
     out += ["", "`free -h`:", "", "```", info["free"], "```", ""]
