@@ -28,7 +28,9 @@ def resolve(func_path: str):
 def _redis(url: str):
     from redis import Redis
 
-    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    # No read timeout: the worker blocks on BLPOP for minutes by design, and rq quits on
+    # a read timeout; a dead server still fails fast at connect.
+    return Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
 
 
 def redis_connection():

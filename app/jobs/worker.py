@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import logging
-import threading
+import time
 
 from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
+RETRY_SECONDS = 5
 
 
 def run_worker(app: Flask, *, burst: bool = False, sweep_every: float = 10.0) -> None:
+    """Work the queues until stopped. Redis going away does not stop the worker: it
+    waits and reconnects, and meanwhile its sweeper thread (due work from the database:
+    held mail, reminders, retention) keeps delivering."""
     from rq import SimpleWorker
 
     from app.jobs.due import start_background_sweeper
@@ -20,8 +26,15 @@ def run_worker(app: Flask, *, burst: bool = False, sweep_every: float = 10.0) ->
         raise SystemExit("REDIS_URL is not set: jobs run in-process in the web server; no worker is needed.")
     if not burst:
         start_background_sweeper(app, interval=sweep_every)
-    # SimpleWorker runs jobs in this process, inside the app context pushed by the CLI.
-    worker = SimpleWorker([queue(name) for name in QUEUES], connection=conn)
-    log.info("worker started", extra={"job": ",".join(QUEUES)})
-    worker.work(burst=burst, with_scheduler=False)
-    _ = threading  # the sweeper thread is a daemon; it stops with the worker
+    while True:
+        try:
+            # SimpleWorker runs jobs in this process, inside the app context pushed by the CLI.
+            worker = SimpleWorker([queue(name) for name in QUEUES], connection=conn)
+            log.info("worker started", extra={"job": ",".join(QUEUES)})
+            worker.work(burst=burst, with_scheduler=False)
+            return
+        except (RedisConnectionError, RedisTimeoutError):
+            if burst:
+                raise
+            log.warning("Redis unreachable; the worker retries shortly, due work goes on meanwhile")
+            time.sleep(RETRY_SECONDS)
