@@ -41,6 +41,10 @@ def init_app(app: Flask) -> None:
                 detail = "No tenant is served on this host."
             problem = ApiProblem(status, TITLES.get(status, exc.name), detail)
             resp = problem.response()
+            # Keep what the exception says in headers (Allow on a 405, for one).
+            for key, value in exc.get_headers():
+                if key.lower() != "content-type":
+                    resp.headers[key] = value
             if status == 429:
                 retry = getattr(exc, "retry_after", None)
                 resp.headers["Retry-After"] = str(retry or 60)

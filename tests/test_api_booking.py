@@ -64,7 +64,7 @@ def test_next_is_the_first_free_slot(steinfurt):
 
 
 @pytest.mark.parametrize("query, field", [
-    ("from=2026-13-01", "from"), ("to=tomorrow", "to"), ("from=2027-01-10&to=2027-01-01", "to"),
+    ("from=2026-13-01", "from"), ("to=tomorrow", "to"), ("to=", "to"), ("from=2027-01-10&to=2027-01-01", "to"),
     ("from=2027-01-01&to=2027-04-05", "to"),
 ])
 def test_bad_slot_windows_are_422(steinfurt, query, field):
@@ -256,3 +256,11 @@ def test_the_booking_cap_counts_per_tenant(steinfurt, emsdetten, monday):
     assert book(steinfurt, at(monday, 9), email="max@example.org").status_code == 201
     assert book(steinfurt, at(monday, 11), email="max@example.org").status_code == 409
     assert book(emsdetten, at(monday, 9), email="max@example.org").status_code == 201
+
+
+def test_a_wrong_method_is_a_405_problem_that_says_what_is_allowed(steinfurt):
+    r = steinfurt.client.open("/api/v1/services", method="TRACE", headers={"Host": "steinfurt.localhost"})
+    assert r.status_code == 405 and r.mimetype == "application/problem+json"
+    assert "GET" in r.headers["Allow"]
+    r = steinfurt.client.put("/api/v1/appointments", headers={"Host": "steinfurt.localhost"})
+    assert r.status_code == 405 and "POST" in r.headers["Allow"]

@@ -125,7 +125,7 @@ def appointment_or_404(token: str) -> Appointment:
 
 def parse_day(name: str, default: date) -> date:
     value = request.args.get(name)
-    if value is None or value == "":
+    if value is None:
         return default
     try:
         return date.fromisoformat(value) if len(value) == 10 else _bad_day(name)
