@@ -264,3 +264,9 @@ def test_a_wrong_method_is_a_405_problem_that_says_what_is_allowed(steinfurt):
     assert "GET" in r.headers["Allow"]
     r = steinfurt.client.put("/api/v1/appointments", headers={"Host": "steinfurt.localhost"})
     assert r.status_code == 405 and "POST" in r.headers["Allow"]
+
+
+def test_the_openapi_description_is_valid(steinfurt):
+    from openapi_spec_validator import validate
+
+    validate(steinfurt.get(f"{API}/openapi.json").json)
