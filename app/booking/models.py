@@ -118,6 +118,8 @@ class WaitlistEntry(TenantOwned, db.Model):
         UniqueConstraint("tenant_id", "id"),
         UniqueConstraint("tenant_id", "service_id", "email"),
         ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "offer_appointment_id"], ["appointments.tenant_id", "appointments.id"],
+                             ondelete="RESTRICT"),
         CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'withdrawn')", name="status"),
         Index("ix_waitlist_entries_service_status", "tenant_id", "service_id", "status", "created_at"),
     )
@@ -132,5 +134,7 @@ class WaitlistEntry(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     offered_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()
+    # The cancelled appointment whose slot was offered; passed on if the offer lapses.
+    offer_appointment_id: Mapped[int | None] = mapped_column()
 
     service = relationship("Service", foreign_keys=[service_id])

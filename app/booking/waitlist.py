@@ -70,6 +70,7 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
     entry.status = "offered"
     entry.offered_at = now
     entry.expires_at = min(appointment.starts_at, now + OFFER_VALID)
+    entry.offer_appointment_id = appointment.id
     db.session.flush()
     start = appointment.starts_at.astimezone(zone(tenant.timezone)).isoformat()
     book_url = tenant_url(tenant, "/book?" + urlencode({"service": service.slug, "start": start,
@@ -78,3 +79,19 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
 
     queue_waitlist_offer(entry, appointment, book_url)
     return entry
+
+
+def pass_on_lapsed_offers(now: datetime | None = None) -> int:
+    """Offers nobody took in time count as served; a slot still free goes to the next in line."""
+    now = now or clock.now()
+    lapsed = list(db.session.scalars(
+        select(WaitlistEntry).where(WaitlistEntry.status == "offered", WaitlistEntry.expires_at < now)
+        .order_by(WaitlistEntry.offered_at, WaitlistEntry.id)
+    ))
+    for entry in lapsed:
+        entry.status = "expired"
+        db.session.flush()
+        freed = db.session.get(Appointment, entry.offer_appointment_id) if entry.offer_appointment_id else None
+        if freed is not None and freed.status == "cancelled":
+            offer_freed_slot(freed, now=now)
+    return len(lapsed)

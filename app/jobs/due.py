@@ -11,7 +11,7 @@ import time
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from app import clock
 from app.booking.holds import expire_holds
@@ -111,13 +111,12 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
 
 
 def expire_offers(now: datetime) -> int:
-    """Waiting-list offers nobody took in time count as served."""
-    expired = db.session.execute(
-        update(WaitlistEntry).where(WaitlistEntry.status == "offered", WaitlistEntry.expires_at < now)
-        .values(status="expired")
-    ).rowcount
+    """Waiting-list offers nobody took in time: served; their slot goes to the next in line."""
+    from app.booking.waitlist import pass_on_lapsed_offers
+
+    lapsed = pass_on_lapsed_offers(now)
     commit()
-    return expired or 0
+    return lapsed
 
 
 def start_background_sweeper(app: Flask, interval: float = 10.0) -> threading.Thread:

@@ -1,0 +1,48 @@
+"""The waiting list: a freed slot is offered to the first in line, and passed on when
+that offer lapses."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app import clock
+from app.booking import waitlist
+from app.booking.models import WaitlistEntry
+from app.catalog.models import Service
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.tenancy.scope import all_tenants, tenant_scope
+from app.transaction import commit
+from tests.conftest import at, mails, next_weekday
+
+
+def test_a_lapsed_offer_passes_to_the_next_in_line(app, steinfurt):
+    from app.jobs.due import run_due
+
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+        with tenant_scope(tid):
+            svc = db.session.scalar(select(Service).where(Service.slug == "personalausweis"))
+            waitlist.join(svc, name="Anna Erste", email="anna@example.org")
+            commit()
+            svc = db.session.scalar(select(Service).where(Service.slug == "personalausweis"))
+            waitlist.join(svc, name="Bernd Zweiter", email="bernd@example.org",
+                          now=clock.now() + timedelta(minutes=1))
+            commit()
+    monday = next_weekday(0)
+    a = steinfurt.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(monday, 9).isoformat(),
+                                                     "name": "Carla", "email": "carla@example.org"}).json
+    assert steinfurt.delete(f"/api/v1/appointments/{a['manage_token']}").status_code == 204
+    offers = [m for m in mails(app) if m["To"] in ("anna@example.org", "bernd@example.org")]
+    assert [m["To"] for m in offers] == ["anna@example.org"]
+    with app.app_context():
+        result = run_due(now=clock.now() + timedelta(days=2, minutes=5))
+        assert result["offers_expired"] == 1
+        with tenant_scope(tid):
+            status = {e.email: e.status for e in db.session.scalars(select(WaitlistEntry))}
+        assert status == {"anna@example.org": "expired", "bernd@example.org": "offered"}
+    offers = [m for m in mails(app) if m["To"] in ("anna@example.org", "bernd@example.org")]
+    assert [m["To"] for m in offers] == ["anna@example.org", "bernd@example.org"]
+    assert "Carla" not in offers[1].get_body(("plain",)).get_content()
