@@ -44,15 +44,13 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _log_request(response):
-        if has_request_context() and not app.testing:
+        if has_request_context():
             tenant = g.get("tenant")
-            # request.path only: query strings may carry e-mails or tokens; manage
-            # tokens in paths are cut off below.
-            path = request.path
-            if "/appointments/" in path or "/manage/" in path:
-                path = path.split("/appointments/")[0] + "/appointments/…" if "/appointments/" in path else "/manage/…"
+            # The route's rule, never the path: paths carry manage, confirm and invitation
+            # tokens, query strings e-mail addresses. An unmatched path is logged as "-".
+            route = request.url_rule.rule if request.url_rule is not None else "-"
             access.info("request", extra={
-                "tenant": tenant.slug if tenant else None, "method": request.method, "path": path,
+                "tenant": tenant.slug if tenant else None, "method": request.method, "path": route,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
             })
