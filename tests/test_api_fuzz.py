@@ -3,12 +3,11 @@ description and sends them to the app (SQLite; the PostgreSQL run shares the cod
 from __future__ import annotations
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 
-schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is a dev dependency")
-from schemathesis.checks import not_a_server_error  # noqa: E402
-
-from tests.conftest import make_app  # noqa: E402
+from tests.conftest import make_app
 
 HOST = {"Host": "steinfurt.localhost"}
 SEEN: list[int] = []

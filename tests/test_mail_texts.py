@@ -14,7 +14,7 @@ from app.mail.render import TemplateProblem, check_template, render_string
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import commit
-from tests.conftest import HostClient, at, mails, make_app, next_weekday
+from tests.conftest import HostClient, at, mails, next_weekday
 
 
 def book(client, start, i=0, **extra):
@@ -160,7 +160,6 @@ def test_personal_data_is_deleted_when_its_time_is_up(app, steinfurt):
             appt = db.session.scalar(select(Appointment))
             assert (appt.name, appt.email, appt.phone) == ("", "", "") and appt.anonymized_at
             assert appt.code == a["code"]  # statistics keep the appointment itself
-    assert make_app  # fixtures module in use
 
 
 def test_requests_waiting_list_and_old_mail_are_cleaned_up_too(app, steinfurt):
