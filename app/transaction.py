@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -16,6 +16,21 @@ _KEY = "after_commit_jobs"
 def after_commit(func_path: str, *args: Any) -> None:
     """Run `func_path(*args)` once the current transaction has committed (never before)."""
     db.session.info.setdefault(_KEY, []).append((func_path, args))
+
+
+def claim(statement):
+    """The row of `statement` for this worker alone, or None.
+
+    PostgreSQL: locked, skipping a row another transaction already holds. SQLite: the
+    database's write lock is taken first, so the statement's re-check sees every commit
+    and no second worker gets past it until this transaction ends.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalar(statement.with_for_update(skip_locked=True))
+    # A write statement takes SQLite's write lock even when it matches nothing.
+    session.execute(text("UPDATE tenants SET id = id WHERE 0"))
+    return session.scalar(statement)
 
 
 def commit() -> None:

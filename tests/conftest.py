@@ -109,22 +109,24 @@ def fresh_login_throttle():
     throttle.clear_memory()
 
 
+def close(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = make_app(database_url, tmp_path)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close(app)
 
 
 @pytest.fixture
 def pg_app(pg_url, tmp_path):
     app = make_app(pg_url, tmp_path)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close(app)
 
 
 class HostClient:

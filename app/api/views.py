@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from flask import g, jsonify, request
+from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from app.api.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
 from app.booking import service as booking
 from app.booking.models import Appointment
-from app.catalog.models import Service
+from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
 from app.scheduling.calendar import today_in, zone
@@ -52,20 +52,15 @@ def proposal(slot: Slot | None, offices: dict[int, Office] | None = None) -> dic
     return {"start": iso(slot.start), "end": iso(slot.end), "office": office_ref(office)}
 
 
-def public_services():
-    return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(True),
-                                 Service.office_id.is_not(None))
-
-
 def service_or_404(slug: str) -> Service:
-    svc = db.session.scalar(public_services().where(Service.slug == slug))
+    svc = db.session.scalar(bookable_online().where(Service.slug == slug))
     if svc is None:
         raise ApiProblem(404, "Not found", f"There is no service '{slug}' bookable online here.", type_="unknown-service")
     return svc
 
 
 def json_body() -> dict:
-    limit = request.max_content_length_api if hasattr(request, "max_content_length_api") else 64 * 1024
+    limit = current_app.config["API_MAX_BODY"]
     if request.content_length is not None and request.content_length > limit:
         raise ApiProblem(413, "Payload too large", f"The body may hold at most {limit // 1024} KiB.")
     if request.mimetype != "application/json":
@@ -156,7 +151,7 @@ def tenant():
 def services():
     lg = lang()
     offices = offices_by_id()
-    rows = db.session.scalars(public_services().order_by(Service.position, Service.slug))
+    rows = db.session.scalars(bookable_online())
     return jsonify([{
         "slug": s.slug, "name": s.display_name(lg), "description": s.display_description(lg),
         "duration_minutes": s.duration_minutes, "documents": list(s.documents or []), "fee": s.fee,
@@ -210,7 +205,7 @@ def next_free(slug: str):
 @writes
 def create_appointment():
     data = load(BookingRequest(), json_body())
-    svc = db.session.scalar(public_services().where(Service.slug == data["service"]))
+    svc = db.session.scalar(bookable_online().where(Service.slug == data["service"]))
     if svc is None:
         raise validation_problem({"service": [f"no service '{data['service']}' is bookable online here"]})
     persons = data.get("persons") or 1

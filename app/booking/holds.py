@@ -59,7 +59,7 @@ def confirm(appt: Appointment, now: datetime | None = None) -> bool:
 def expire_holds(now: datetime | None = None) -> int:
     """Cancel unconfirmed holds of the current tenant whose time is up (no mail: the
     citizen never had an appointment). Each in its own small transaction."""
-    from app.transaction import commit
+    from app.transaction import claim, commit
 
     now = now or clock.now()
     ids = list(db.session.scalars(select(Appointment.id).where(
@@ -68,11 +68,9 @@ def expire_holds(now: datetime | None = None) -> int:
     db.session.rollback()
     expired = 0
     for appt_id in ids:
-        q = select(Appointment).where(Appointment.id == appt_id, Appointment.status == "booked",
-                                      Appointment.hold_expires_at.is_not(None), Appointment.hold_expires_at <= now)
-        if db.session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        appt = db.session.scalar(q)
+        appt = claim(select(Appointment).where(
+            Appointment.id == appt_id, Appointment.status == "booked", Appointment.hold_expires_at.is_not(None),
+            Appointment.hold_expires_at <= now))
         if appt is None:
             db.session.rollback()
             continue

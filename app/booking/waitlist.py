@@ -15,6 +15,7 @@ from app.extensions import db
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, slot_at
 from app.tenancy.resolve import tenant_info, tenant_url
+from app.transaction import claim
 
 OPEN_STATUSES = ("waiting", "offered")
 # An offer stands until the slot, but at most this long; then the entry counts as served.
@@ -58,13 +59,10 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
     problem, slot = slot_at(service, Policy.of(tenant), appointment.starts_at, now=now, online=True)
     if problem or slot is None:
         return None
-    q = (select(WaitlistEntry)
-         .where(WaitlistEntry.service_id == appointment.service_id, WaitlistEntry.status == "waiting")
-         .order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Two cancellations at once offer to two different citizens, not twice to one.
-        q = q.with_for_update(skip_locked=True)
-    entry = db.session.scalar(q)
+    # Two cancellations at once offer to two different citizens, not twice to one.
+    entry = claim(select(WaitlistEntry)
+                  .where(WaitlistEntry.service_id == appointment.service_id, WaitlistEntry.status == "waiting")
+                  .order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1))
     if entry is None:
         return None
     entry.status = "offered"

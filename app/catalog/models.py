@@ -1,7 +1,7 @@
 """Services citizens book, and which counters serve them."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -82,6 +82,12 @@ class Service(TenantOwned, db.Model):
 
     def display_description(self, lang: str = "de") -> str:
         return self.description_en if lang == "en" and self.description_en else self.description
+
+
+def bookable_online():
+    """Services citizens may book online here, in display order (pages and API alike)."""
+    return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(True),
+                                 Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
 
 
 class ServiceCounter(TenantOwned, db.Model):

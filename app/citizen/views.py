@@ -18,7 +18,7 @@ from app.api.ratelimit import limiter, write_limit
 from app.booking import service as booking
 from app.booking import waitlist
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
-from app.catalog.models import Service
+from app.catalog.models import Service, bookable_online
 from app.citizen import bp, forms
 from app.citizen import format as fmt
 from app.citizen.calendar import month_view
@@ -39,13 +39,8 @@ _ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?$")
 
 
 # --- helpers ------------------------------------------------------------------------------
-def bookable_services():
-    return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(True),
-                                 Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
-
-
 def service_or_404(slug: str | None) -> Service:
-    svc = db.session.scalar(bookable_services().where(Service.slug == (slug or ""))) if slug else None
+    svc = db.session.scalar(bookable_online().where(Service.slug == (slug or ""))) if slug else None
     if svc is None:
         abort(404)
     return svc
@@ -153,7 +148,7 @@ def home():
         select(Closure).where(Closure.counter_id.is_(None), Closure.ends_at > now,
                               Closure.starts_at < now + timedelta(days=60)).order_by(Closure.starts_at)
     ))
-    services = list(db.session.scalars(bookable_services()))
+    services = list(db.session.scalars(bookable_online()))
     return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
                            services=services, today=today, emergency_text=localized("emergency"))
 
@@ -360,7 +355,7 @@ def move(token: str):
 @posts_limited
 def emergency():
     slug = request.values.get("service") or ""
-    svc = db.session.scalar(bookable_services().where(Service.slug == slug)) if slug else None
+    svc = db.session.scalar(bookable_online().where(Service.slug == slug)) if slug else None
     values: dict = {}
     errors: dict[str, str] = {}
     if request.method == "POST":

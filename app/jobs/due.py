@@ -23,7 +23,7 @@ from app.mail.outbox import queue_mail
 from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
-from app.transaction import commit
+from app.transaction import claim, commit
 
 log = logging.getLogger(__name__)
 WAITLIST_MAX_DAYS = 180
@@ -62,11 +62,8 @@ def send_reminders(tenant: TenantInfo, now: datetime) -> int:
     db.session.rollback()
     sent = 0
     for appt_id in ids:
-        lock = select(Appointment).where(Appointment.id == appt_id, Appointment.reminder_sent_at.is_(None),
-                                         Appointment.status == "booked")
-        if db.session.get_bind().dialect.name == "postgresql":
-            lock = lock.with_for_update(skip_locked=True)
-        appt = db.session.scalar(lock)
+        appt = claim(select(Appointment).where(Appointment.id == appt_id, Appointment.reminder_sent_at.is_(None),
+                                               Appointment.status == "booked"))
         if appt is None:
             db.session.rollback()
             continue

@@ -4,12 +4,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.extensions import db
 from app.mail.models import OutboxMail
 from app.mail.transport import TransportError, build_message, send
 from app.tenancy.scope import all_tenants
+from app.transaction import claim
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 200  # about a day and a half at the 30-second cap
@@ -27,14 +28,7 @@ def deliver(mail_id: int) -> bool:
     never send it both; killed mid-send, the lock goes and the row is still pending.
     """
     with all_tenants():
-        q = select(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status == "pending")
-        if db.session.get_bind().dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        else:
-            # SQLite: a write first takes the database's write lock until commit.
-            db.session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)
-                               .values(attempts=OutboxMail.attempts))
-        row = db.session.scalar(q)
+        row = claim(select(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status == "pending"))
         if row is None:
             db.session.rollback()
             return False
