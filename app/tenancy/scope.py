@@ -98,7 +98,11 @@ def _scope_statements(state: ORMExecuteState) -> None:
     # Any tenant-owned table anywhere in the statement (entities, joins, subqueries,
     # EXISTS, a bare select_from, the target of a bulk UPDATE or DELETE) makes it a
     # tenant statement.
-    if not any(t in _owned_tables() for t in find_tables(state.statement, include_aliases=True, include_crud=True)):
+    # The entities answer the common case at once; only statements without a
+    # tenant-owned entity pay for walking the whole statement (~30 µs).
+    owned = _owned_tables()
+    if not any(m.local_table in owned for m in state.all_mappers) and not any(
+            t in owned for t in find_tables(state.statement, include_aliases=True, include_crud=True)):
         return
     tid = _current_tenant.get()
     if tid is None:
