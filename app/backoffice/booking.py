@@ -45,6 +45,18 @@ def _person(form) -> dict:
             "persons": parse_int(form.get("persons"), 1) or 1, "note": form.get("note", "")}
 
 
+def _attempt(book, taken_message: str):
+    """Run a clerk's booking; (appointment, None) or (None, what to tell the clerk)."""
+    try:
+        return book(), None
+    except staff.StaffError as exc:
+        return None, str(exc)
+    except booking.InvalidStart as exc:
+        return None, f"Dieser Beginn ist nicht buchbar: {exc}"
+    except booking.SlotTaken:
+        return None, taken_message
+
+
 def _start(value: str | None) -> datetime | None:
     try:
         start = datetime.fromisoformat(value or "")
@@ -66,15 +78,10 @@ def phone_booking():
         elif start is None:
             error = "Bitte eine Uhrzeit wählen."
         else:
-            try:
-                appt = staff.book_for_caller(g.tenant, service, start, source="phone", **_person(form))
-            except staff.StaffError as exc:
-                error = str(exc)
-            except booking.InvalidStart as exc:
-                error = f"Dieser Beginn ist nicht buchbar: {exc}"
-            except booking.SlotTaken:
-                error = "Diese Zeit wurde gerade vergeben. Bitte eine andere wählen."
-            else:
+            appt, error = _attempt(
+                lambda: staff.book_for_caller(g.tenant, service, start, source="phone", **_person(form)),
+                "Diese Zeit wurde gerade vergeben. Bitte eine andere wählen.")
+            if appt is not None:
                 audit("phone_booking", "appointment", appt.id, after=staff.snapshot(appt))
                 commit()
                 flash(f"Termin {appt.code} gebucht.")
@@ -106,23 +113,20 @@ def emergency_booking():
             error = "Bitte Tag und Uhrzeit wählen."
         else:
             start = start.astimezone(timezone.utc)
-            try:
-                if overbooking:
-                    counter = next((c for c in counters_of(service.office_id)
-                                    if c.id == parse_int(form.get("counter"))), None)
-                    if counter is None:
-                        raise staff.StaffError("Bitte einen Schalter wählen.")
-                    appt = staff.overbook(g.tenant, service, start, counter, reason=form.get("reason", ""),
-                                          **_person(form))
-                else:
-                    appt = staff.book_for_caller(g.tenant, service, start, source="emergency", **_person(form))
-            except staff.StaffError as exc:
-                error = str(exc)
-            except booking.InvalidStart as exc:
-                error = f"Dieser Beginn ist nicht buchbar: {exc}"
-            except booking.SlotTaken:
-                error = "Diese Zeit ist belegt. Wählen Sie eine andere oder überbuchen Sie mit Begründung."
-            else:
+
+            def book():
+                if not overbooking:
+                    return staff.book_for_caller(g.tenant, service, start, source="emergency", **_person(form))
+                counter = next((c for c in counters_of(service.office_id)
+                                if c.id == parse_int(form.get("counter"))), None)
+                if counter is None:
+                    raise staff.StaffError("Bitte einen Schalter wählen.")
+                return staff.overbook(g.tenant, service, start, counter, reason=form.get("reason", ""),
+                                      **_person(form))
+
+            appt, error = _attempt(
+                book, "Diese Zeit ist belegt. Wählen Sie eine andere oder überbuchen Sie mit Begründung.")
+            if appt is not None:
                 after = staff.snapshot(appt) | ({"overbook_reason": appt.overbook_reason} if appt.overbooked else {})
                 audit("emergency_overbooking" if appt.overbooked else "emergency_booking", "appointment", appt.id,
                       after=after)
@@ -130,7 +134,7 @@ def emergency_booking():
                     before = {"status": request_row.status}
                     request_row.status = "booked"
                     request_row.appointment_id = appt.id
-                    request_row.answered_at = datetime.now(timezone.utc)
+                    request_row.answered_at = clock.now()
                     audit("emergency_request_booked", "emergency_request", request_row.id, before=before,
                           after={"status": "booked", "appointment": appt.code})
                 commit()
