@@ -2,12 +2,12 @@
 over the tenant index however many past appointments a tenant has.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0003
 """
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
