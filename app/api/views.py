@@ -218,7 +218,7 @@ def create_appointment():
     except booking.InvalidStart as exc:
         raise start_problem(str(exc)) from exc
     except booking.SlotTaken as exc:
-        raise taken_problem(exc.proposal) from exc
+        raise taken_problem(exc.fresh_proposal()) from exc
     except booking.ActiveBookingLimit as exc:
         raise ApiProblem(409, "Too many active bookings",
                          f"This e-mail address already holds {exc.limit} active appointment(s) here; cancel one "
@@ -249,7 +249,7 @@ def move_appointment(token: str):
     except booking.InvalidStart as exc:
         raise start_problem(str(exc)) from exc
     except booking.SlotTaken as exc:
-        raise taken_problem(exc.proposal) from exc
+        raise taken_problem(exc.fresh_proposal()) from exc
     body = appointment_json(appt)
     commit()
     return jsonify(body)

@@ -3,7 +3,6 @@ back office all call. They flush but never commit; the caller commits once."""
 from __future__ import annotations
 
 import hashlib
-from functools import cached_property
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text, update
@@ -28,16 +27,16 @@ class InvalidStart(BookingError):
 
 
 class SlotTaken(BookingError):
-    """The start is bookable but full. `proposal` is a fresh one, worked out on first use
-    after the transaction is rolled back, so the booking locks are not held meanwhile."""
+    """The start is bookable but full. The caller gives up its transaction and asks for
+    a fresh proposal with `fresh_proposal()`, so the booking locks are not held meanwhile."""
 
     def __init__(self, service: Service, policy: Policy, now: datetime, online: bool,
                  exclude_appointment_id: int | None = None):
         super().__init__("slot taken")
         self._args = (service.id, policy, now, online, exclude_appointment_id)
 
-    @cached_property
-    def proposal(self) -> Slot | None:
+    def fresh_proposal(self) -> Slot | None:
+        """Roll the transaction back (releasing the locks) and propose the next free start."""
         service_id, policy, now, online, exclude = self._args
         db.session.rollback()
         service = db.session.get(Service, service_id)

@@ -207,7 +207,7 @@ def book():
                                     phone=values["phone"], persons=values["persons"], lang=current_lang(),
                                     source="online")
             except booking.SlotTaken as exc:
-                notice, proposal = "taken", exc.proposal
+                notice, proposal = "taken", exc.fresh_proposal()
             except booking.InvalidStart:
                 db.session.rollback()
                 notice, proposal = "invalid", _next(svc, policy)
@@ -329,7 +329,7 @@ def move(token: str):
         except (booking.SlotTaken, booking.InvalidStart) as exc:
             db.session.rollback()
             notice = "taken"
-            proposal = exc.proposal if isinstance(exc, booking.SlotTaken) else None
+            proposal = exc.fresh_proposal() if isinstance(exc, booking.SlotTaken) else None
             start = proposal.start if proposal else None
         else:
             commit()
