@@ -1,7 +1,7 @@
 """Per-client rate limits (Flask-Limiter; in Redis when REDIS_URL is set)."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -9,10 +9,6 @@ from flask_limiter.util import get_remote_address
 def _client_key() -> str:
     tenant = g.get("tenant")
     return f"{tenant.slug if tenant else '-'}:{get_remote_address()}"
-
-
-def _storage_uri() -> str:
-    return current_app.config.get("REDIS_URL") or "memory://"
 
 
 # Storage comes from RATELIMIT_STORAGE_URI (Redis when REDIS_URL is set); see configure().
@@ -29,10 +25,6 @@ def read_limit() -> str:
     tenant = g.get("tenant")
     n = int(tenant.settings.get("ratelimit_read_per_minute", 120)) if tenant else 120
     return f"{min(n, 120)} per minute"
-
-
-def is_write() -> bool:
-    return request.method in ("POST", "PATCH", "PUT", "DELETE")
 
 
 def configure(app) -> None:

@@ -22,10 +22,6 @@ def public_holidays(state: str, year: int) -> frozenset[date]:
         return frozenset(holidays_lib.country_holidays("DE", years=year).keys())
 
 
-def holiday_name(state: str, day: date) -> str | None:
-    return holidays_lib.country_holidays("DE", subdiv=state or None, years=day.year).get(day)
-
-
 def is_holiday(state: str, day: date) -> bool:
     return day in public_holidays(state, day.year)
 

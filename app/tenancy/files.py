@@ -7,7 +7,7 @@ from pathlib import Path
 from zoneinfo import available_timezones
 
 import yaml
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from app.mail.models import EVENTS
 from app.mail.render import TemplateProblem, check_template
@@ -259,6 +259,3 @@ def read_folder(root: Path) -> tuple[list[tuple[Path, dict]], list[str]]:
         if data.get("parent") and data["parent"] not in slugs:
             data["_parent_outside"] = True  # checked against the database when applied
     return docs, errors
-
-
-__all__ = ["read_folder", "EXCLUDE"]

@@ -1,7 +1,7 @@
 """Tenants as code: import tenant folders idempotently, and onboard new towns."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import select
@@ -362,7 +362,3 @@ def create_town(slug: str, name: str, parent_slug: str, domain: str | None = Non
         db.session.flush()
     refresh_inherited(town)
     return town
-
-
-def today_local(tenant: Tenant) -> date:
-    return datetime.now(zone(tenant.timezone)).date()
