@@ -26,8 +26,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     from app import logs
+    from app.ops import metrics
 
     logs.init_app(app)
+    metrics.init_app(app)
 
     from app.extensions import csrf, db, login_manager, migrate
 
@@ -61,7 +63,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.citizen import bp as citizen_bp
     from app.health import bp as health_bp
 
+    from app.ops.views import bp as ops_bp
+
     app.register_blueprint(health_bp)
+    app.register_blueprint(ops_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     app.register_blueprint(backoffice_bp)

@@ -54,6 +54,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "HOST_CACHE_SECONDS": 2.0,
         "MAIL_DIR": str(Path(instance_path) / "mail"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # Comma-separated CIDRs whose scrapes need no token (e.g. the monitoring host).
+        "METRICS_NETWORKS": [n.strip() for n in env.get("METRICS_NETWORKS", "").split(",") if n.strip()],
     }
     cfg.update(overrides)
     if testing:

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
 from app.mail.outbox import queue_mail
+from app.ops.counters import job_failed
 from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -126,6 +127,7 @@ def start_background_sweeper(app: Flask, interval: float = 10.0) -> threading.Th
                 try:
                     run_due()
                 except Exception:
+                    job_failed("run_due")
                     log.exception("scheduled work failed")
                     db.session.rollback()
                 finally:

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from flask import current_app
 
+from app.ops.counters import job_failed
+
 log = logging.getLogger(__name__)
 
 QUEUES = ("mail", "default")
@@ -50,6 +52,7 @@ def dispatch(func_path: str, *args) -> None:
         try:
             resolve(func_path)(*args)
         except Exception:  # the sweeper retries; the commit already stands
+            job_failed(func_path)
             log.exception("in-process job failed", extra={"job": func_path})
         return
     from rq import Retry

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail.models import OutboxMail
 from app.mail.transport import TransportError, build_message, send
+from app.ops.counters import job_failed
 from app.tenancy.scope import all_tenants
 from app.transaction import claim
 
@@ -42,6 +43,7 @@ def deliver(mail_id: int) -> bool:
             if row.attempts >= MAX_ATTEMPTS:
                 row.status = "failed"
             db.session.commit()
+            job_failed("mail")
             log.warning("mail delivery failed; will retry", extra={"mail_id": mail_id, "event": row.event})
             raise
         row.status = "sent"

@@ -1,0 +1,1 @@
+"""Running Amtstermin as district IT runs its services: metrics, backups, webhooks' delivery."""
