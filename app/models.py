@@ -6,3 +6,4 @@ from app.catalog.models import Service, ServiceCounter  # noqa: F401
 from app.mail.models import MailTemplate, OutboxMail  # noqa: F401
 from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours  # noqa: F401
 from app.tenancy.models import Tenant, TenantHost  # noqa: F401
+from app.queue.models import OfficeQueue, QueueCall, QueueDay, QueueEntry, WalkInQuota  # noqa: F401

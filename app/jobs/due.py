@@ -21,6 +21,7 @@ from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
 from app.mail.outbox import queue_mail
 from app.ops.counters import job_failed
+from app.queue.retention import anonymize_entries
 from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -104,6 +105,8 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
     for req in requests:
         req.name, req.email, req.phone, req.reason, req.answer = "", "", "", "", ""
         req.anonymized_at = now
+    # Queue entries keep their times for the statistics; a walk-in's name goes.
+    anonymize_entries(cutoff, now)
     commit()
     return len(appts) + len(requests)
 

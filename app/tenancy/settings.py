@@ -20,6 +20,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "mail_from": "",
     "mail_from_name": "",
     "mail_reply_to": "",
+    "queue_checkin_early_minutes": 30,  # kiosk check-in opens this long before the appointment
+    "queue_checkin_late_minutes": 15,  # and is still accepted this long after its start
+    "queue_due_tolerance_minutes": 5,  # a checked-in appointment counts as due this long before its start
 }
 
 SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
@@ -34,6 +37,9 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "retention_days": (int, 1, 365),
     "ratelimit_write_per_minute": (int, 1, 10),
     "ratelimit_read_per_minute": (int, 1, 120),
+    "queue_checkin_early_minutes": (int, 0, 240),
+    "queue_checkin_late_minutes": (int, 0, 240),
+    "queue_due_tolerance_minutes": (int, 0, 120),
 }
 CHOICES = {"booking_mode": ("instant", "confirm")}
 
