@@ -10,6 +10,7 @@ from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 
 from app.extensions import db
+from app.ops.cli import ops_cli
 from app.transaction import commit
 
 tenants_cli = AppGroup("tenants", help="Import, onboard and list tenants.")
@@ -131,6 +132,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tenants_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(ops_cli)
 
 
 def main() -> None:
