@@ -1,7 +1,8 @@
 """Property tests: the slot engine against a brute-force reading of the same rules.
 
-Random opening hours (office and counter rules), closures, appointments, counters
-serving the service, grid, duration, lead time, horizon and held-back share, on
+Random opening hours (office and counter rules), closures, appointments, visits of one
+to three services with counts (each service with its own duration, time per further
+person and serving counters), grid, lead time, horizon and held-back share, on
 ordinary days and on the days the clocks change.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import delete, select
 
 from app.booking.models import Appointment
 from app.catalog.models import Service, ServiceCounter
+from app.catalog.visits import Visit
 from app.extensions import db
 from app.offices.models import Closure, Counter, OpeningHours
 from app.scheduling.calendar import is_holiday
@@ -45,11 +47,14 @@ def scenario(draw):
         "base": draw(st.sampled_from(BASE_DAYS)),
         "now_minutes": draw(st.integers(0, 23 * 12)) * 5,
         "grid": draw(st.sampled_from([5, 10, 15, 20, 30])),
-        "duration": draw(st.integers(1, 18)) * 5,
+        "visit": draw(st.lists(st.tuples(st.integers(1, 12).map(lambda n: n * 5),  # duration
+                                          st.sampled_from([None, 5, 10, 15]),  # additional person minutes
+                                          st.integers(1, 3),  # count
+                                          st.sets(st.integers(0, 3), max_size=4)),  # serving counters
+                                min_size=1, max_size=3)),
         "lead": draw(st.sampled_from([0, 30, 120, 600])),
         "horizon": draw(st.integers(0, 5)),
         "share": draw(st.sampled_from([0.0, 0.25, 0.5])),
-        "serving": draw(st.sets(st.integers(0, 3), max_size=4)),
         "office_rules": draw(st.lists(st.tuples(st.integers(0, 6), spans()), max_size=10)),
         "counter_rules": draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 6), spans()), max_size=4)),
         "closures": draw(st.lists(st.tuples(st.sampled_from([None, 0, 1, 2, 3]), st.integers(0, 4 * 288),
@@ -63,21 +68,30 @@ def _utc(day: date, wall: time) -> datetime:
     return datetime.combine(day, wall, tzinfo=BERLIN).astimezone(timezone.utc)
 
 
-def _set_up(sc) -> tuple[Service, list[int], Policy, datetime, dict]:
+VISIT_SLUGS = ("personalausweis", "reisepass", "fuehrungszeugnis")
+
+
+def _set_up(sc) -> tuple[Visit, list[int], Policy, datetime, dict]:
     with all_tenants():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
         tenant.settings = {"slot_minutes": sc["grid"], "lead_minutes": sc["lead"], "horizon_days": sc["horizon"],
                            "held_back_share": sc["share"]}
         info = TenantInfo.of(tenant)
     db.session.flush()
-    svc = db.session.scalar(select(Service).where(Service.slug == "personalausweis"))
-    svc.duration_minutes = sc["duration"]
+    services = {s.slug: s for s in db.session.scalars(select(Service).where(Service.slug.in_(VISIT_SLUGS)))}
+    items = []
+    for slug, (duration, extra, count, _) in zip(VISIT_SLUGS, sc["visit"]):
+        services[slug].duration_minutes = duration
+        services[slug].additional_person_minutes = extra
+        items.append((services[slug], count))
+    svc = items[0][0]
     counters = list(db.session.scalars(select(Counter).order_by(Counter.position)))
     ids = [c.id for c in counters]
     for model in (Appointment, Closure, OpeningHours, ServiceCounter):
         db.session.execute(delete(model))
-    for i in sc["serving"]:
-        db.session.add(ServiceCounter(service_id=svc.id, counter_id=ids[i]))
+    for (s, _), (_, _, _, serving) in zip(items, sc["visit"]):
+        for i in serving:
+            db.session.add(ServiceCounter(service_id=s.id, counter_id=ids[i]))
     office_id = svc.office_id
     for weekday, (opens, closes) in sc["office_rules"]:
         db.session.add(OpeningHours(office_id=office_id, weekday=weekday, opens=opens, closes=closes))
@@ -98,7 +112,11 @@ def _set_up(sc) -> tuple[Service, list[int], Policy, datetime, dict]:
                                    office_id=office_id, counter_id=ids[ci], starts_at=s, ends_at=e, name="X"))
     db.session.flush()
     now = _utc(sc["base"], time(sc["now_minutes"] // 60, sc["now_minutes"] % 60))
-    return svc, ids, Policy.of(info), now, taken
+    return Visit(tuple(items)), ids, Policy.of(info), now, taken
+
+
+def visit_minutes(sc) -> int:
+    return sum(d + (count - 1) * (extra or d) for d, extra, count, _ in sc["visit"])
 
 
 def _covered(t: datetime, end: datetime, intervals) -> bool:
@@ -114,9 +132,11 @@ def _touches(t: datetime, end: datetime, intervals) -> bool:
 
 
 def oracle(sc, ids, now) -> dict[datetime, int]:
-    serving = [ids[i] for i in sorted(sc["serving"])] or ids
+    # One counter has to serve every service of the visit, for the sum of their times.
+    serving = [cid for cid in ids
+               if all(not chosen or ids.index(cid) in chosen for _, _, _, chosen in sc["visit"])]
     today = now.astimezone(BERLIN).date()
-    duration = timedelta(minutes=sc["duration"])
+    duration = timedelta(minutes=visit_minutes(sc))
     origin = _utc(sc["base"], time(0))
     expected: dict[datetime, int] = {}
     for d in range(sc["horizon"] + 1):
@@ -159,13 +179,14 @@ def test_slots_match_a_brute_force_reading_of_the_rules(app, sc):
             tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
         with tenant_scope(tid):
             try:
-                svc, ids, policy, now, taken = _set_up(sc)
+                visit, ids, policy, now, taken = _set_up(sc)
                 sc["_taken"] = taken
                 today = now.astimezone(BERLIN).date()
-                got = {s.start: s.free for s in compute_slots(svc, policy, today, today + timedelta(days=6), now=now)}
+                found = compute_slots(visit, policy, today, today + timedelta(days=6), now=now)
+                got = {s.start: s.free for s in found}
                 want = oracle(sc, ids, now)
                 assert got == want
-                for s in compute_slots(svc, policy, today, today + timedelta(days=6), now=now):
-                    assert s.end - s.start == timedelta(minutes=sc["duration"])
+                for s in found:
+                    assert s.end - s.start == timedelta(minutes=visit_minutes(sc))
             finally:
                 db.session.rollback()

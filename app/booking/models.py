@@ -75,9 +75,55 @@ class Appointment(TenantOwned, db.Model):
     counter = relationship("Counter", foreign_keys=[counter_id])
     entrance = relationship("Entrance", foreign_keys=[entrance_id])
 
+    # The services of the visit with their counts, first service first. `service_id` and
+    # `persons` repeat the first of them, so one-service readers keep working.
+    visit_items: Mapped[list[AppointmentService]] = relationship(
+        cascade="all, delete-orphan", order_by="AppointmentService.position",
+        foreign_keys="AppointmentService.appointment_id", back_populates="appointment",
+    )
+
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    def services_with_counts(self) -> list[tuple]:
+        """[(Service, count)] of the visit, in the order booked: what mails, pages, the
+        back office and statistics read (an appointment without rows is its one service)."""
+        if self.visit_items:
+            return [(item.service, item.count) for item in self.visit_items]
+        return [(self.service, self.persons or 1)]
+
+    def set_services(self, items) -> None:
+        """Make the visit exactly `items` [(Service, count)]; the first is `service_id`."""
+        self.visit_items = [AppointmentService(tenant_id=self.tenant_id, service_id=svc.id, service=svc,
+                                               count=count, position=i)
+                            for i, (svc, count) in enumerate(items)]
+        self.service_id = items[0][0].id
+        self.service = items[0][0]
+        self.persons = items[0][1]
+
+
+class AppointmentService(TenantOwned, db.Model):
+    """One service of a visit, with how many persons it is for."""
+
+    __tablename__ = "appointment_services"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "appointment_id", "service_id"),
+        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
+        CheckConstraint("count BETWEEN 1 AND 10", name="count_range"),
+        Index("ix_appointment_services_tenant_service", "tenant_id", "service_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column()
+    service_id: Mapped[int] = mapped_column()
+    count: Mapped[int] = mapped_column(default=1)
+    position: Mapped[int] = mapped_column(default=0)
+
+    appointment = relationship("Appointment", foreign_keys=[appointment_id], back_populates="visit_items")
+    service = relationship("Service", foreign_keys=[service_id])
 
 
 class EmergencyRequest(TenantOwned, db.Model):

@@ -12,6 +12,7 @@ from app import clock
 from app.booking.codes import new_code, new_manage_token, tokens_match
 from app.booking.models import ACTIVE_STATUSES, Appointment
 from app.catalog.models import Service
+from app.catalog.visits import Visit
 from app.extensions import db
 from app.offices.models import Office
 from app.scheduling.calendar import zone
@@ -30,17 +31,17 @@ class SlotTaken(BookingError):
     """The start is bookable but full. The caller gives up its transaction and asks for
     a fresh proposal with `fresh_proposal()`, so the booking locks are not held meanwhile."""
 
-    def __init__(self, service: Service, policy: Policy, now: datetime, online: bool,
+    def __init__(self, visit: Visit, policy: Policy, now: datetime, online: bool,
                  exclude_appointment_id: int | None = None):
         super().__init__("slot taken")
-        self._args = (service.id, policy, now, online, exclude_appointment_id)
+        self._args = (visit.key, policy, now, online, exclude_appointment_id)
 
     def fresh_proposal(self) -> Slot | None:
         """Roll the transaction back (releasing the locks) and propose the next free start."""
-        service_id, policy, now, online, exclude = self._args
+        key, policy, now, online, exclude = self._args
         db.session.rollback()
-        service = db.session.get(Service, service_id)
-        return next_slot(service, policy, now=now, online=online, exclude_appointment_id=exclude)
+        visit = Visit(tuple((db.session.get(Service, sid), count) for sid, count in key))
+        return next_slot(visit, policy, now=now, online=online, exclude_appointment_id=exclude)
 
 
 class ActiveBookingLimit(BookingError):
@@ -90,36 +91,41 @@ def active_bookings(email: str, now: datetime) -> int:
     ) or 0
 
 
-def book(tenant, service: Service, start: datetime, *, name: str, email: str = "", phone: str = "",
+def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "", phone: str = "",
          persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
          now: datetime | None = None) -> Appointment:
-    """Book `service` at `start` on a free counter. Raises InvalidStart, SlotTaken or ActiveBookingLimit."""
+    """Book a visit (or one service for `persons`) at `start` on one free counter that
+    serves all of it, for its whole duration. Raises InvalidStart, SlotTaken or
+    ActiveBookingLimit. The visit is one appointment: it counts once towards the cap."""
+    visit = demand if isinstance(demand, Visit) else Visit.single(demand, persons)
     now = now or clock.now()
     policy = Policy.of(tenant)
     online = source == "online"
-    problem, _ = slot_at(service, policy, start, now=now, online=online, check_only=True)
+    problem, _ = slot_at(visit, policy, start, now=now, online=online, check_only=True)
     if problem:
         raise InvalidStart(problem)
     email = email.strip().lower()
-    keys = [_day_key(tenant.id, service.office_id, start, policy.timezone)]
+    office_id = visit.office_id
+    keys = [_day_key(tenant.id, office_id, start, policy.timezone)]
     if email:
         keys.append(("email", tenant.id, email))
-    _lock(keys, service.office_id)
+    _lock(keys, office_id)
     # Under the lock: what is free now, with every committed booking seen.
-    _, slot = slot_at(service, policy, start, now=now, online=online)
+    _, slot = slot_at(visit, policy, start, now=now, online=online)
     if slot is None:
-        raise SlotTaken(service, policy, now, online)
+        raise SlotTaken(visit, policy, now, online)
     limit = int(tenant.settings["max_active_per_email"])
     if email and online and active_bookings(email, now) >= limit:
         raise ActiveBookingLimit(limit)
-    office = db.session.get(Office, service.office_id)
+    office = db.session.get(Office, office_id)
     appt = Appointment(
-        code=_unique_code(), manage_token=new_manage_token(), service_id=service.id, office_id=service.office_id,
+        code=_unique_code(), manage_token=new_manage_token(), office_id=office_id,
         counter_id=slot.counter_ids[0], entrance_id=office.main_entrance.id if office.main_entrance else None,
         starts_at=slot.start, ends_at=slot.end, status="booked", source=source, name=name.strip(), email=email,
-        phone=phone.strip(), persons=persons, note=note.strip(), lang=lang,
+        phone=phone.strip(), note=note.strip(), lang=lang,
     )
-    _insert_guarded(appt, service, policy, now, online)
+    appt.set_services(list(visit.items))
+    _insert_guarded(appt, visit, policy, now, online)
     from app.booking.holds import confirm_mode, hold
 
     if online and confirm_mode(tenant):
@@ -131,7 +137,7 @@ def book(tenant, service: Service, start: datetime, *, name: str, email: str = "
     return appt
 
 
-def _insert_guarded(appt: Appointment, service: Service, policy: Policy, now: datetime, online: bool) -> None:
+def _insert_guarded(appt: Appointment, visit: Visit, policy: Policy, now: datetime, online: bool) -> None:
     """Insert or update inside a savepoint; the database's overlap guard answers a lost race."""
     try:
         with db.session.begin_nested():
@@ -140,7 +146,7 @@ def _insert_guarded(appt: Appointment, service: Service, policy: Policy, now: da
     except IntegrityError as exc:
         if "overlap" not in str(exc.orig).lower():
             raise
-        raise SlotTaken(service, policy, now, online, appt.id) from exc
+        raise SlotTaken(visit, policy, now, online, appt.id) from exc
 
 
 def _unique_code() -> str:
@@ -191,30 +197,30 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
 
 def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = None,
          by_citizen: bool = True) -> Appointment:
-    """Move to `start` atomically: one UPDATE holds the new time and frees the old one."""
+    """Move the whole visit to `start` atomically: one UPDATE holds the new time and frees the old one."""
     now = now or clock.now()
     if appt.status != "booked":
         raise NotActive(appt.status)
     if by_citizen:
         _check_deadline(tenant, appt, now)
-    service = appt.service
+    visit = Visit.of_appointment(appt)
     policy = Policy.of(tenant)
     online = by_citizen
-    problem, _ = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id,
+    problem, _ = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=appt.id,
                          check_only=True)
     if problem:
         raise InvalidStart(problem)
     _lock([_day_key(tenant.id, appt.office_id, start, policy.timezone),
            _day_key(tenant.id, appt.office_id, appt.starts_at, policy.timezone)], appt.office_id)
-    _, slot = slot_at(service, policy, start, now=now, online=online, exclude_appointment_id=appt.id)
+    _, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=appt.id)
     if slot is None:
-        raise SlotTaken(service, policy, now, online, appt.id)
+        raise SlotTaken(visit, policy, now, online, appt.id)
     appt.counter_id = slot.counter_ids[0]
     appt.starts_at = slot.start
     appt.ends_at = slot.end
     appt.sequence += 1
     appt.reminder_sent_at = None
-    _insert_guarded(appt, service, policy, now, online)
+    _insert_guarded(appt, visit, policy, now, online)
     from app.mail.outbox import queue_mail
 
     queue_mail("moved", appt)

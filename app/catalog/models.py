@@ -19,6 +19,8 @@ INHERITABLE_FIELDS = (
     "position",
     "name_en",
     "description_en",
+    "additional_person_minutes",
+    "combinable",
 )
 
 
@@ -38,6 +40,8 @@ class Service(TenantOwned, db.Model):
         ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="RESTRICT"),
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
         CheckConstraint("persons_max BETWEEN 1 AND 10", name="persons_range"),
+        CheckConstraint("additional_person_minutes IS NULL OR additional_person_minutes BETWEEN 1 AND 480",
+                        name="additional_person_minutes_range"),
         CheckConstraint("slug <> ''", name="slug_not_empty"),
     )
 
@@ -53,6 +57,11 @@ class Service(TenantOwned, db.Model):
     bookable_online: Mapped[bool] = mapped_column(default=True)
     persons_max: Mapped[int] = mapped_column(default=1)
     position: Mapped[int] = mapped_column(default=0)
+    # Visits (several services and persons in one appointment): the time each person
+    # after the first adds (NULL: the service's own duration), and whether the service
+    # may share a visit with other combinable services of its office.
+    additional_person_minutes: Mapped[int | None] = mapped_column()
+    combinable: Mapped[bool] = mapped_column(default=True)
     office_id: Mapped[int | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)  # False: hidden by this tenant
     shared: Mapped[bool] = mapped_column(default=False)  # district: part of the towns' catalogue
@@ -76,6 +85,11 @@ class Service(TenantOwned, db.Model):
         for cid in counter_ids - set(have):
             self.counter_links.append(ServiceCounter(tenant_id=self.tenant_id, counter_id=cid))
         return True
+
+    def minutes_for(self, count: int) -> int:
+        """How long this service takes for `count` persons."""
+        extra = self.additional_person_minutes or self.duration_minutes
+        return self.duration_minutes + (max(count, 1) - 1) * extra
 
     def display_name(self, lang: str = "de") -> str:
         return (self.name_en if lang == "en" and self.name_en else self.name)

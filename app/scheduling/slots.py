@@ -1,4 +1,8 @@
-"""Which starts a service can be booked at, and how many more bookings each can take.
+"""Which starts a visit can be booked at, and how many more bookings each can take.
+
+A visit is one or more services with counts (app/catalog/visits.py); a plain `Service`
+is the visit of that one service for one person. A start is bookable when one counter
+that serves every service of the visit is free for the visit's whole duration.
 
 All data for a window is read with one query per kind (counters, hours, closures,
 appointments); the rest is arithmetic on UTC seconds per counter and day.
@@ -15,6 +19,7 @@ from sqlalchemy import select
 from app import clock
 from app.booking.models import MAX_DURATION_MINUTES, Appointment
 from app.catalog.models import Service, ServiceCounter
+from app.catalog.visits import Visit, as_visit
 from app.extensions import db, epoch
 from app.scheduling import cache as slot_cache
 from app.offices.models import Closure, Counter, OpeningHours
@@ -54,31 +59,39 @@ def held_back(open_counters: int, share: float) -> int:
     return int(open_counters * share + 0.5) if share > 0 else 0
 
 
-def serving_counters(service: Service) -> list[Counter]:
-    """Active counters of the service's office that serve it (all of them when none is named)."""
-    if service.office_id is None:
+def serving_counters(demand: Service | Visit) -> list[Counter]:
+    """Active counters of the office that serve every service of the visit (a service
+    that names no counters is served by all of them)."""
+    visit = as_visit(demand)
+    if visit.office_id is None:
         return []
-    rows = db.session.execute(
-        select(Counter, ServiceCounter.service_id)
-        .outerjoin(ServiceCounter, (ServiceCounter.counter_id == Counter.id) & (ServiceCounter.service_id == service.id))
-        .where(Counter.office_id == service.office_id, Counter.active.is_(True))
+    service_ids = [svc.id for svc in visit.services]
+    counters = list(db.session.scalars(
+        select(Counter).where(Counter.office_id == visit.office_id, Counter.active.is_(True))
         .order_by(Counter.position, Counter.id)
-    ).all()
-    linked = [c for c, sid in rows if sid is not None]
-    return linked or [c for c, _ in rows]
+    ))
+    links: dict[int, set[int]] = {}
+    for sid, cid in db.session.execute(
+        select(ServiceCounter.service_id, ServiceCounter.counter_id).where(ServiceCounter.service_id.in_(service_ids))
+    ).all():
+        links.setdefault(sid, set()).add(cid)
+    return [c for c in counters if all(c.id in links[sid] for sid in service_ids if sid in links)]
 
 
 class Schedule:
-    """The loaded data of one service's office for a window of days."""
+    """The loaded data of one visit's office for a window of days."""
 
-    def __init__(self, service: Service, policy: Policy, first_day: date, last_day: date,
+    def __init__(self, demand: Service | Visit, policy: Policy, first_day: date, last_day: date,
                  *, exclude_appointment_id: int | None = None, with_bookings: bool = True):
-        self.service = service
+        self.visit = as_visit(demand)
+        self.service = self.visit.first
+        self.office_id = self.visit.office_id
+        self.duration_minutes = self.visit.duration_minutes
         self.policy = policy
         self.tz = zone(policy.timezone)
         self.first_day = first_day
         self.last_day = last_day
-        self.counters = serving_counters(service)
+        self.counters = serving_counters(self.visit)
         self.counter_ids = [c.id for c in self.counters]
         self.window_start, _ = day_bounds_utc(first_day, self.tz)
         _, self.window_end = day_bounds_utc(last_day, self.tz)
@@ -90,7 +103,7 @@ class Schedule:
         self.busy: dict[int, list[tuple[float, float]]] = {cid: [] for cid in self.counter_ids}
         if not self.counter_ids:
             return
-        office_id = self.service.office_id
+        office_id = self.office_id
         self.rules = list(db.session.scalars(
             select(OpeningHours).where(OpeningHours.office_id == office_id)
             .order_by(OpeningHours.weekday, OpeningHours.opens)
@@ -164,9 +177,9 @@ class Schedule:
         return _subtract(open_spans, busy[lo:hi])
 
     def starts_on(self, day: date, spans_by_counter: dict[int, list[tuple[float, float]]]) -> list[float]:
-        """Grid starts (wall-clock aligned) at which the service fits in one of the spans."""
+        """Grid starts (wall-clock aligned) at which the visit fits in one of the spans."""
         grid = self.policy.slot_minutes * 60
-        dur = self.service.duration_minutes * 60
+        dur = self.duration_minutes * 60
         midnight = day_bounds_utc(day, self.tz)[0].timestamp()
         starts: set[float] = set()
         for spans in spans_by_counter.values():
@@ -233,20 +246,21 @@ def bookable_window(policy: Policy, now: datetime, *, online: bool) -> tuple[dat
     return today, today + timedelta(days=366), now
 
 
-def compute_slots(service: Service, policy: Policy, day_from: date, day_to: date, *, now: datetime | None = None,
-                  online: bool = True, exclude_appointment_id: int | None = None,
+def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_to: date, *,
+                  now: datetime | None = None, online: bool = True, exclude_appointment_id: int | None = None,
                   limit: int | None = None) -> list[Slot]:
-    """Bookable starts of `service` between two local days (inclusive), earliest first."""
+    """Bookable starts of a visit (or one service) between two local days (inclusive), earliest first."""
+    visit = as_visit(demand)
     now = now or clock.now()
     first, last, earliest = bookable_window(policy, now, online=online)
     day_from, day_to = max(day_from, first), min(day_to, last)
-    if day_from > day_to or service.office_id is None:
+    if day_from > day_to or visit.office_id is None:
         return []
     key = None
     if exclude_appointment_id is None and slot_cache.usable(db.session()):
         connection = db.session.connection()
-        key = (service.tenant_id, service.id, service.office_id, service.duration_minutes, policy, first,
-               day_from, day_to, online, limit, slot_cache.version(connection, service.office_id))
+        key = (visit.tenant_id, visit.key, visit.office_id, visit.duration_minutes, policy, first,
+               day_from, day_to, online, limit, slot_cache.version(connection, visit.office_id))
         cached = slot_cache.get(key)
         if cached is not None and cached[0] <= earliest:
             # Time only removes starts (too early now); it never adds one on the same day.
@@ -254,7 +268,7 @@ def compute_slots(service: Service, policy: Policy, day_from: date, day_to: date
             kept = [s for s in cached[1] if s.start >= earliest]
             if limit is None or len(kept) == len(cached[1]):
                 return kept
-    schedule = Schedule(service, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id)
+    schedule = Schedule(visit, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id)
     slots = list(_iter_slots(schedule, earliest.timestamp(), online, limit))
     if key is not None:
         slot_cache.put(key, (earliest, slots))
@@ -262,7 +276,7 @@ def compute_slots(service: Service, policy: Policy, day_from: date, day_to: date
 
 
 def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | None):
-    dur = schedule.service.duration_minutes * 60
+    dur = schedule.duration_minutes * 60
     share = schedule.policy.held_back_share if online else 0.0
     found = 0
     day = schedule.first_day
@@ -282,14 +296,14 @@ def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | 
             free = len(able) - held_back(n_open, share)
             if free >= 1:
                 yield Slot(datetime.fromtimestamp(t, timezone.utc), datetime.fromtimestamp(e, timezone.utc),
-                           free, schedule.service.office_id, able)
+                           free, schedule.office_id, able)
                 found += 1
                 if limit is not None and found >= limit:
                     return
         day += timedelta(days=1)
 
 
-def next_slot(service: Service, policy: Policy, *, now: datetime | None = None, online: bool = True,
+def next_slot(demand: Service | Visit, policy: Policy, *, now: datetime | None = None, online: bool = True,
               exclude_appointment_id: int | None = None) -> Slot | None:
     """The proposal: the earliest free start within the horizon, read week by week."""
     now = now or clock.now()
@@ -297,7 +311,7 @@ def next_slot(service: Service, policy: Policy, *, now: datetime | None = None, 
     day = first
     while day <= last:
         chunk_end = min(day + timedelta(days=13), last)
-        slots = compute_slots(service, policy, day, chunk_end, now=now, online=online,
+        slots = compute_slots(demand, policy, day, chunk_end, now=now, online=online,
                               exclude_appointment_id=exclude_appointment_id, limit=1)
         if slots:
             return slots[0]
@@ -305,11 +319,12 @@ def next_slot(service: Service, policy: Policy, *, now: datetime | None = None, 
     return None
 
 
-def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime | None = None, online: bool = True,
+def slot_at(demand: Service | Visit, policy: Policy, start: datetime, *, now: datetime | None = None, online: bool = True,
             exclude_appointment_id: int | None = None, check_only: bool = False) -> tuple[str | None, Slot | None]:
     """Check one start. Returns (problem, slot): problem says why the start is not a
     bookable start at all (422); slot is None when it is bookable but full (409).
     `check_only` answers the first question alone, without reading bookings."""
+    visit = as_visit(demand)
     now = now or clock.now()
     tz = zone(policy.timezone)
     first, last, earliest = bookable_window(policy, now, online=online)
@@ -323,12 +338,12 @@ def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime 
         return f"is too soon; the earliest bookable time is {earliest.astimezone(tz).isoformat(timespec='minutes')}", None
     if local.second or local.microsecond or (local.hour * 60 + local.minute) % policy.slot_minutes:
         return f"is not on the slot grid (every {policy.slot_minutes} minutes)", None
-    if service.office_id is None:
+    if visit.office_id is None:
         return "is not offered for this service", None
-    schedule = Schedule(service, policy, day, day, exclude_appointment_id=exclude_appointment_id,
+    schedule = Schedule(visit, policy, day, day, exclude_appointment_id=exclude_appointment_id,
                         with_bookings=not check_only)
     open_by_counter = schedule.open_spans(day)
-    t, e = start.timestamp(), start.timestamp() + service.duration_minutes * 60
+    t, e = start.timestamp(), start.timestamp() + visit.duration_minutes * 60
     n_open = sum(1 for spans in open_by_counter.values() if _covers(spans, t, e))
     if n_open == 0:
         return "is outside opening hours", None
@@ -340,14 +355,14 @@ def slot_at(service: Service, policy: Policy, start: datetime, *, now: datetime 
     if free < 1:
         return None, None
     return None, Slot(start.astimezone(timezone.utc), datetime.fromtimestamp(e, timezone.utc), free,
-                      service.office_id, able)
+                      visit.office_id, able)
 
 
-def first_open_day_after(service: Service, policy: Policy, day: date, *, days: int = 31) -> date | None:
-    """The first day after `day` on which the service's counters have opening hours."""
-    if service.office_id is None:
+def first_open_day_after(demand: Service | Visit, policy: Policy, day: date, *, days: int = 31) -> date | None:
+    """The first day after `day` on which the visit's counters have opening hours."""
+    if as_visit(demand).office_id is None:
         return None
-    schedule = Schedule(service, policy, day + timedelta(days=1), day + timedelta(days=days))
+    schedule = Schedule(demand, policy, day + timedelta(days=1), day + timedelta(days=days))
     d = day + timedelta(days=1)
     while d <= schedule.last_day:
         if any(schedule.open_spans(d).values()):

@@ -112,6 +112,8 @@ class ServiceEntry(Strict):
     fee = fields.String(validate=validate.Length(max=200))
     bookable_online = fields.Boolean()
     persons_max = fields.Integer(strict=True, validate=validate.Range(1, 10))
+    additional_person_minutes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 480))
+    combinable = fields.Boolean()
     position = fields.Integer(strict=True)
 
 

@@ -11,6 +11,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "cancel_deadline_hours": 24,  # citizens may cancel or move until this long before
     "held_back_share": 0.25,  # share of open counters kept for staff and emergencies
     "max_active_per_email": 2,  # active bookings one e-mail address may hold
+    "max_services_per_visit": 3,  # services one appointment may combine
     "reminder_hours": 24,  # reminder this long before; 0 = no reminder
     "booking_mode": "instant",  # instant | confirm (confirm-by-e-mail)
     "confirm_minutes": 30,  # how long a confirm-by-e-mail hold lasts
@@ -32,6 +33,7 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "cancel_deadline_hours": (int, 0, 24 * 14),
     "held_back_share": (float, 0.0, 0.9),
     "max_active_per_email": (int, 1, 50),
+    "max_services_per_visit": (int, 1, 10),
     "reminder_hours": (int, 0, 24 * 7),
     "confirm_minutes": (int, 5, 24 * 60),
     "retention_days": (int, 1, 365),
