@@ -4,14 +4,14 @@
 appointment becomes a visit of its one service for its `persons`. Services learn how
 long each further person takes and whether they may share a visit.
 
-Revision ID: 0009_h4_visits
-Revises: 0008
+Revision ID: 0010_h4_visits
+Revises: 0009_h5_queue
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_h4_visits"
-down_revision = "0008"
+revision = "0010_h4_visits"
+down_revision = "0009_h5_queue"
 branch_labels = None
 depends_on = None
 
