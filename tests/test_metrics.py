@@ -11,13 +11,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import ROOT
+from app import ROOT, clock
+from app.queue import operations as queue
+from app.transaction import commit
 from tests.conftest import REDIS_URL, at, make_app, needs_redis, next_weekday
+from tests.queue_factory import office, service, switch_on, town
 from tests.test_mail_delivery import free_port
 
 TOKEN = "scrape-token-for-tests"
@@ -98,9 +102,6 @@ def test_bookings_cancellations_routes_and_the_outbox_are_counted(database_url, 
 
 
 def test_a_held_mail_shows_as_backlog_with_its_age(database_url, tmp_path, fixed_now):
-    from datetime import timedelta
-
-    from app import clock
 
     app = make_app(database_url, tmp_path, METRICS_TOKEN=TOKEN, MAIL_URL=f"smtp://127.0.0.1:{free_port()}?timeout=1")
     client = app.test_client()
@@ -176,3 +177,19 @@ def test_a_scrape_sums_the_counts_of_both_gunicorn_workers(pg_url, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_queue_length_of_each_office_is_read_at_scrape_time(database_url, tmp_path, fixed_now):
+    app = make_app(database_url, tmp_path, METRICS_TOKEN=TOKEN)
+    monday = next_weekday(0)
+    fixed_now(at(monday, 9))
+    with town(app) as t:
+        switch_on()
+        for _ in range(3):
+            queue.draw_ticket(t, office(), service("anmeldung"), at(monday, 9))
+        commit()
+    text = app.test_client().get("/metrics", headers={"Host": "127.0.0.1", **AUTH}).get_data(as_text=True)
+    assert value(text, "amtstermin_office_queue_waiting", tenant="steinfurt", office="buergerbuero") == 3
+    fixed_now(at(monday + timedelta(days=1), 9))  # the next day: yesterday's tickets wait no more
+    text = app.test_client().get("/metrics", headers={"Host": "127.0.0.1", **AUTH}).get_data(as_text=True)
+    assert value(text, "amtstermin_office_queue_waiting", tenant="steinfurt", office="buergerbuero") == 0

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import time
+from datetime import timedelta
 
 from flask import Flask, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
@@ -25,8 +26,12 @@ from app.booking import events as appointment_events
 from app.extensions import db
 from app.jobs.queue import QUEUES, queue, redis_connection
 from app.mail.models import OutboxMail
+from app.offices.models import Office
 from app.ops.counters import (APPOINTMENT_EVENTS, BOOKINGS, CANCELLATIONS, LATENCY, LOCK_TIMEOUTS, REQUESTS,
                                UNAVAILABLE)
+from app.queue.models import QueueEntry
+from app.scheduling.calendar import zone
+from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
 
 log = logging.getLogger(__name__)
@@ -70,27 +75,41 @@ class DatabaseFigures:
                     .where(OutboxMail.status == "pending").group_by(OutboxMail.event)).all()
                 failed_count = db.session.scalar(
                     select(func.count()).select_from(OutboxMail).where(OutboxMail.status == "failed")) or 0
-            first = min((r[2] for r in rows), default=None)
-            for ev, count, _ in rows:
-                backlog.add_metric([ev], count)
-            oldest.add_metric([], max(0.0, (clock.now() - first).total_seconds()) if first else 0.0)
-            failed.add_metric([], failed_count)
-            yield backlog
-            yield oldest
-            yield failed
-            yield from _extra_figures()
+                more = [_office_queues()] + [family for collect in EXTRA_COLLECTORS for family in collect()]
         finally:
             db.session.rollback()
+        first = min((r[2] for r in rows), default=None)
+        for ev, count, _ in rows:
+            backlog.add_metric([ev], count)
+        oldest.add_metric([], max(0.0, (clock.now() - first).total_seconds()) if first else 0.0)
+        failed.add_metric([], failed_count)
+        yield backlog
+        yield oldest
+        yield failed
+        yield from more
         yield from _job_queue_figures()
 
 
-# Further scrape-time figures (webhook backlog, office queues) register here.
+def _office_queues() -> GaugeMetricFamily:
+    """Citizens waiting (checked in or with a walk-in ticket, not yet called) per office, today."""
+    waiting = GaugeMetricFamily("amtstermin_office_queue_waiting", "Citizens waiting at an office right now",
+                                labels=["tenant", "office"])
+    now = clock.now()
+    days = {(now + timedelta(days=d)).date() for d in (-1, 0, 1)}
+    rows = db.session.execute(
+        select(Tenant.slug, Tenant.timezone, Office.slug, QueueEntry.day, func.count())
+        .join(Tenant, Tenant.id == QueueEntry.tenant_id)
+        .join(Office, (Office.tenant_id == QueueEntry.tenant_id) & (Office.id == QueueEntry.office_id))
+        .where(QueueEntry.status == "waiting", QueueEntry.day.in_(days))
+        .group_by(Tenant.slug, Tenant.timezone, Office.slug, QueueEntry.day)).all()
+    for tenant, tz, office, day, count in rows:
+        if day == now.astimezone(zone(tz)).date():
+            waiting.add_metric([tenant, office], count)
+    return waiting
+
+
+# Further scrape-time figures register here: functions returning metric families, run in all_tenants().
 EXTRA_COLLECTORS: list = []
-
-
-def _extra_figures():
-    for collect in EXTRA_COLLECTORS:
-        yield from collect()
 
 
 def _job_queue_figures():
