@@ -48,8 +48,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     due.init_app(app)
 
-    from app.api.ratelimit import configure as configure_limits
-    from app.api.ratelimit import limiter
+    from app.ratelimit import configure as configure_limits
+    from app.ratelimit import limiter
 
     configure_limits(app)
     from app.i18n import init_app as init_i18n

@@ -24,7 +24,7 @@ def tenants_sync(path: Path | None):
     """Import or update every tenant folder under PATH (default tenants/). Idempotent."""
     from app import ROOT
     from app.tenancy.resolve import host_cache
-    from app.tenancy.sync import SyncError, sync_folder
+    from app.onboarding.sync import SyncError, sync_folder
 
     path = path or ROOT / "tenants"
     try:
@@ -49,8 +49,8 @@ def tenants_sync(path: Path | None):
 @click.option("--domain", default=None, help="A custom domain besides SLUG.BASE_DOMAIN.")
 def tenants_create(slug: str, name: str, parent: str, domain: str | None):
     """Onboard a municipality from its district's template."""
-    from app.tenancy.resolve import tenant_url
-    from app.tenancy.sync import SyncError, create_town
+    from app.urls import tenant_url
+    from app.onboarding.sync import SyncError, create_town
 
     try:
         town = create_town(slug.strip().lower(), name, parent.strip().lower(), domain)
@@ -60,7 +60,7 @@ def tenants_create(slug: str, name: str, parent: str, domain: str | None):
         for line in exc.errors:
             click.echo(f"error: {line}", err=True)
         sys.exit(1)
-    click.echo(f"Created {town.slug} ({town.name}) under {parent}: {tenant_url(town.slug)}")
+    click.echo(f"Created {town.slug} ({town.name}) under {parent}: {tenant_url(town.slug, 'citizen.home')}")
     click.echo(f"Next: flask --app wsgi users create ADMIN_EMAIL --tenant {town.slug} --role admin")
 
 
@@ -69,7 +69,7 @@ def tenants_create(slug: str, name: str, parent: str, domain: str | None):
 def tenants_list(urls: bool):
     """Slug, name, parent, hosts and status of every tenant."""
     from app.tenancy.models import Tenant
-    from app.tenancy.resolve import tenant_url
+    from app.urls import tenant_url
     from app.tenancy.scope import all_tenants
 
     base = current_app.config["BASE_DOMAIN"]
@@ -77,7 +77,7 @@ def tenants_list(urls: bool):
         tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
         if urls:
             for t in tenants:
-                click.echo(f"  {tenant_url(t.slug).ljust(45)} {t.name}  (back office: {tenant_url(t.slug, '/admin/')})")
+                click.echo(f"  {tenant_url(t.slug, 'citizen.home').ljust(45)} {t.name}  (back office: {tenant_url(t.slug, 'backoffice.home')})")
             return
         rows = [(t.slug, t.name, t.parent.slug if t.parent else "-",
                  ",".join([f"{t.slug}.{base}"] + [h.host for h in t.hosts]), t.status) for t in tenants]

@@ -7,6 +7,7 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import ApiProblem
+from app.tenancy.resolve import TenantSwitchedOff
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,16 @@ def init_app(app: Flask) -> None:
 
         db.session.rollback()
         return exc.response()
+
+    @app.errorhandler(TenantSwitchedOff)
+    def _switched_off(exc: TenantSwitchedOff):
+        info = exc.info
+        if _wants_problem():
+            return ApiProblem(503, "Online booking switched off",
+                              f"{info.name} does not offer online appointments at the moment; please call "
+                              f"{info.contact_phone}.", type_="tenant-disabled",
+                              contact={"phone": info.contact_phone, "email": info.contact_email}).response()
+        return render_template("citizen/disabled.html"), 503
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

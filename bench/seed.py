@@ -43,7 +43,7 @@ def make_app(url: str, instance: str):
 def migrate_and_sync(app) -> None:
     from flask_migrate import upgrade
 
-    from app.tenancy.sync import sync_folder
+    from app.onboarding.sync import sync_folder
     from app.transaction import commit
 
     with app.app_context():
@@ -179,7 +179,7 @@ def analyze(app, vacuum: bool = False) -> None:
 
 def add_towns(app, count: int, parent: str = "kreis-steinfurt", prefix: str = "benchtown") -> float:
     """Onboard `count` towns from the district template in one transaction; returns seconds."""
-    from app.tenancy.sync import create_town
+    from app.onboarding.sync import create_town
     from app.transaction import commit
 
     t0 = time.monotonic()

@@ -91,7 +91,7 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
     slot_cache.clear()  # ids and versions start again in the emptied database
     if demo:
         with app.app_context():
-            from app.tenancy.sync import sync_folder
+            from app.onboarding.sync import sync_folder
             from app.transaction import commit
 
             sync_folder(ROOT / "tenants")

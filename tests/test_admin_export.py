@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from app.tenancy.sync import sync_folder
+from app.onboarding.sync import sync_folder
 from app.transaction import commit
 from tests.conftest import HostClient
 from tests.test_backoffice_support import logged_in  # noqa: F401

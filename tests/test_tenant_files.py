@@ -14,7 +14,7 @@ from app.catalog.models import Service
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
-from app.tenancy.sync import SyncError, sync_folder
+from app.onboarding.sync import SyncError, sync_folder
 from app.transaction import commit
 
 

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from app import clock
 from app.api import bp
 from app.api.problems import ApiProblem, validation_problem
-from app.api.ratelimit import limiter, read_limit, write_limit
+from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
 from app.booking import service as booking
 from app.booking.models import Appointment
+from app.booking.notifications import manage_url
 from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
@@ -86,8 +87,6 @@ def load(schema, body: dict) -> dict:
 
 
 def appointment_json(appt: Appointment) -> dict:
-    from app.mail.outbox import manage_url
-
     office = appt.office
     entrance = appt.entrance
     svc = appt.service

@@ -3,15 +3,14 @@ inherited text" (delete this tenant's row)."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.backoffice import bp
 from app.backoffice.access import audit, role_required
-from app.backoffice.admin_rules import MAIL_EVENTS, Invalid, check_mail_text, sample_context, save_mail_template
-from app.extensions import db
-from app.mail.models import MailTemplate
 from app.mail.render import TemplateProblem, render_string, template_chain
+from app.mail.templates import (LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template,
+                                sample_context, save_mail_template)
 from app.transaction import commit
+from app.validators import Invalid
 
 EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch Bürger", "moved": "Verschiebung",
                 "reminder": "Erinnerung", "waitlist_offer": "Angebot Warteliste",
@@ -23,7 +22,7 @@ def _chain_ids() -> list[int]:
 
 
 def _check_event(event: str, lang: str) -> None:
-    if event not in MAIL_EVENTS or lang not in ("de", "en"):
+    if event not in MAIL_EVENTS or lang not in LANGS:
         abort(404)
 
 
@@ -32,7 +31,7 @@ def _check_event(event: str, lang: str) -> None:
 def mail_templates():
     rows = []
     for event in MAIL_EVENTS:
-        for lang in ("de", "en"):
+        for lang in LANGS:
             origin = template_chain(_chain_ids(), event, lang)[0][2]
             rows.append((event, lang, origin))
     return render_template("backoffice/mail_list.html", rows=rows, labels=EVENT_LABELS)
@@ -73,7 +72,7 @@ def mail_edit(event: str, lang: str):
 
 
 def _own(event: str, lang: str) -> dict | None:
-    row = db.session.scalar(select(MailTemplate).where(MailTemplate.event == event, MailTemplate.lang == lang))
+    row = own_template(event, lang)
     return {"subject": row.subject, "body": row.body} if row else None
 
 
@@ -81,11 +80,9 @@ def _own(event: str, lang: str) -> dict | None:
 @role_required("admin")
 def mail_reset(event: str, lang: str):
     _check_event(event, lang)
-    row = db.session.scalar(select(MailTemplate).where(MailTemplate.event == event, MailTemplate.lang == lang))
-    if row is not None:
-        audit("mail_template_reset", "mail_template", f"{event}.{lang}",
-              before={"subject": row.subject, "body": row.body}, after=None)
-        db.session.delete(row)
+    before = reset_mail_template(event, lang)
+    if before is not None:
+        audit("mail_template_reset", "mail_template", f"{event}.{lang}", before=before, after=None)
         commit()
     flash("Der übernommene Text gilt wieder.")
     return redirect(url_for("backoffice.mail_edit", event=event, lang=lang))

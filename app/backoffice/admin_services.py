@@ -6,16 +6,18 @@ from sqlalchemy import select
 
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.admin_rules import (EDITABLE, FIELD_LABELS, Invalid, district_values, field_origins,
-                                        future_appointments, parse_service_form, reset_field, service_snapshot,
-                                        update_service)
 from app.backoffice.common import counters_of, local
+from app.backoffice.forms import FIELD_LABELS, parse_service_form
 from app.booking.models import Appointment
 from app.catalog.inheritance import refresh_children
 from app.catalog.models import Service
+from app.catalog.operations import (EDITABLE, district_values, field_origins, reset_field, service_snapshot,
+                                    update_service)
 from app.extensions import db
+from app.scheduling.stranded import future_appointments
 from app.tenancy.models import Tenant
 from app.transaction import commit
+from app.validators import Invalid
 
 
 @bp.route("/services")

@@ -6,12 +6,14 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from app.backoffice import bp
 from app.backoffice.access import audit, role_required
-from app.backoffice.admin_rules import TEXT_KEYS, Invalid, apply_settings, apply_texts, parse_settings_form
+from app.backoffice.forms import parse_settings_form, parse_texts_form
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.resolve import host_cache
-from app.tenancy.settings import CHOICES, DEFAULT_SETTINGS, effective_settings, effective_texts, setting_origin
+from app.tenancy.settings import (CHOICES, DEFAULT_SETTINGS, TEXT_KEYS, apply_settings, apply_texts,
+                                  effective_settings, effective_texts, setting_origin)
 from app.transaction import commit
+from app.validators import Invalid
 
 LABELS = {"slot_minutes": "Terminraster (Minuten)", "horizon_days": "Buchungshorizont (Tage)",
           "lead_minutes": "Mindestvorlauf (Minuten)", "cancel_deadline_hours": "Absagefrist (Stunden)",
@@ -63,7 +65,7 @@ def texts():
     tenant = _tenant()
     before = dict(tenant.texts or {})
     try:
-        after = apply_texts(tenant, request.form)
+        after = apply_texts(tenant, parse_texts_form(request.form))
     except Invalid as exc:
         db.session.rollback()
         return _render(422, errors=exc.errors)

@@ -13,14 +13,15 @@ from app.accounts.invitations import invite
 from app.accounts.service import AccountError
 from app.backoffice import bp
 from app.backoffice.access import audit, district_required
-from app.backoffice.export import export_yaml
+from app.onboarding.export import export_yaml
 from app.booking.models import ACTIVE_STATUSES, Appointment, EmergencyRequest
 from app.extensions import db
 from app.mail.outbox import queue_message
 from app.tenancy.models import TENANT_STATUSES, Tenant
-from app.tenancy.resolve import host_cache, tenant_url
+from app.tenancy.resolve import host_cache
+from app.urls import tenant_url
 from app.tenancy.scope import all_tenants, tenant_scope
-from app.tenancy.sync import SyncError, create_town
+from app.onboarding.sync import SyncError, create_town
 from app.transaction import commit
 
 
@@ -86,9 +87,9 @@ def send_invitation(town: Tenant, email: str, role: str) -> str:
     """Invite `email` as `role` of `town` and queue the set-password mail; returns the user's e-mail."""
     with tenant_scope(town.id):
         user, token = invite(email, role)
-        link = tenant_url(town.slug, f"/admin/invitation/{token}")
+        link = tenant_url(town.slug, "backoffice.invitation", token=token)
         body = INVITATION_TEXT.format(tenant=town.name, role=role, link=link,
-                                      login=tenant_url(town.slug, "/admin/login"), district=g.tenant.name)
+                                      login=tenant_url(town.slug, "backoffice.login"), district=g.tenant.name)
         queue_message(town.id, "invitation", user.email, f"Ihr Zugang zum Back Office – {town.name}", body)
         from app.audit.models import record
         from flask_login import current_user
@@ -120,7 +121,7 @@ def district_onboard():
     audit("tenant_onboarded", "tenant", town.id, after={"slug": town.slug, "name": town.name, "admin": email})
     commit()
     host_cache.clear()
-    flash(f"{town.name} ist angelegt: {tenant_url(town.slug)} – die Einladung an {email} ist unterwegs.")
+    flash(f"{town.name} ist angelegt: {tenant_url(town.slug, 'citizen.home')} – die Einladung an {email} ist unterwegs.")
     return redirect(url_for("backoffice.district_overview"))
 
 

@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from app import clock
 from app.booking.models import Appointment
+from app.booking.notifications import confirm_url, queue_mail
+from app.booking.waitlist import offer_freed_slot
 from app.extensions import db
+from app.transaction import claim, commit
 
 
 class HoldExpired(Exception):
@@ -20,19 +23,11 @@ def confirm_mode(tenant) -> bool:
     return tenant.settings.get("booking_mode") == "confirm"
 
 
-def confirm_url(tenant, appt: Appointment) -> str:
-    from app.tenancy.resolve import tenant_url
-
-    return tenant_url(tenant, f"/confirm/{appt.manage_token}")
-
-
 def hold(tenant, appt: Appointment, now: datetime | None = None) -> None:
     """Hold a fresh online booking and ask the citizen to confirm it by mail."""
     now = now or clock.now()
     appt.hold_expires_at = now + timedelta(minutes=int(tenant.settings["confirm_minutes"]))
     db.session.flush()
-    from app.mail.outbox import queue_mail
-
     # The link in the mail confirms; {{ manage_url }} carries it in the confirm_request text.
     queue_mail("confirm_request", appt, manage_url=confirm_url(tenant, appt))
 
@@ -50,8 +45,6 @@ def confirm(appt: Appointment, now: datetime | None = None) -> bool:
     appt.hold_expires_at = None
     appt.sequence += 1
     db.session.flush()
-    from app.mail.outbox import queue_mail
-
     queue_mail("confirmation", appt)
     return True
 
@@ -59,8 +52,6 @@ def confirm(appt: Appointment, now: datetime | None = None) -> bool:
 def expire_holds(now: datetime | None = None) -> int:
     """Cancel unconfirmed holds of the current tenant whose time is up (no mail: the
     citizen never had an appointment). Each in its own small transaction."""
-    from app.transaction import claim, commit
-
     now = now or clock.now()
     ids = list(db.session.scalars(select(Appointment.id).where(
         Appointment.hold_expires_at.is_not(None), Appointment.hold_expires_at <= now,
@@ -77,8 +68,6 @@ def expire_holds(now: datetime | None = None) -> int:
         appt.status = "cancelled"
         appt.cancelled_at = now
         appt.hold_expires_at = None
-        from app.booking.waitlist import offer_freed_slot
-
         offer_freed_slot(appt)  # a freed slot goes to the waiting list, as after a cancellation
         commit()
         expired += 1

@@ -10,7 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import clock
 from app.booking.codes import new_code, new_manage_token, tokens_match
+from app.booking.holds import confirm_mode, hold
 from app.booking.models import ACTIVE_STATUSES, Appointment
+from app.booking.notifications import queue_mail
+from app.booking.waitlist import offer_freed_slot
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
@@ -126,13 +129,9 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     )
     appt.set_services(list(visit.items))
     _insert_guarded(appt, visit, policy, now, online)
-    from app.booking.holds import confirm_mode, hold
-
     if online and confirm_mode(tenant):
         hold(tenant, appt, now)  # held until the citizen confirms by mail
         return appt
-    from app.mail.outbox import queue_mail
-
     queue_mail("confirmation", appt)
     return appt
 
@@ -186,11 +185,7 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
     appt.cancelled_at = now
     appt.sequence += 1
     db.session.flush()
-    from app.mail.outbox import queue_mail
-
     queue_mail(event, appt, reason=reason)
-    from app.booking.waitlist import offer_freed_slot
-
     offer_freed_slot(appt)
     return True
 
@@ -221,7 +216,5 @@ def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = N
     appt.sequence += 1
     appt.reminder_sent_at = None
     _insert_guarded(appt, visit, policy, now, online)
-    from app.mail.outbox import queue_mail
-
     queue_mail("moved", appt)
     return appt

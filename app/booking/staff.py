@@ -12,6 +12,7 @@ from app import clock
 from app.booking import service as booking
 from app.booking.codes import new_code, new_manage_token
 from app.booking.models import ACTIVE_STATUSES, Appointment
+from app.booking.notifications import queue_mail
 from app.catalog.models import Service
 from app.extensions import db
 from app.offices.models import Closure, Counter, Office
@@ -92,8 +93,6 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
     )
     db.session.add(appt)
     db.session.flush()
-    from app.mail.outbox import queue_mail
-
     queue_mail("confirmation", appt)
     return appt
 

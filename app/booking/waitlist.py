@@ -3,18 +3,18 @@ first come, first served. Like every business function here it flushes, never co
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 
 from app import clock
 from app.booking.codes import new_manage_token
 from app.booking.models import Appointment, WaitlistEntry
+from app.booking.notifications import queue_waitlist_offer
 from app.catalog.models import Service
 from app.extensions import db
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, slot_at
-from app.tenancy.resolve import tenant_info, tenant_url
+from app.tenancy.resolve import tenant_info
 from app.transaction import claim
 
 OPEN_STATUSES = ("waiting", "offered")
@@ -71,11 +71,7 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
     entry.offer_appointment_id = appointment.id
     db.session.flush()
     start = appointment.starts_at.astimezone(zone(tenant.timezone)).isoformat()
-    book_url = tenant_url(tenant, "/book?" + urlencode({"service": service.slug, "start": start,
-                                                        "lang": entry.lang}))
-    from app.mail.outbox import queue_waitlist_offer
-
-    queue_waitlist_offer(entry, appointment, book_url)
+    queue_waitlist_offer(entry, appointment, start)
     return entry
 
 

@@ -80,11 +80,13 @@ def override(service: Service, **values) -> None:
 def reset_to_inherited(service: Service, field: str) -> None:
     """Drop the town's own value of `field`; it follows the district again."""
     service.overridden = [f for f in (service.overridden or []) if f != field]
-    base = next((s for s in district_catalogue(_parent_id(service)) if s.slug == service.slug), None)
+    base = district_original(service)
     if base is not None:
         setattr(service, field, getattr(base, field))
 
 
-def _parent_id(service: Service) -> int:
+def district_original(service: Service) -> Service | None:
+    """The district's service a town's inherited service follows."""
     with all_tenants():
-        return db.session.get(Tenant, service.tenant_id).parent_id
+        district_id = db.session.get(Tenant, service.tenant_id).parent_id
+    return next((s for s in district_catalogue(district_id) if s.slug == service.slug), None)

@@ -14,18 +14,17 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from app import clock
-from app.api.ratelimit import limiter, write_limit
+from app.ratelimit import limiter, write_limit
 from app.booking import service as booking
 from app.booking import waitlist
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
+from app.booking.notifications import calendar_file
 from app.catalog.models import Service, bookable_online
 from app.citizen import bp, forms
 from app.citizen import format as fmt
 from app.citizen.calendar import month_view
 from app.extensions import db
 from app.i18n import current_lang
-from app.mail.ics import appointment_uid, build_ics
-from app.mail.outbox import manage_url
 from app.offices.models import Closure, Office, OpeningHours
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, first_open_day_after, next_slot, slot_at
@@ -264,23 +263,7 @@ def render_manage(appt: Appointment, *, problem: str | None = None, status: int 
 @bp.get("/manage/<token>/termin.ics")
 def manage_ics(token: str):
     appt = appointment_or_404(token)
-    tenant = g.tenant
-    svc, office, entrance = appt.service, appt.office, appt.entrance
-    lang = current_lang()
-    lines = [f"{_('Buchungscode')}: {appt.code}"]
-    if entrance:
-        lines.append(f"{_('Eingang')}: {entrance.name}. {entrance.directions}")
-    if svc.documents:
-        lines.append(_("Bitte mitbringen") + ": " + "; ".join(svc.documents))
-    lines += list(office.notices or [])
-    body = build_ics(
-        uid=appointment_uid(tenant.slug, appt.id, current_app.config["BASE_DOMAIN"]), sequence=appt.sequence,
-        start=appt.starts_at, end=appt.ends_at, tz_name=tenant.timezone,
-        summary=f"{svc.display_name(lang)} – {tenant.name}", location=f"{office.name}, {office.address}",
-        description="\n".join(lines), url=manage_url(tenant, appt),
-        cancelled=appt.status == "cancelled",
-    )
-    return Response(body, mimetype="text/calendar",
+    return Response(calendar_file(g.tenant, appt, current_lang()), mimetype="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="termin.ics"'})
 
 

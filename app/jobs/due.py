@@ -16,10 +16,10 @@ from sqlalchemy import delete, select
 from app import clock
 from app.booking.holds import expire_holds
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
+from app.booking.notifications import queue_mail
 from app.extensions import db
 from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
-from app.mail.outbox import queue_mail
 from app.ops.counters import job_failed
 from app.queue.retention import anonymize_entries
 from app.tenancy.models import Tenant

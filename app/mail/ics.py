@@ -1,16 +1,13 @@
-"""iCalendar attachments: one UID per appointment, SEQUENCE raised on every change."""
+"""iCalendar files: one event with its time zone, published or cancelled."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 
 from icalendar import Calendar, Event, Timezone
 
+from app import clock
 from app.scheduling.calendar import zone
-
-
-def appointment_uid(tenant_slug: str, appointment_id: int, base_domain: str) -> str:
-    return f"appointment-{appointment_id}-{tenant_slug}@{base_domain}"
 
 
 def build_ics(*, uid: str, sequence: int, start: datetime, end: datetime, tz_name: str, summary: str,
@@ -22,7 +19,7 @@ def build_ics(*, uid: str, sequence: int, start: datetime, end: datetime, tz_nam
     ev = Event()
     ev.add("uid", uid)
     ev.add("sequence", sequence)
-    ev.add("dtstamp", datetime.now(timezone.utc))
+    ev.add("dtstamp", clock.now())
     tz = zone(tz_name)
     ev.add("dtstart", start.astimezone(tz))
     ev.add("dtend", end.astimezone(tz))

@@ -166,3 +166,15 @@ def _linkify(escaped_line: str) -> str:
         else:
             words.append(word)
     return " ".join(words)
+
+
+def facts_text(facts) -> str:
+    """The plain-text form of a mail's (label, value) table; a list value one item a line."""
+    lines = []
+    for label, value in facts:
+        if isinstance(value, list):
+            lines.append(f"{label}:")
+            lines.extend(f"  - {item}" for item in value)
+        else:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)

@@ -87,6 +87,10 @@ class Counter(TenantOwned, db.Model):
     office: Mapped[Office] = relationship(back_populates="counters", foreign_keys=[office_id])
 
 
+# The weekday keys of tenant files and the hours form, Monday first (OpeningHours.weekday is the index).
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class OpeningHours(TenantOwned, db.Model):
     """A weekly rule: on `weekday`, open from `opens` to `closes`, while valid.
 

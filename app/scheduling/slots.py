@@ -232,7 +232,7 @@ def _subtract(spans: list[tuple[float, float]], cuts: Iterable[tuple[float, floa
     return result
 
 
-def _covers(spans: list[tuple[float, float]], s: float, e: float) -> bool:
+def covers(spans: list[tuple[float, float]], s: float, e: float) -> bool:
     i = bisect.bisect_right(spans, (s, float("inf"))) - 1
     return i >= 0 and spans[i][0] <= s and e <= spans[i][1]
 
@@ -291,8 +291,8 @@ def _iter_slots(schedule: Schedule, earliest: float, online: bool, limit: int | 
             if t < earliest:
                 continue
             e = t + dur
-            n_open = sum(1 for spans in open_by_counter.values() if _covers(spans, t, e))
-            able = tuple(cid for cid in schedule.counter_ids if _covers(free_by_counter[cid], t, e))
+            n_open = sum(1 for spans in open_by_counter.values() if covers(spans, t, e))
+            able = tuple(cid for cid in schedule.counter_ids if covers(free_by_counter[cid], t, e))
             free = len(able) - held_back(n_open, share)
             if free >= 1:
                 yield Slot(datetime.fromtimestamp(t, timezone.utc), datetime.fromtimestamp(e, timezone.utc),
@@ -344,13 +344,13 @@ def slot_at(demand: Service | Visit, policy: Policy, start: datetime, *, now: da
                         with_bookings=not check_only)
     open_by_counter = schedule.open_spans(day)
     t, e = start.timestamp(), start.timestamp() + visit.duration_minutes * 60
-    n_open = sum(1 for spans in open_by_counter.values() if _covers(spans, t, e))
+    n_open = sum(1 for spans in open_by_counter.values() if covers(spans, t, e))
     if n_open == 0:
         return "is outside opening hours", None
     if check_only:
         return None, None
     able = tuple(cid for cid in schedule.counter_ids
-                 if _covers(schedule.free_spans(cid, open_by_counter[cid]), t, e))
+                 if covers(schedule.free_spans(cid, open_by_counter[cid]), t, e))
     free = len(able) - held_back(n_open, policy.held_back_share if online else 0.0)
     if free < 1:
         return None, None

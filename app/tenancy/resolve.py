@@ -27,6 +27,15 @@ class MalformedHost(ValueError):
     pass
 
 
+class TenantSwitchedOff(Exception):
+    """A disabled tenant keeps its data and its back office; raised before any citizen or
+    API view, and answered by app.errors (a page, or problem+json under /api/)."""
+
+    def __init__(self, info: TenantInfo):
+        super().__init__(info.slug)
+        self.info = info
+
+
 def normalize_host(raw: str | None) -> str | None:
     """Lower-case host without port and trailing dot; None for an IPv6 literal.
 
@@ -118,21 +127,6 @@ def lookup_host(host: str) -> TenantInfo | None:
     return info
 
 
-def tenant_url(info: TenantInfo | str, path: str = "/") -> str:
-    """Absolute URL on a tenant's host, for links in mails and API answers."""
-    slug = info if isinstance(info, str) else info.slug
-    cfg = current_app.config
-    current = g.get("tenant") if has_request_context() else None
-    if current is not None and current.slug == slug:
-        # The host the citizen used (a custom domain, or with the port in development).
-        host = request.host.lower().rstrip(".")
-    else:
-        host = f"{slug}.{cfg['BASE_DOMAIN']}"
-        if cfg.get("PUBLIC_PORT"):
-            host = f"{host}:{cfg['PUBLIC_PORT']}"
-    return f"{cfg['PUBLIC_URL_SCHEME']}://{host}{path}"
-
-
 def init_app(app: Flask) -> None:
     @app.before_request
     def _resolve_tenant():
@@ -157,7 +151,7 @@ def init_app(app: Flask) -> None:
         g.tenant = info
         g.tenant_token = enter_tenant(info.id)
         if info.status == "disabled" and not request.path.startswith(("/admin", "/static/")):
-            return _switched_off(info)
+            raise TenantSwitchedOff(info)
         return None
 
     @app.teardown_request
@@ -174,17 +168,3 @@ def tenant_info(tenant_id: int) -> TenantInfo:
         return current
     with all_tenants():
         return TenantInfo.of(db.session.get(Tenant, tenant_id))
-
-
-def _switched_off(info: TenantInfo):
-    """A disabled tenant keeps its data and its back office; citizens are told plainly."""
-    from flask import render_template
-
-    from app.api.problems import ApiProblem
-
-    if request.path.startswith("/api/"):
-        return ApiProblem(503, "Online booking switched off",
-                          f"{info.name} does not offer online appointments at the moment; please call "
-                          f"{info.contact_phone}.", type_="tenant-disabled",
-                          contact={"phone": info.contact_phone, "email": info.contact_email}).response()
-    return render_template("citizen/disabled.html"), 503

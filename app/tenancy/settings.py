@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.extensions import db
+from app.validators import Invalid
+
 # Built-in defaults; every key a tenant may set is listed here with its type and bounds.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "slot_minutes": 10,  # the grid appointments start on
@@ -45,6 +48,11 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
 }
 CHOICES = {"booking_mode": ("instant", "confirm")}
 
+# Texts a tenant may set, with their labels in the back office.
+TEXT_KEYS = {"privacy": "Datenschutzhinweis", "emergency": "Hinweis für Notfälle", "branding_color": "Markenfarbe",
+             "branding_logo_url": "Logo-Adresse", "footer": "Fußzeile"}
+MAX_TEXT_CHARS = 5000
+
 
 def validate_settings(values: dict) -> dict[str, str]:
     """Problems per key, empty when every value is acceptable."""
@@ -71,12 +79,16 @@ def validate_settings(values: dict) -> dict[str, str]:
 
 def effective_settings(tenant) -> dict[str, Any]:
     """Defaults, then each ancestor's own values, then the tenant's own."""
+    return _inherited(tenant, "settings", DEFAULT_SETTINGS)
+
+
+def _inherited(tenant, attribute: str, defaults: dict[str, Any]) -> dict[str, Any]:
     chain = []
     t = tenant
     while t is not None:
-        chain.append(t.settings or {})
+        chain.append(getattr(t, attribute) or {})
         t = t.parent
-    merged = dict(DEFAULT_SETTINGS)
+    merged = dict(defaults)
     for own in reversed(chain):
         merged.update(own)
     return merged
@@ -95,12 +107,39 @@ def setting_origin(tenant, key: str) -> str:
 
 
 def effective_texts(tenant) -> dict[str, Any]:
-    chain = []
-    t = tenant
-    while t is not None:
-        chain.append(t.texts or {})
-        t = t.parent
-    merged: dict[str, Any] = {}
-    for own in reversed(chain):
-        merged.update(own)
-    return merged
+    return _inherited(tenant, "texts", {})
+
+
+def apply_settings(tenant, values: dict, reset: list[str], effective: dict) -> dict:
+    """Keep as own only what differs from the inherited value or was already own; `reset`
+    keys follow the district again. Flushes; returns the tenant's own settings."""
+    own = dict(tenant.settings or {})
+    for key in reset:
+        own.pop(key, None)
+    for key, value in values.items():
+        if key in own or value != effective.get(key):
+            own[key] = value
+    tenant.settings = own
+    db.session.flush()
+    return own
+
+
+def apply_texts(tenant, texts: dict[str, str | None]) -> dict:
+    """Set the tenant's texts (TEXT_KEYS); None or empty follows the district again, and an
+    unchanged inherited text stays inherited. Raises Invalid; flushes; returns the own texts."""
+    errors = {}
+    own = dict(tenant.texts or {})
+    inherited = effective_texts(tenant.parent) if tenant.parent else {}
+    for key, value in texts.items():
+        value = (value or "").strip()
+        if len(value) > MAX_TEXT_CHARS:
+            errors[TEXT_KEYS[key]] = f"darf höchstens {MAX_TEXT_CHARS} Zeichen lang sein"
+        if not value:
+            own.pop(key, None)
+        elif key in own or value != inherited.get(key):
+            own[key] = value
+    if errors:
+        raise Invalid(errors)
+    tenant.texts = own
+    db.session.flush()
+    return own

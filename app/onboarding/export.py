@@ -1,5 +1,5 @@
 """Export a tenant as its tenants/<slug>/tenant.yaml, in the format `flask tenants sync`
-reads (app.tenancy.files), so an export round-trips through sync_folder."""
+reads (app.onboarding.files), so an export round-trips through sync_folder."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -11,9 +11,8 @@ from app.catalog.inheritance import district_catalogue
 from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.mail.models import MailTemplate
-from app.offices.models import Closure, Counter, OpeningHours, Office
+from app.offices.models import DAYS, Closure, Counter, OpeningHours, Office
 from app.scheduling.calendar import zone
-from app.tenancy.files import DAYS
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
 

@@ -11,10 +11,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from app.mail.models import EVENTS
 from app.mail.render import TemplateProblem, check_template
+from app.offices.models import DAYS
 from app.tenancy.settings import validate_settings
 
 SLUG = validate.Regexp(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", error="must be lower-case letters, digits and hyphens")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 STATES = ("BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH")
 HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
 

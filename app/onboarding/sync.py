@@ -11,9 +11,9 @@ from app.catalog.inheritance import district_catalogue, refresh_children, refres
 from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.mail.models import MailTemplate
-from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours
+from app.offices.models import DAYS, Closure, Counter, Entrance, Office, OpeningHours
+from app.onboarding.files import HOST, SLUG, read_folder
 from app.scheduling.calendar import zone
-from app.tenancy.files import DAYS, read_folder
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants, tenant_scope
 
@@ -308,8 +308,6 @@ def create_town(slug: str, name: str, parent_slug: str, domain: str | None = Non
                 status: str = "pilot") -> Tenant:
     """Onboard a municipality from its district's template: office, counters and hours,
     inheriting the catalogue, texts and settings. The caller commits."""
-    from app.tenancy.files import HOST, SLUG
-
     problems = []
     try:
         SLUG(slug)

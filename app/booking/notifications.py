@@ -1,0 +1,139 @@
+"""What a mail about an appointment says: the placeholders a template may use, the facts
+below the text, the calendar file (for the mail and the download alike) and the links.
+`app.mail` only renders, queues and delivers what this module hands it."""
+from __future__ import annotations
+
+from flask import current_app
+
+from app.booking.models import Appointment
+from app.mail.ics import build_ics
+from app.mail.models import OutboxMail
+from app.mail.outbox import queue_message
+from app.mail.render import facts_text, format_date, format_time, render_text, weekday
+from app.tenancy.resolve import TenantInfo, tenant_info
+from app.urls import tenant_url
+
+# event -> whether its calendar file cancels the appointment in the citizen's calendar
+CALENDAR_EVENTS = {"confirmation": False, "moved": False, "reminder": False, "cancellation": True,
+                   "office_cancelled": True}
+
+LABELS = {
+    "de": {"when": "Wann", "where": "Wo", "entrance": "Eingang", "documents": "Bitte mitbringen",
+           "notices": "Hinweise", "fee": "Gebühr", "code": "Buchungscode", "manage": "Termin verwalten",
+           "persons": "Personen"},
+    "en": {"when": "When", "where": "Where", "entrance": "Entrance", "documents": "Please bring",
+           "notices": "Notices", "fee": "Fee", "code": "Booking code", "manage": "Manage appointment",
+           "persons": "Persons"},
+}
+
+Facts = list[tuple[str, "str | list[str]"]]
+
+
+def manage_url(tenant: TenantInfo, appt: Appointment) -> str:
+    return tenant_url(tenant, "citizen.manage", token=appt.manage_token)
+
+
+def confirm_url(tenant: TenantInfo, appt: Appointment) -> str:
+    """The link of a confirm-by-e-mail mail."""
+    return tenant_url(tenant, "confirm.confirm", token=appt.manage_token)
+
+
+def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extra) -> dict:
+    """Plain values only: what a mail template may show."""
+    tz = tenant.timezone
+    office = appt.office
+    entrance = appt.entrance
+    service = appt.service
+    ctx = {
+        "name": appt.name, "service": service.display_name(lang), "date": format_date(appt.starts_at, tz, lang),
+        "time": format_time(appt.starts_at, tz), "end_time": format_time(appt.ends_at, tz),
+        "weekday": weekday(appt.starts_at, tz, lang), "office": office.name, "address": office.address,
+        "entrance": entrance.name if entrance else "", "directions": entrance.directions if entrance else "",
+        "code": appt.code, "manage_url": manage_url(tenant, appt), "booking_url": tenant_url(tenant, "citizen.home"),
+        "tenant": tenant.name, "phone": tenant.contact_phone, "persons": appt.persons, "reason": "",
+        "documents": list(service.documents or []), "notices": list(office.notices or []), "fee": service.fee,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
+    """The table below a mail's text: when, where, what to bring, the code and the link."""
+    lab = LABELS["en" if lang == "en" else "de"]
+    clock = f"{ctx['time']}–{ctx['end_time']}" + (" Uhr" if lang != "en" else "")
+    facts: Facts = [
+        (lab["when"], f"{ctx['weekday']}, {ctx['date']}, {clock}"),
+        (lab["where"], f"{ctx['office']}, {ctx['address']}"),
+    ]
+    if ctx["entrance"]:
+        facts.append((lab["entrance"], f"{ctx['entrance']}. {ctx['directions']}".strip()))
+    if event in ("cancellation", "office_cancelled"):
+        facts.append((lab["code"], ctx["code"]))
+        return facts
+    if ctx["persons"] and ctx["persons"] > 1:
+        facts.append((lab["persons"], str(ctx["persons"])))
+    if ctx["documents"]:
+        facts.append((lab["documents"], ctx["documents"]))
+    if ctx["notices"]:
+        facts.append((lab["notices"], ctx["notices"]))
+    if ctx["fee"]:
+        facts.append((lab["fee"], ctx["fee"]))
+    if event == "waitlist_offer":  # no booking yet: no code, the text carries the booking link
+        return facts
+    facts.append((lab["code"], ctx["code"]))
+    facts.append((lab["manage"], ctx["manage_url"]))
+    return facts
+
+
+def appointment_uid(tenant_slug: str, appointment_id: int, base_domain: str) -> str:
+    return f"appointment-{appointment_id}-{tenant_slug}@{base_domain}"
+
+
+def appointment_ics(tenant: TenantInfo, appt: Appointment, ctx: dict, facts: Facts, *, cancelled: bool) -> str:
+    """The calendar file of an appointment: one UID per appointment, SEQUENCE raised on every change."""
+    return build_ics(
+        uid=appointment_uid(tenant.slug, appt.id, current_app.config["BASE_DOMAIN"]), sequence=appt.sequence,
+        start=appt.starts_at, end=appt.ends_at, tz_name=tenant.timezone,
+        summary=f"{ctx['service']} – {tenant.name}", location=f"{ctx['office']}, {ctx['address']}",
+        description=facts_text(facts), url=ctx["manage_url"], cancelled=cancelled,
+    )
+
+
+def calendar_file(tenant: TenantInfo, appt: Appointment, lang: str) -> str:
+    """The .ics a citizen downloads from the manage page: the same file the mails carry."""
+    cancelled = appt.status == "cancelled"
+    ctx = appointment_context(tenant, appt, lang)
+    facts = appointment_facts(ctx, lang, "cancellation" if cancelled else "confirmation")
+    return appointment_ics(tenant, appt, ctx, facts, cancelled=cancelled)
+
+
+def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: str | None = None,
+               **extra) -> OutboxMail | None:
+    """Render `event`'s mail for `appt` and add it to the outbox; None without an address.
+
+    `to` and `lang` default to the appointment's citizen (a waiting-list offer goes elsewhere)."""
+    to = appt.email if to is None else to
+    if not to:
+        return None
+    tenant = tenant_info(appt.tenant_id)
+    lang = lang or appt.lang
+    lang = lang if lang in ("de", "en") else "de"
+    ctx = appointment_context(tenant, appt, lang, **extra)
+    chain = [tenant.id] + ([tenant.parent_id] if tenant.parent_id else [])
+    text = render_text(chain, event, lang, ctx)
+    facts = appointment_facts(ctx, lang, event)
+    ics = None
+    if event in CALENDAR_EVENTS:
+        ics = appointment_ics(tenant, appt, ctx, facts, cancelled=CALENDAR_EVENTS[event])
+    return queue_message(tenant, event, to, text.subject, text.body, lang=lang, facts=facts,
+                         appointment_id=appt.id, ics=ics)
+
+
+def queue_waitlist_offer(entry, freed: Appointment, start: str) -> OutboxMail | None:
+    """Tell a waiting citizen (`entry`, a WaitlistEntry) that `freed`'s slot (at `start`,
+    local ISO time) is free; the link books it. Nothing of the cancelled appointment's
+    citizen goes into the mail."""
+    tenant = tenant_info(freed.tenant_id)
+    book_url = tenant_url(tenant, "citizen.book", service=freed.service.slug, start=start, lang=entry.lang)
+    return queue_mail("waitlist_offer", freed, to=entry.email, lang=entry.lang, name=entry.name,
+                      manage_url=book_url, persons=1, code="")
