@@ -36,7 +36,7 @@ def spec_dict() -> dict:
         servers=[{"url": "/api/v1"}],
     )
     for name in ("BookingRequest", "MoveRequest", "TenantOut", "ServiceOut", "SlotsOut", "ProposalOut",
-                 "AppointmentOut", "Problem"):
+                 "AppointmentOut", "Problem", "QueueOut"):
         spec.components.schema(name.removesuffix("Out") if name.endswith("Out") else name, schema=getattr(s, name))
     spec.path("/tenant", operations={"get": {
         "summary": "The tenant: name, contact, offices with entrances and notices",
@@ -80,4 +80,9 @@ def spec_dict() -> dict:
                    "responses": {"204": {"description": "cancelled"}, "422": _problem("past the deadline"),
                                  **COMMON}},
     })
+    spec.path("/offices/{slug}/queue", operations={"get": {
+        "summary": "The office's waiting room: how many wait, the estimated wait, the last calls (no names)",
+        "parameters": [SLUG],
+        "responses": {"200": _json("Queue", "the queue"),
+                      "404": _problem("unknown office, or one that keeps no queue"), "429": COMMON["429"]}}})
     return spec.to_dict()

@@ -142,3 +142,18 @@ class Problem(Schema):
     next = fields.Nested(ProposalOut, allow_none=True, metadata={"description": "409 slot taken: a fresh proposal"})
     contact = fields.Nested(ContactOut, metadata={"description": "404 from /next: whom to call in an emergency"})
     bookable_from = fields.String(allow_none=True, metadata={"format": "date"})
+
+
+class QueueCallOut(Schema):
+    ticket = fields.String(metadata={"example": "A-017"})
+    counter = fields.String(metadata={"example": "Schalter 2"})
+    at = fields.String(metadata={"format": "date-time"})
+
+
+class QueueOut(Schema):
+    office = fields.Nested(OfficeRef)
+    open = fields.Boolean()
+    waiting = fields.Integer(metadata={"description": "checked in or holding a walk-in ticket, not yet called"})
+    estimated_wait_minutes = fields.Integer(metadata={"description": "for someone joining the queue now"})
+    called = fields.List(fields.Nested(QueueCallOut), metadata={"description": "today's last calls, newest first"})
+    updated_at = fields.String(metadata={"format": "date-time"})

@@ -12,4 +12,5 @@ from app.backoffice import (  # noqa: F401
     day,
     district,
     emergencies,
+    queue_desk,
 )

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("citizen", __name__)
 
 from app.citizen import views  # noqa: E402,F401
+from app.citizen import kiosk, screen  # noqa: E402,F401  (the office's queue: entrance and waiting room)

@@ -21,10 +21,10 @@ from app.booking.codes import normalize_code
 from app.booking.models import Appointment
 from app.catalog.models import Service, ServiceCounter
 from app.extensions import db
-from app.offices.models import Counter, Office
+from app.offices.models import Closure, Counter, Office, OpeningHours
 from app.queue import signal
 from app.queue.models import OfficeQueue, QueueCall, QueueDay, QueueEntry, WalkInQuota
-from app.scheduling.calendar import today_in, zone
+from app.scheduling.calendar import is_holiday, today_in, zone
 from app.transaction import claim
 
 # Ranks of the call order (see the module docstring).
@@ -428,3 +428,34 @@ def estimated_wait(office: Office, day: date, since: datetime, waiting: list[Que
         counters = db.session.scalar(select(func.count()).select_from(Counter).where(
             Counter.office_id == office.id, Counter.active.is_(True))) or 1
     return max(1, math.ceil(work / counters))
+
+
+def is_open(tenant, office: Office, now: datetime) -> bool:
+    """Whether the office is open at `now`: an opening-hours rule of today covers the
+    time (the office's own or one counter's), and no closure of the whole office or
+    public holiday gets in the way."""
+    tz = zone(tenant.timezone)
+    local = now.astimezone(tz)
+    day = local.date()
+    if is_holiday(tenant.state, day):
+        return False
+    closed = db.session.scalar(select(func.count()).select_from(Closure).where(
+        Closure.office_id == office.id, Closure.counter_id.is_(None), Closure.starts_at <= now,
+        Closure.ends_at > now))
+    if closed:
+        return False
+    rules = db.session.scalars(select(OpeningHours).where(OpeningHours.office_id == office.id,
+                                                          OpeningHours.weekday == day.weekday()))
+    wall = local.time().replace(tzinfo=None)
+    return any(r.valid_on(day) and r.opens <= wall < r.closes for r in rules)
+
+
+def version(office: Office, day: date) -> str:
+    """Changes whenever anything the screen shows may have changed (for its long poll)."""
+    today = (QueueEntry.office_id == office.id, QueueEntry.day == day)
+    row = db.session.execute(select(
+        func.count(), func.max(QueueEntry.checked_in_at), func.max(QueueEntry.last_called_at),
+        func.max(QueueEntry.finished_at), func.max(QueueEntry.missed_at),
+        func.sum(case((QueueEntry.status == "waiting", 1), else_=0))).where(*today)).one()
+    calls = db.session.scalar(select(func.count()).select_from(QueueCall).where(QueueCall.office_id == office.id))
+    return "-".join(str(v) for v in (*row, calls))
