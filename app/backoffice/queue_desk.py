@@ -19,8 +19,8 @@ from app.queue import kiosk as kiosk_links
 from app.queue import operations as queue
 from app.queue.messages import describe
 from app.queue.models import QueueEntry
-from app.tenancy.resolve import tenant_url
 from app.transaction import commit
+from app.urls import tenant_url
 
 KIND_LABELS = {"appointment": "Termin", "walk_in": "ohne Termin"}
 
@@ -233,8 +233,8 @@ def queue_setup():
         flash(_("Gespeichert."), "success")
         return redirect(url_for("backoffice.queue_setup", office=office.slug), code=303)
     commit()  # a new (switched-off) set-up row
-    kiosk_url = tenant_url(g.tenant, url_for("citizen.kiosk", token=kiosk_links.kiosk_token(setup)))
-    screen_url = tenant_url(g.tenant, url_for("citizen.queue_screen", slug=office.slug))
+    kiosk_url = tenant_url(g.tenant, "citizen.kiosk", token=kiosk_links.kiosk_token(setup))
+    screen_url = tenant_url(g.tenant, "citizen.queue_screen", slug=office.slug)
     return render_template("backoffice/queue_setup.html", office=office, offices=all_offices, setup=setup,
                            services=services, quotas=queue.quotas_of(office), kiosk_url=kiosk_url,
                            screen_url=screen_url)
