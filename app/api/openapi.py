@@ -25,6 +25,14 @@ def _json(ref: str, description: str, array: bool = False) -> dict:
 COMMON = {"429": _problem("rate limit exceeded; see Retry-After"), "404": _problem("unknown tenant host or path")}
 TOKEN = {"name": "manage_token", "in": "path", "required": True, "schema": {"type": "string"}}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+SERVICES = {"name": "services", "in": "query", "required": True, "schema": {"type": "string"},
+            "example": "personalausweis:2,reisepass",
+            "description": "the visit: SLUG[:COUNT],SLUG[:COUNT]… (COUNT defaults to 1); services of one office, "
+                           "combinable, each count at most its persons_max, at most max_services_per_visit of them"}
+FROM = {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+        "description": "first day (default today)"}
+TO = {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+      "description": "last day, inclusive (default from + 27 days; at most from + 92)"}
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +43,8 @@ def spec_dict() -> dict:
                              "ISO 8601 in the tenant's time zone; errors are RFC 9457 problem details."},
         servers=[{"url": "/api/v1"}],
     )
-    for name in ("BookingRequest", "MoveRequest", "TenantOut", "ServiceOut", "SlotsOut", "ProposalOut",
-                 "AppointmentOut", "Problem", "QueueOut"):
+    for name in ("BookingRequest", "MoveRequest", "TenantOut", "ServiceOut", "SlotsOut", "VisitSlotsOut",
+                 "ProposalOut", "AppointmentOut", "Problem", "QueueOut"):
         spec.components.schema(name.removesuffix("Out") if name.endswith("Out") else name, schema=getattr(s, name))
     spec.path("/tenant", operations={"get": {
         "summary": "The tenant: name, contact, offices with entrances and notices",
@@ -58,8 +66,19 @@ def spec_dict() -> dict:
         "responses": {"200": _json("Proposal", "the earliest free slot"),
                       "404": _problem("none free within the horizon: contact and bookable_from"),
                       "429": COMMON["429"]}}})
+    spec.path("/slots", operations={"get": {
+        "summary": "Free starts of a visit: one counter serving all its services, free for their summed time",
+        "parameters": [SERVICES, FROM, TO],
+        "responses": {"200": _json("VisitSlots", "the slots of the visit"),
+                      "422": _problem("invalid `services` combination or bad window"), **COMMON}}})
+    spec.path("/next", operations={"get": {
+        "summary": "The proposal for a visit: its earliest free start",
+        "parameters": [SERVICES],
+        "responses": {"200": _json("Proposal", "the earliest free slot for the whole visit"),
+                      "404": _problem("none free within the horizon: contact and bookable_from"),
+                      "422": _problem("invalid `services` combination"), "429": COMMON["429"]}}})
     spec.path("/appointments", operations={"post": {
-        "summary": "Book an appointment",
+        "summary": "Book an appointment: one service (`service`, `persons`) or a visit of several (`services`)",
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
         "responses": {"201": _json("Appointment", "booked"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 
 class AwareDateTime(fields.DateTime):
@@ -20,11 +20,25 @@ class AwareDateTime(fields.DateTime):
 PHONE = re.compile(r"^\+?[0-9 ()/\-]{3,40}$")
 
 
+class VisitItem(Schema):
+    class Meta:
+        unknown = RAISE
+
+    slug = fields.String(required=True, validate=validate.Length(min=1, max=63),
+                         metadata={"example": "personalausweis"})
+    count = fields.Integer(load_default=1, strict=True,
+                           metadata={"description": "persons for this service (1 to its persons_max)"})
+
+
 class BookingRequest(Schema):
     class Meta:
         unknown = RAISE
 
-    service = fields.String(required=True, metadata={"description": "service slug", "example": "reisepass"})
+    service = fields.String(metadata={"description": "service slug (a one-service visit; give this or `services`)",
+                                      "example": "reisepass"})
+    services = fields.List(fields.Nested(VisitItem), metadata={
+        "description": "the services of one visit with their counts (give this or `service`)",
+        "example": [{"slug": "personalausweis", "count": 2}, {"slug": "reisepass", "count": 1}]})
     start = AwareDateTime(required=True, metadata={"description": "a bookable start from /slots or /next"})
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
@@ -33,6 +47,16 @@ class BookingRequest(Schema):
     note = fields.String(load_default="", allow_none=True, validate=validate.Length(max=500))
     lang = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("de", "en")),
                          metadata={"description": "language of the mails; default from Accept-Language, else de"})
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _one_of_service_and_services(self, data, original, **kwargs):
+        given = original if isinstance(original, dict) else {}
+        if "service" in given and "services" in given:
+            raise ValidationError("give either 'service' or 'services', not both", "services")
+        if "service" not in given and "services" not in given:
+            raise ValidationError("Missing data for required field.", "service")
+        if "services" in data and not data["services"]:
+            raise ValidationError("name at least one service", "services")
 
     @validates("name")
     def _name(self, value, **kwargs):
@@ -96,7 +120,11 @@ class ServiceOut(Schema):
     duration_minutes = fields.Integer()
     documents = fields.List(fields.String())
     fee = fields.String(metadata={"description": "as shown to citizens, e.g. '37,00 €'; empty when none"})
-    persons_max = fields.Integer()
+    persons_max = fields.Integer(metadata={"description": "persons one appointment may book this service for"})
+    additional_person_minutes = fields.Integer(metadata={
+        "description": "minutes each person after the first adds (the service's duration unless set otherwise)"})
+    combinable = fields.Boolean(metadata={
+        "description": "whether it may share a visit with other combinable services of its office"})
     office = fields.Nested(OfficeRef)
 
 
@@ -118,14 +146,33 @@ class SlotsOut(Schema):
     slots = fields.List(fields.Nested(SlotOut))
 
 
+class VisitItemRef(Schema):
+    slug = fields.String()
+    count = fields.Integer()
+
+
+class VisitServiceOut(Schema):
+    slug = fields.String()
+    name = fields.String()
+    count = fields.Integer()
+
+
+class VisitSlotsOut(Schema):
+    services = fields.List(fields.Nested(VisitItemRef))
+    duration_minutes = fields.Integer()
+    slots = fields.List(fields.Nested(SlotOut))
+
+
 class AppointmentOut(Schema):
     code = fields.String()
-    service = fields.Nested(ServiceRef)
+    service = fields.Nested(ServiceRef, metadata={"description": "the first service of the visit"})
+    services = fields.List(fields.Nested(VisitServiceOut))
+    duration_minutes = fields.Integer()
     start = fields.String(metadata={"format": "date-time"})
     end = fields.String(metadata={"format": "date-time"})
     office = fields.Nested(OfficeRef)
     entrance = fields.Nested(EntranceOut, allow_none=True)
-    documents = fields.List(fields.String())
+    documents = fields.List(fields.String(), metadata={"description": "of all services, each once"})
     notices = fields.List(fields.String())
     persons = fields.Integer()
     manage_token = fields.String()

@@ -16,6 +16,7 @@ from app.api.schemas import BookingRequest, MoveRequest
 from app.booking import service as booking
 from app.booking.models import Appointment
 from app.booking.notifications import manage_url
+from app.catalog import visits
 from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
@@ -82,21 +83,33 @@ def load(schema, body: dict) -> dict:
     try:
         return schema.load(body)
     except ValidationError as exc:
-        errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in exc.normalized_messages().items()}
+        errors = {k: _flat(v) for k, v in exc.normalized_messages().items()}
         raise validation_problem(errors) from exc
+
+
+def _flat(messages, prefix: str = "") -> list[str]:
+    """Nested messages (a list of objects: {0: {"count": [...]}}) as plain strings."""
+    if isinstance(messages, dict):
+        return [m for key, value in messages.items() for m in _flat(value, f"{prefix}{key}.")]
+    if isinstance(messages, list):
+        return [m for value in messages for m in _flat(value, prefix)]
+    return [f"{prefix.rstrip('.')}: {messages}" if prefix else str(messages)]
 
 
 def appointment_json(appt: Appointment) -> dict:
     office = appt.office
     entrance = appt.entrance
     svc = appt.service
+    visit = visits.Visit.of_appointment(appt)
     return {
         "code": appt.code,
         "service": {"slug": svc.slug, "name": svc.display_name(appt.lang)},
+        "services": [{"slug": s.slug, "name": s.display_name(appt.lang), "count": n} for s, n in visit.items],
+        "duration_minutes": round((appt.ends_at - appt.starts_at).total_seconds() / 60),
         "start": iso(appt.starts_at), "end": iso(appt.ends_at),
         "office": office_ref(office),
         "entrance": {"name": entrance.name, "directions": entrance.directions} if entrance else None,
-        "documents": list(svc.documents or []), "notices": list(office.notices or []), "persons": appt.persons,
+        "documents": visit.documents(), "notices": list(office.notices or []), "persons": appt.persons,
         "manage_token": appt.manage_token, "manage_url": manage_url(g.tenant, appt), "status": appt.status,
     }
 
@@ -154,7 +167,8 @@ def services():
     return jsonify([{
         "slug": s.slug, "name": s.display_name(lg), "description": s.display_description(lg),
         "duration_minutes": s.duration_minutes, "documents": list(s.documents or []), "fee": s.fee,
-        "persons_max": s.persons_max, "office": office_ref(offices[s.office_id]),
+        "persons_max": s.persons_max, "additional_person_minutes": s.additional_person_minutes or s.duration_minutes,
+        "combinable": s.combinable, "office": office_ref(offices[s.office_id]),
     } for s in rows])
 
 
@@ -162,6 +176,26 @@ def services():
 @reads
 def slots(slug: str):
     svc = service_or_404(slug)
+    return jsonify({"service": {"slug": svc.slug, "name": svc.display_name(lang())}, "slots": slot_list(svc)})
+
+
+@bp.get("/slots")
+@reads
+def visit_slots():
+    visit = visit_from_query()
+    return jsonify({"services": visit.as_request(), "duration_minutes": visit.duration_minutes,
+                    "slots": slot_list(visit)})
+
+
+def visit_from_query() -> visits.Visit:
+    try:
+        return visits.resolve(g.tenant, visits.parse(request.args.get("services")))
+    except visits.VisitProblem as exc:
+        raise validation_problem({"services": [str(exc)]}) from exc
+
+
+def slot_list(demand) -> list[dict]:
+    """The free starts of a visit (or one service) in the `from`/`to` window of the query."""
     policy = Policy.of(g.tenant)
     today = today_in(zone(policy.timezone), clock.now())
     day_from = parse_day("from", today)
@@ -170,26 +204,32 @@ def slots(slug: str):
         raise validation_problem({"to": ["must not be before 'from'"]})
     if (day_to - day_from).days > MAX_WINDOW_DAYS:
         raise validation_problem({"to": [f"must be at most {MAX_WINDOW_DAYS} days after 'from'"]})
-    found = compute_slots(svc, policy, day_from, day_to)
-    office = office_ref(db.session.get(Office, svc.office_id))
+    found = compute_slots(demand, policy, day_from, day_to)
+    office = office_ref(db.session.get(Office, demand.office_id))
     tz = zone(policy.timezone)
-    return jsonify({
-        "service": {"slug": svc.slug, "name": svc.display_name(lang())},
-        "slots": [{"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat(),
-                   "office": office, "free": s.free} for s in found],
-    })
+    return [{"start": s.start.astimezone(tz).isoformat(), "end": s.end.astimezone(tz).isoformat(),
+             "office": office, "free": s.free} for s in found]
 
 
 @bp.get("/services/<slug>/next")
 @reads
 def next_free(slug: str):
-    svc = service_or_404(slug)
+    return proposal_or_problem(service_or_404(slug))
+
+
+@bp.get("/next")
+@reads
+def visit_next():
+    return proposal_or_problem(visit_from_query())
+
+
+def proposal_or_problem(demand):
     policy = Policy.of(g.tenant)
-    slot = next_slot(svc, policy)
+    slot = next_slot(demand, policy)
     if slot is not None:
         return jsonify(proposal(slot))
     today = today_in(zone(policy.timezone), clock.now())
-    reopens = first_open_day_after(svc, policy, today + timedelta(days=policy.horizon_days))
+    reopens = first_open_day_after(demand, policy, today + timedelta(days=policy.horizon_days))
     t = g.tenant
     raise ApiProblem(
         404, "No free appointment", "Every appointment within the booking horizon is taken. In an emergency, "
@@ -204,15 +244,22 @@ def next_free(slug: str):
 @writes
 def create_appointment():
     data = load(BookingRequest(), json_body())
-    svc = db.session.scalar(bookable_online().where(Service.slug == data["service"]))
-    if svc is None:
-        raise validation_problem({"service": [f"no service '{data['service']}' is bookable online here"]})
-    persons = data.get("persons") or 1
-    if persons > svc.persons_max:
-        raise validation_problem({"persons": [f"at most {svc.persons_max} for this service"]})
+    if "services" in data:
+        try:
+            visit = visits.resolve(g.tenant, [(item["slug"], item["count"]) for item in data["services"]])
+        except visits.VisitProblem as exc:
+            raise validation_problem({"services": [str(exc)]}) from exc
+    else:
+        svc = db.session.scalar(bookable_online().where(Service.slug == data["service"]))
+        if svc is None:
+            raise validation_problem({"service": [f"no service '{data['service']}' is bookable online here"]})
+        persons = data.get("persons") or 1
+        if persons > svc.persons_max:
+            raise validation_problem({"persons": [f"at most {svc.persons_max} for this service"]})
+        visit = visits.Visit.single(svc, persons)
     try:
-        appt = booking.book(g.tenant, svc, data["start"], name=data["name"], email=data["email"],
-                            phone=data.get("phone") or "", persons=persons, note=data.get("note") or "",
+        appt = booking.book(g.tenant, visit, data["start"], name=data["name"], email=data["email"],
+                            phone=data.get("phone") or "", note=data.get("note") or "",
                             lang=data.get("lang") or lang())
     except booking.InvalidStart as exc:
         raise start_problem(str(exc)) from exc

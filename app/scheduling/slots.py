@@ -66,16 +66,20 @@ def serving_counters(demand: Service | Visit) -> list[Counter]:
     if visit.office_id is None:
         return []
     service_ids = [svc.id for svc in visit.services]
-    counters = list(db.session.scalars(
-        select(Counter).where(Counter.office_id == visit.office_id, Counter.active.is_(True))
+    rows = db.session.execute(
+        select(Counter, ServiceCounter.service_id)
+        .outerjoin(ServiceCounter, (ServiceCounter.counter_id == Counter.id)
+                   & ServiceCounter.service_id.in_(service_ids))
+        .where(Counter.office_id == visit.office_id, Counter.active.is_(True))
         .order_by(Counter.position, Counter.id)
-    ))
-    links: dict[int, set[int]] = {}
-    for sid, cid in db.session.execute(
-        select(ServiceCounter.service_id, ServiceCounter.counter_id).where(ServiceCounter.service_id.in_(service_ids))
-    ).all():
-        links.setdefault(sid, set()).add(cid)
-    return [c for c in counters if all(c.id in links[sid] for sid in service_ids if sid in links)]
+    ).all()
+    counters: dict[int, Counter] = {}
+    serves: dict[int, set[int]] = {}  # service -> counters it names
+    for counter, sid in rows:
+        counters.setdefault(counter.id, counter)
+        if sid is not None:
+            serves.setdefault(sid, set()).add(counter.id)
+    return [c for cid, c in counters.items() if all(cid in named for named in serves.values())]
 
 
 class Schedule:
