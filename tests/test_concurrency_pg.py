@@ -85,6 +85,66 @@ def test_parallel_moves_and_bookings_never_overlap(race_app):
         assert _overlaps() == 0
 
 
+def test_parallel_visits_and_single_bookings_share_the_counters_exactly(race_app):
+    """Visits (ID card ×2 + passport, 10:00–10:50) race single ID cards (10:30–10:50): every
+    booking holds 10:30–10:50, so whatever the order, exactly three of the four counters
+    are given out online, each visit on one counter for its whole time."""
+    monday = next_weekday(0)
+    visit_start, single_start = at(monday, 10), at(monday, 10, 30)
+
+    def attempt(client, i):
+        body = {"start": (visit_start if i % 2 else single_start).isoformat(), "name": f"Person {i}",
+                "email": f"visit{i}@example.org"}
+        if i % 2:
+            body["services"] = [{"slug": "personalausweis", "count": 2}, {"slug": "reisepass", "count": 1}]
+        else:
+            body["service"] = "personalausweis"
+        r = client.post("/api/v1/appointments", json=body)
+        return i % 2, r.status_code, r.json
+
+    results = _parallel(race_app, CLIENTS, attempt)
+    tally = Tally(code for _, code, _ in results)
+    assert tally == {201: 3, 409: CLIENTS - 3}, tally
+    for is_visit, code, body in results:
+        if code == 201 and is_visit:
+            assert body["start"] == visit_start.isoformat() and body["end"] == at(monday, 10, 50).isoformat()
+            assert [s["count"] for s in body["services"]] == [2, 1]
+    with race_app.app_context():
+        rows = db.session.execute(text(
+            "SELECT a.counter_id, count(x.id) FROM appointments a JOIN appointment_services x "
+            "ON x.appointment_id = a.id WHERE a.status <> 'cancelled' GROUP BY a.id, a.counter_id")).all()
+        assert len(rows) == 3 and len({cid for cid, _ in rows}) == 3
+        visits_booked = sum(1 for is_visit, code, _ in results if is_visit and code == 201)
+        assert sorted(n for _, n in rows).count(2) == visits_booked
+        assert _overlaps() == 0
+
+
+def test_parallel_moves_of_visits_never_overlap(race_app):
+    """Visits moving onto one start while others book it: the database keeps every counter single."""
+    monday = next_weekday(0)
+    client = HostClient(race_app, "steinfurt.localhost")
+    family = [{"slug": "personalausweis", "count": 2}, {"slug": "reisepass", "count": 1}]
+    tokens = [client.post("/api/v1/appointments", json={
+        "services": family, "start": at(monday, 8, 0).isoformat(), "name": "Mover",
+        "email": f"vmover{i}@example.org"}).json["manage_token"] for i in range(3)]
+
+    def action(c, i):
+        target = at(monday, 11, 0).isoformat()
+        if i < 3:
+            return c.patch(f"/api/v1/appointments/{tokens[i]}", json={"start": target}).status_code
+        return c.post("/api/v1/appointments", json={
+            "services": family, "start": target, "name": "Booker", "email": f"vb{i}@example.org"}).status_code
+
+    results = _parallel(race_app, 30, action)
+    assert Tally(results)[200] + Tally(results)[201] == 3
+    with race_app.app_context():
+        assert _overlaps() == 0
+        durations = db.session.execute(text(
+            "SELECT DISTINCT extract(epoch FROM ends_at - starts_at) FROM appointments WHERE status <> 'cancelled'"
+        )).scalars().all()
+        assert [float(d) for d in durations] == [50 * 60.0]
+
+
 def test_the_database_itself_refuses_an_overlap(race_app):
     monday = next_weekday(0)
     client = HostClient(race_app, "steinfurt.localhost")
