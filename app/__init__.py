@@ -39,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from app import models  # noqa: F401  (registers every model with the metadata)
+    from app.webhooks import outbox  # noqa: F401  (writes webhook deliveries for appointment events)
     from app.accounts import auth  # noqa: F401  (the user loader)
     from app.tenancy import resolve
 

@@ -7,3 +7,4 @@ from app.mail.models import MailTemplate, OutboxMail  # noqa: F401
 from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours  # noqa: F401
 from app.tenancy.models import Tenant, TenantHost  # noqa: F401
 from app.queue.models import OfficeQueue, QueueCall, QueueDay, QueueEntry, WalkInQuota  # noqa: F401
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401

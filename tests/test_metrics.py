@@ -145,18 +145,18 @@ def test_a_scrape_sums_the_counts_of_both_gunicorn_workers(pg_url, tmp_path):
     def get(path, headers=None):
         req = urllib.request.Request(base + path, headers=headers or {})
         try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
+            with urllib.request.urlopen(req, timeout=60) as resp:
                 return resp.status, resp.read().decode()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode()
 
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 get("/healthz")
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # not listening yet (URLError, ConnectionError and timeouts are OSErrors)
                 if time.monotonic() > deadline or proc.poll() is not None:
                     pytest.fail("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
                 time.sleep(0.2)

@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app.api import schemas as s
+from app.webhooks.openapi import document_webhooks
 
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -104,4 +105,4 @@ def spec_dict() -> dict:
         "parameters": [SLUG],
         "responses": {"200": _json("Queue", "the queue"),
                       "404": _problem("unknown office, or one that keeps no queue"), "429": COMMON["429"]}}})
-    return spec.to_dict()
+    return document_webhooks(spec.to_dict())

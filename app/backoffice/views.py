@@ -5,6 +5,7 @@ from app.backoffice import (  # noqa: F401
     admin_services,
     admin_settings,
     admin_users,
+    admin_webhooks,
     audit_log,
     auth,
     blocking,

@@ -26,6 +26,7 @@ from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import claim, commit
+from app.webhooks.delivery import deliver_due as deliver_webhooks_due
 
 log = logging.getLogger(__name__)
 WAITLIST_MAX_DAYS = 180
@@ -47,6 +48,7 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
             # A switched-off town's personal data is deleted on time all the same.
             result["anonymized"] += apply_retention(tenant, now)
     result["mails"] = deliver_due(now)
+    result["webhooks"] = deliver_webhooks_due(now)
     return result
 
 

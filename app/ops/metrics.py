@@ -33,6 +33,7 @@ from app.queue.models import QueueEntry
 from app.scheduling.calendar import zone
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
+from app.webhooks.models import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class DatabaseFigures:
                     .where(OutboxMail.status == "pending").group_by(OutboxMail.event)).all()
                 failed_count = db.session.scalar(
                     select(func.count()).select_from(OutboxMail).where(OutboxMail.status == "failed")) or 0
-                more = [_office_queues()] + [family for collect in EXTRA_COLLECTORS for family in collect()]
+                more = [_office_queues(), *_webhook_backlog()] + [family for collect in EXTRA_COLLECTORS for family in collect()]
         finally:
             db.session.rollback()
         first = min((r[2] for r in rows), default=None)
@@ -88,6 +89,25 @@ class DatabaseFigures:
         yield failed
         yield from more
         yield from _job_queue_figures()
+
+
+def _webhook_backlog() -> list[GaugeMetricFamily]:
+    pending = GaugeMetricFamily("amtstermin_webhooks_pending", "Webhook deliveries not yet taken by the receiver",
+                                labels=["tenant"])
+    oldest = GaugeMetricFamily("amtstermin_webhooks_oldest_pending_age_seconds",
+                               "Age of the oldest webhook delivery not yet taken (0 when none waits)")
+    failed = GaugeMetricFamily("amtstermin_webhooks_failed", "Webhook deliveries given up after every retry")
+    rows = db.session.execute(
+        select(Tenant.slug, func.count(), func.min(WebhookDelivery.created_at))
+        .join(Tenant, Tenant.id == WebhookDelivery.tenant_id)
+        .where(WebhookDelivery.status == "pending").group_by(Tenant.slug)).all()
+    for slug, count, _ in rows:
+        pending.add_metric([slug], count)
+    first = min((r[2] for r in rows), default=None)
+    oldest.add_metric([], max(0.0, (clock.now() - first).total_seconds()) if first else 0.0)
+    failed.add_metric([], db.session.scalar(select(func.count()).select_from(WebhookDelivery)
+                                            .where(WebhookDelivery.status == "failed")) or 0)
+    return [pending, oldest, failed]
 
 
 def _office_queues() -> GaugeMetricFamily:

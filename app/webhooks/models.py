@@ -1,0 +1,65 @@
+"""A tenant's webhook endpoints and the deliveries waiting for or done to them."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.tenancy.models import utcnow
+from app.tenancy.scope import TenantOwned
+
+
+class WebhookEndpoint(TenantOwned, db.Model):
+    """Where a town's other system wants to hear of appointment events; `events` empty means all."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        CheckConstraint("url <> ''", name="url_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last attempt, for the back office: "" (none yet), "ok" or "failing".
+    last_status: Mapped[str] = mapped_column(String(20), default="")
+    last_response: Mapped[int | None] = mapped_column()
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
+
+    def wants(self, event: str) -> bool:
+        return self.active and (not self.events or event in self.events)
+
+
+class WebhookDelivery(TenantOwned, db.Model):
+    """One event for one endpoint, written in the event's transaction. Sent at most once
+    (`status` becomes 'sent' in the transaction that holds the row's lock while posting)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "endpoint_id"], ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
+                             ondelete="CASCADE"),
+        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        Index("ix_webhook_deliveries_pending", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    last_response: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+    endpoint = relationship(WebhookEndpoint, foreign_keys=[endpoint_id],
+                            primaryjoin="and_(WebhookDelivery.endpoint_id == WebhookEndpoint.id, "
+                                        "WebhookDelivery.tenant_id == WebhookEndpoint.tenant_id)", viewonly=True)
