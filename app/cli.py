@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.ops.cli import ops_cli
+from app.statistics.cli import statistics_cli
 from app.transaction import commit
 
 tenants_cli = AppGroup("tenants", help="Import, onboard and list tenants.")
@@ -133,6 +134,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(ops_cli)
+    app.cli.add_command(statistics_cli)
 
 
 def main() -> None:

@@ -14,4 +14,5 @@ from app.backoffice import (  # noqa: F401
     district,
     emergencies,
     queue_desk,
+    statistics,
 )

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.offices.models import Office
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, Slot, next_slot, slot_at
+from app.statistics.tracking import mark_cancelled_by_office
 
 
 class BookingError(Exception):
@@ -181,6 +182,8 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
         raise NotActive(appt.status)
     if by_citizen:
         _check_deadline(tenant, appt, now)
+    else:
+        mark_cancelled_by_office(appt)
     appt.status = "cancelled"
     appt.cancelled_at = now
     appt.sequence += 1

@@ -22,6 +22,8 @@ from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
 from app.ops.counters import job_failed
 from app.queue.retention import anonymize_entries
+from app.statistics.recording import record_day
+from app.statistics.tracking import fold_deltas
 from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -47,9 +49,25 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
                 result["offers_expired"] += expire_offers(now)
             # A switched-off town's personal data is deleted on time all the same.
             result["anonymized"] += apply_retention(tenant, now)
+            if tenant.status != "disabled":
+                record_statistics_day(tenant, now)
     result["mails"] = deliver_due(now)
+<<<<<<< HEAD
     result["webhooks"] = deliver_webhooks_due(now)
+=======
+    result["statistics"] = fold_deltas()
+>>>>>>> 2b08330 (Pilot statistics: anonymous daily figures kept up to date by every change; /admin/statistics with charts, tables and CSV)
     return result
+
+
+def record_statistics_day(tenant: TenantInfo, now: datetime) -> None:
+    """The statistics' daily recording (open minutes, days until the next free slot)."""
+    try:
+        record_day(tenant, now)
+        commit()
+    except Exception:  # the figures wait for the next sweep; the other due work goes on
+        log.exception("statistics recording failed", extra={"tenant": tenant.slug})
+        db.session.rollback()
 
 
 def send_reminders(tenant: TenantInfo, now: datetime) -> int:

@@ -1,11 +1,12 @@
 """Tenants (the district and its towns) and the hosts they are reached on."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
 
 TENANT_KINDS = ("district", "municipality")
@@ -13,7 +14,8 @@ TENANT_STATUSES = ("pilot", "live", "disabled")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    """Column defaults follow the app's clock, so a test that moves it moves them too."""
+    return clock.now()
 
 
 class Tenant(db.Model):

@@ -1,0 +1,137 @@
+"""The statistics tables. Anonymous by construction: no names, contacts, tokens, codes,
+counters or clerks, only counts and sums per tenant, office, service, source and day.
+Retention deletes personal data from appointments; these rows stay as they are."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, ForeignKey, ForeignKeyConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.tenancy.models import utcnow
+from app.tenancy.scope import TenantOwned
+
+# Which day each figure is counted on (the local day in the tenant's time zone):
+#   bookings, lead_minutes                      the day the booking was made
+#   appointments … completed                    the day of the appointment
+#   waited … queue_missed                       the day at the office's queue (check-in)
+#   cancelled, cancelled_by_office              the day of the cancellation
+#   moves                                       the day of the move
+#   waitlist_entries, waitlist_offers, _taken   the day of joining / of the offer
+#   emergency_*                                 the day of the request
+FIGURES = (
+    "bookings", "lead_minutes",
+    "appointments", "booked_minutes", "services", "persons", "no_shows", "checked_in", "completed",
+    "waited", "wait_seconds", "served", "service_seconds",
+    "cancelled", "cancelled_by_office", "moves",
+    "waitlist_entries", "waitlist_offers", "waitlist_taken",
+    "emergency_requests", "emergency_answered", "emergency_answer_minutes",
+    "walk_ins_served", "queue_missed",
+)
+
+
+class _Figures:
+    """The counted figures, the same columns in the daily table and in the deltas."""
+
+    bookings: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    lead_minutes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    appointments: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    booked_minutes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    services: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    persons: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    no_shows: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    checked_in: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    completed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    waited: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    wait_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    served: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    service_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cancelled: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    cancelled_by_office: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    moves: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    waitlist_entries: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    waitlist_offers: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    waitlist_taken: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    emergency_requests: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    emergency_answered: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    emergency_answer_minutes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    walk_ins_served: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    queue_missed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class StatisticsDay(TenantOwned, _Figures, db.Model):
+    """The figures of one day, office, service and source (online, phone, emergency, …)."""
+
+    __tablename__ = "statistics_days"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    office_id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(primary_key=True)
+    # Free text, no check: the walk-in source of the office queue plugs in without a migration.
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)  # walk_in: a ticket at the office
+
+
+class StatisticsDelta(TenantOwned, _Figures, db.Model):
+    """A change not yet folded into `statistics_days`. Written in the transaction of the
+    change itself (append-only, so concurrent bookings never wait on one hot row), folded
+    and deleted by the jobs; each row is folded exactly once."""
+
+    __tablename__ = "statistics_deltas"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    office_id: Mapped[int] = mapped_column()
+    service_id: Mapped[int] = mapped_column()
+    source: Mapped[str] = mapped_column(String(20))
+
+
+class StatisticsOfficeDay(TenantOwned, db.Model):
+    """Open counter minutes of an office on a day, recorded from the opening hours,
+    closures and counters the slot engine uses; and the part held back for staff."""
+
+    __tablename__ = "statistics_office_days"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    office_id: Mapped[int] = mapped_column(primary_key=True)
+    open_minutes: Mapped[int] = mapped_column(default=0)
+    held_back_minutes: Mapped[int] = mapped_column(default=0)
+
+
+class StatisticsNextFree(TenantOwned, db.Model):
+    """Days from the recording day until the service's next free online slot; NULL when
+    nothing was free within the booking horizon ("für die nächsten Wochen voll")."""
+
+    __tablename__ = "statistics_next_free"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+    )
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(primary_key=True)
+    days: Mapped[int | None] = mapped_column()
+    horizon_days: Mapped[int] = mapped_column()
+
+
+class StatisticsRecording(TenantOwned, db.Model):
+    """That a tenant's daily recording ran for a day: once a day, also with several workers."""
+
+    __tablename__ = "statistics_recordings"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
