@@ -7,10 +7,7 @@ from app.mail.models import MailTemplate, OutboxMail  # noqa: F401
 from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours  # noqa: F401
 from app.tenancy.models import Tenant, TenantHost  # noqa: F401
 from app.queue.models import OfficeQueue, QueueCall, QueueDay, QueueEntry, WalkInQuota  # noqa: F401
-<<<<<<< HEAD
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
-=======
 from app.statistics.models import (  # noqa: F401
     StatisticsDay, StatisticsDelta, StatisticsNextFree, StatisticsOfficeDay, StatisticsRecording,
 )
->>>>>>> 2b08330 (Pilot statistics: anonymous daily figures kept up to date by every change; /admin/statistics with charts, tables and CSV)

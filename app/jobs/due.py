@@ -52,11 +52,8 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
             if tenant.status != "disabled":
                 record_statistics_day(tenant, now)
     result["mails"] = deliver_due(now)
-<<<<<<< HEAD
     result["webhooks"] = deliver_webhooks_due(now)
-=======
     result["statistics"] = fold_deltas()
->>>>>>> 2b08330 (Pilot statistics: anonymous daily figures kept up to date by every change; /admin/statistics with charts, tables and CSV)
     return result
 
 
