@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.booking.models import Appointment
+from app.catalog.visits import Visit
 from app.mail.ics import build_ics
 from app.mail.models import OutboxMail
 from app.mail.outbox import queue_message
@@ -20,10 +21,10 @@ CALENDAR_EVENTS = {"confirmation": False, "moved": False, "reminder": False, "ca
 LABELS = {
     "de": {"when": "Wann", "where": "Wo", "entrance": "Eingang", "documents": "Bitte mitbringen",
            "notices": "Hinweise", "fee": "Gebühr", "code": "Buchungscode", "manage": "Termin verwalten",
-           "persons": "Personen"},
+           "persons": "Personen", "services": "Anliegen", "duration": "Dauer"},
     "en": {"when": "When", "where": "Where", "entrance": "Entrance", "documents": "Please bring",
            "notices": "Notices", "fee": "Fee", "code": "Booking code", "manage": "Manage appointment",
-           "persons": "Persons"},
+           "persons": "Persons", "services": "Services", "duration": "Duration"},
 }
 
 Facts = list[tuple[str, "str | list[str]"]]
@@ -38,21 +39,56 @@ def confirm_url(tenant: TenantInfo, appt: Appointment) -> str:
     return tenant_url(tenant, "confirm.confirm", token=appt.manage_token)
 
 
+def visit_lines(appt: Appointment, lang: str) -> list[str]:
+    """Each service of the visit with its count, one line each ("Personalausweis beantragen – 2 Personen")."""
+    return [f"{svc.display_name(lang)} – {persons_label(count, lang)}" for svc, count in appt.services_with_counts()]
+
+
+def persons_label(count: int, lang: str) -> str:
+    if lang == "en":
+        return "1 person" if count == 1 else f"{count} persons"
+    return "1 Person" if count == 1 else f"{count} Personen"
+
+
+def visit_title(appt: Appointment, lang: str) -> str:
+    """The visit in a few words, for subjects and texts: its services, counts above one in brackets."""
+    parts = []
+    for svc, count in appt.services_with_counts():
+        parts.append(svc.display_name(lang) + (f" ({persons_label(count, lang)})" if count > 1 else ""))
+    joiner = " and " if lang == "en" else " und "
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + joiner + parts[-1]
+
+
+def visit_fees(appt: Appointment, lang: str) -> list[str]:
+    """The fee of each service of the visit, named (one service: its fee alone)."""
+    items = appt.services_with_counts()
+    if len(items) == 1:
+        return [items[0][0].fee] if items[0][0].fee else []
+    return [f"{svc.display_name(lang)}: {svc.fee}" for svc, _ in items if svc.fee]
+
+
 def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extra) -> dict:
     """Plain values only: what a mail template may show."""
     tz = tenant.timezone
     office = appt.office
     entrance = appt.entrance
-    service = appt.service
+    items = appt.services_with_counts()
     ctx = {
-        "name": appt.name, "service": service.display_name(lang), "date": format_date(appt.starts_at, tz, lang),
+        "name": appt.name, "service": visit_title(appt, lang), "date": format_date(appt.starts_at, tz, lang),
         "time": format_time(appt.starts_at, tz), "end_time": format_time(appt.ends_at, tz),
         "weekday": weekday(appt.starts_at, tz, lang), "office": office.name, "address": office.address,
         "entrance": entrance.name if entrance else "", "directions": entrance.directions if entrance else "",
         "code": appt.code, "manage_url": manage_url(tenant, appt), "booking_url": tenant_url(tenant, "citizen.home"),
         "tenant": tenant.name, "phone": tenant.contact_phone, "persons": appt.persons, "reason": "",
-        "documents": list(service.documents or []), "notices": list(office.notices or []), "fee": service.fee,
+        "documents": Visit.of_appointment(appt).documents(), "notices": list(office.notices or []),
+        "fee": "; ".join(visit_fees(appt, lang)), "_fees": visit_fees(appt, lang),
     }
+    if len(items) > 1 or items[0][1] > 1:
+        # A visit: each service with its count and the expected time (not a template
+        # placeholder: they go into the facts below the text).
+        ctx["_visit"] = visit_lines(appt, lang)
+        minutes = round((appt.ends_at - appt.starts_at).total_seconds() / 60)
+        ctx["_duration"] = f"about {minutes} minutes" if lang == "en" else f"etwa {minutes} Minuten"
     ctx.update(extra)
     return ctx
 
@@ -70,14 +106,18 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
     if event in ("cancellation", "office_cancelled"):
         facts.append((lab["code"], ctx["code"]))
         return facts
-    if ctx["persons"] and ctx["persons"] > 1:
+    if ctx.get("_visit"):
+        facts.append((lab["services"], ctx["_visit"]))
+        facts.append((lab["duration"], ctx["_duration"]))
+    elif ctx["persons"] and ctx["persons"] > 1:
         facts.append((lab["persons"], str(ctx["persons"])))
     if ctx["documents"]:
         facts.append((lab["documents"], ctx["documents"]))
     if ctx["notices"]:
         facts.append((lab["notices"], ctx["notices"]))
-    if ctx["fee"]:
-        facts.append((lab["fee"], ctx["fee"]))
+    fees = ctx.get("_fees", [ctx["fee"]] if ctx["fee"] else [])
+    if fees:
+        facts.append((lab["fee"], fees[0] if len(fees) == 1 else fees))
     if event == "waitlist_offer":  # no booking yet: no code, the text carries the booking link
         return facts
     facts.append((lab["code"], ctx["code"]))
