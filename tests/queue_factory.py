@@ -46,8 +46,15 @@ def counter(slug: str, office_slug: str = "buergerbuero") -> Counter:
 
 
 def switch_on(quotas: dict[str, int] | None = None) -> None:
+    """The Bürgerbüro's queue on with exactly these walk-in quotas (the demo file's replaced)."""
     o = office()
-    queue.configure(o, enabled=True, quotas={service(s).id: n for s, n in (quotas or QUOTAS).items()})
+    wanted = {s.id: None for s in queue.office_services(o)}
+    wanted.update({service(s).id: n for s, n in (quotas or QUOTAS).items()})
+    queue.configure(o, enabled=True, quotas=wanted)
+
+
+def switch_off() -> None:
+    queue.configure(office(), enabled=False, quotas={})
 
 
 def appointment(start: datetime, service_slug: str = "personalausweis", *, counter_slug: str = "schalter-1",

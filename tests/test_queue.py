@@ -13,7 +13,7 @@ from app.queue import operations as queue
 from app.queue.models import QueueCall, QueueEntry
 from app.transaction import commit
 from tests.conftest import at, next_weekday
-from tests.queue_factory import appointment, counter, office, service, switch_on, town
+from tests.queue_factory import appointment, counter, office, service, switch_off, switch_on, town
 
 
 @pytest.fixture
@@ -21,8 +21,9 @@ def monday():
     return next_weekday(0)
 
 
-def test_a_queue_is_off_until_the_office_switches_it_on(app, monday):
+def test_an_office_switched_off_keeps_no_queue(app, monday):
     with town(app) as t:
+        switch_off()
         now = at(monday, 9, 55)
         appt = appointment(at(monday, 10))
         with pytest.raises(queue.QueueError) as err:
@@ -213,3 +214,12 @@ def test_one_towns_queue_is_invisible_to_another(app, monday):
         commit()
     with town(app, "emsdetten"):
         assert db.session.scalar(select(func.count()).select_from(QueueEntry)) == 0
+
+
+def test_the_demo_buergerbuero_keeps_a_queue_from_its_tenant_file(app):
+    with town(app) as t:
+        assert queue.queue_of(office()) is not None
+        offers = {o.service.slug: o.per_day for o in queue.walk_in_offers(office(), at(next_weekday(0), 9).date())}
+        assert offers["anmeldung"] == 20 and "reisepass" not in offers
+    with town(app, "emsdetten"):
+        assert all(queue.queue_of(o) is None for o in db.session.scalars(select(queue.Office)))

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.queue.models import QueueEntry
 from app.transaction import commit
 from tests.conftest import at, next_weekday
-from tests.queue_factory import appointment, counter, service, town
+from tests.queue_factory import appointment, counter, service, switch_off, town
 from tests.test_backoffice_support import logged_in
 
 
@@ -77,6 +77,9 @@ def test_front_desk_and_workstation_through_a_morning(app, steinfurt, fixed_now)
 
 
 def test_staff_may_not_set_up_the_queue_and_pages_speak_english(app, steinfurt):
+    with town(app):
+        switch_off()
+        commit()
     logged_in(app, steinfurt, "staff")
     assert steinfurt.get("/admin/queue/setup").status_code == 403
     assert "Kein Büro führt eine Warteschlange" in steinfurt.get("/admin/queue").text

@@ -8,7 +8,7 @@ from app.queue import kiosk
 from app.queue import operations as queue
 from app.transaction import commit
 from tests.conftest import at, next_weekday
-from tests.queue_factory import appointment, counter, office, service, switch_on, town
+from tests.queue_factory import appointment, counter, office, service, switch_off, switch_on, town
 
 
 def _setup(app, fixed_now, quotas=None):
@@ -85,8 +85,35 @@ def test_queue_api_and_screen_show_tickets_and_counters_never_names(app, steinfu
 
 
 def test_an_office_without_a_queue_is_404_in_the_api(app, steinfurt):
+    assert steinfurt.get("/api/v1/offices/buergerbuero/queue").status_code == 200  # the demo's is on
+    with town(app):
+        switch_off()
+        commit()
     assert steinfurt.get("/api/v1/offices/buergerbuero/queue").status_code == 404
     assert steinfurt.get("/offices/buergerbuero/screen").status_code == 404
 
 
 _ = re
+
+
+def test_the_confirmation_mail_and_page_carry_the_booking_code_as_qr_code(app, steinfurt):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from tests.conftest import mails
+
+    monday = next_weekday(0)
+    booked = steinfurt.post("/api/v1/appointments", json={
+        "service": "personalausweis", "start": at(monday, 10).isoformat(), "name": "Erika Mustermann",
+        "email": "erika@example.org"}).json
+    msg = mails(app)[-1]
+    images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
+    assert len(images) == 1 and images[0]["Content-ID"] == "<checkin-qr>"
+    html = next(p for p in msg.walk() if p.get_content_type() == "text/html").get_content()
+    assert 'src="cid:checkin-qr"' in html
+    read = zxingcpp.read_barcodes(Image.open(io.BytesIO(images[0].get_content())))
+    assert [r.text for r in read] == [booked["code"]]
+    page = steinfurt.get(f"/manage/{booked['manage_token']}").text
+    assert '<svg role="img" aria-label="QR-Code mit Ihrem Buchungscode' in page

@@ -17,6 +17,8 @@ from app.urls import tenant_url
 # event -> whether its calendar file cancels the appointment in the citizen's calendar
 CALENDAR_EVENTS = {"confirmation": False, "moved": False, "reminder": False, "cancellation": True,
                    "office_cancelled": True}
+# Mails that carry the check-in QR code (the booking code, for the kiosk at the entrance).
+CHECK_IN_EVENTS = ("confirmation", "moved", "reminder")
 
 LABELS = {
     "de": {"when": "Wann", "where": "Wo", "entrance": "Eingang", "documents": "Bitte mitbringen",
@@ -166,7 +168,7 @@ def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: st
     if event in CALENDAR_EVENTS:
         ics = appointment_ics(tenant, appt, ctx, facts, cancelled=CALENDAR_EVENTS[event])
     return queue_message(tenant, event, to, text.subject, text.body, lang=lang, facts=facts,
-                         appointment_id=appt.id, ics=ics)
+                         appointment_id=appt.id, ics=ics, qr=ctx["code"] if event in CHECK_IN_EVENTS else None)
 
 
 def queue_waitlist_offer(entry, freed: Appointment, start: str) -> OutboxMail | None:

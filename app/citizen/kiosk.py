@@ -11,6 +11,7 @@ from app.catalog.models import Service
 from app.citizen import bp
 from app.citizen.views import to_local
 from app.extensions import db
+from app.mail import qr
 from app.queue import kiosk as kiosk_links
 from app.queue import operations as queue
 from app.queue.messages import describe
@@ -29,6 +30,12 @@ def _page(token, office, *, error: str = "", status: int = 200):
     offers = queue.walk_in_offers(office, queue.local_day(g.tenant, clock.now()))
     return render_template("queue/kiosk.html", token=token, office=office, offers=offers, error=error,
                            code=request.form.get("code", "")), status
+
+
+@bp.app_context_processor
+def _check_in_qr() -> dict:
+    """`checkin_qr(code, title)`: the QR code of a booking code, for the confirmation page."""
+    return {"checkin_qr": lambda code, title: qr.svg(code, title=title)}
 
 
 @bp.get("/kiosk/<token>")

@@ -19,14 +19,15 @@ SWEEPER_GRACE = timedelta(seconds=15)
 
 def queue_message(tenant: TenantInfo | int, event: str, to: str, subject: str, body: str, *, lang: str = "de",
                   facts: list | None = None, appointment_id: int | None = None,
-                  ics: str | None = None) -> OutboxMail:
+                  ics: str | None = None, qr: str | None = None) -> OutboxMail:
     """Add a rendered mail to the outbox, from the tenant's sender: `body` is the text,
-    `facts` the (label, value) table below it; delivered once the transaction commits."""
+    `facts` the (label, value) table below it, `qr` the payload of a QR code shown below
+    (an appointment's booking code, for the kiosk); delivered once the transaction commits."""
     if not isinstance(tenant, TenantInfo):
         tenant = tenant_info(tenant)
     text_body = body + "\n\n" + facts_text(facts) if facts else body
     html_body = render_template("mail/message.html", intro=text_to_html(body), facts=facts or [], lang=lang,
-                                subject=subject)
+                                subject=subject, qr=qr)
     settings = tenant.settings
     sender_addr = settings.get("mail_from") or current_app.config["MAIL_FROM"]
     sender_name = settings.get("mail_from_name") or tenant.name

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from app.mail import qr
 from app.mail.models import OutboxMail
 
 
@@ -30,6 +31,10 @@ def build_message(row: OutboxMail) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row.text_body)
     msg.add_alternative(row.html_body, subtype="html")
+    payload = qr.payload_of(row.html_body)
+    if payload:  # the check-in QR code, shown inside the HTML part
+        msg.get_payload()[1].add_related(qr.png(payload), maintype="image", subtype="png", cid=f"<{qr.CID}>",
+                                         filename="checkin-qr.png")
     if row.ics:
         method = "CANCEL" if "METHOD:CANCEL" in row.ics else "PUBLISH"
         msg.add_attachment(row.ics.encode(), maintype="text", subtype="calendar", filename="termin.ics",

@@ -77,6 +77,13 @@ class CounterEntry(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
 
 
+class QueueSetup(Strict):
+    """The office's queue (issue 13): on, and how many walk-in tickets per service and day."""
+    enabled = fields.Boolean(load_default=True)
+    walk_in = fields.Dict(keys=fields.String(validate=SLUG), values=fields.Integer(strict=True,
+                          validate=validate.Range(0, 999)), load_default=dict)
+
+
 class OfficeEntry(Strict):
     slug = fields.String(required=True, validate=SLUG)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -86,6 +93,7 @@ class OfficeEntry(Strict):
     counters = fields.List(fields.Nested(CounterEntry), required=True, validate=validate.Length(min=1))
     hours = fields.List(fields.Nested(HoursRule), required=True, validate=validate.Length(min=1))
     closures = fields.List(fields.Nested(ClosureEntry), load_default=list)
+    queue = fields.Nested(QueueSetup, load_default=None)
 
     @validates_schema
     def _unique(self, data, **kwargs):

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.mail.models import MailTemplate
 from app.offices.models import DAYS, Closure, Counter, Entrance, Office, OpeningHours
 from app.onboarding.files import HOST, SLUG, read_folder
+from app.queue import operations as queue_ops
 from app.scheduling.calendar import zone
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -61,6 +62,14 @@ def sync_folder(root: Path) -> list[str]:
         towns = [known[d["slug"]] for _, d in docs if d["kind"] == "municipality"]
         for town in towns:
             changes += refresh_inherited(town)
+    # Queues last: their walk-in quotas name services the catalogue has just given the towns.
+    for path, data in docs:
+        with tenant_scope(known[data["slug"]].id):
+            offices = {o.slug: o for o in db.session.scalars(select(Office))}
+            try:
+                changes += _apply_queues(data, offices)
+            except SyncError as exc:
+                raise SyncError([f"{path}: {e}" for e in exc.errors]) from exc
     return changes
 
 
@@ -110,6 +119,27 @@ def _apply_tenant(data: dict, known: dict[str, Tenant]) -> list[str]:
             offices[office_data["slug"]] = _apply_office(tenant, office_data, pos, changes)
         changes += _apply_services(tenant, data, offices)
         changes += _apply_mail(tenant, data["mail"])
+    return changes
+
+
+def _apply_queues(data: dict, offices: dict[str, Office]) -> list[str]:
+    """An office's `queue:` sets its queue as the file says; without one, the back
+    office's set-up stays."""
+    changes = []
+    for office_data in data["offices"]:
+        wanted = office_data.get("queue")
+        if wanted is None:
+            continue
+        office = offices[office_data["slug"]]
+        services = {s.slug: s.id for s in db.session.scalars(select(Service).where(Service.office_id == office.id))}
+        unknown = sorted(set(wanted["walk_in"]) - set(services))
+        if unknown:
+            raise SyncError([f"offices: {office.slug}.queue.walk_in: no service {', '.join(unknown)} in this office"])
+        quotas = {sid: wanted["walk_in"].get(slug) for slug, sid in services.items()}
+        before = (queue_ops.queue_of(office) is not None, queue_ops.quotas_of(office))
+        queue_ops.configure(office, enabled=wanted["enabled"], quotas=quotas)
+        if before != (wanted["enabled"], queue_ops.quotas_of(office)):
+            changes.append(f"offices/{office.slug}: queue {'on' if wanted['enabled'] else 'off'}, walk-in quotas set")
     return changes
 
 
