@@ -76,6 +76,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(confirm_bp)  # confirm-by-e-mail links
     errors.init_app(app)
+    from app import security_headers
+
+    security_headers.init_app(app)
 
     from app.cli import register_cli
 

@@ -11,3 +11,4 @@ from app.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from app.statistics.models import (  # noqa: F401
     StatisticsDay, StatisticsDelta, StatisticsNextFree, StatisticsOfficeDay, StatisticsRecording,
 )
+from app.accounts.models import LoginFailure, RecoveryCode, SpentChallenge, UserSession  # noqa: F401

@@ -99,16 +99,6 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
     return app
 
 
-@pytest.fixture(autouse=True)
-def fresh_login_throttle():
-    """Failed logins counted in process memory do not carry over from test to test."""
-    from app.backoffice import throttle
-
-    throttle.clear_memory()
-    yield
-    throttle.clear_memory()
-
-
 def close(app) -> None:
     with app.app_context():
         db.session.remove()

@@ -2,28 +2,66 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
 from app.extensions import db
 
 PASSWORD = "richtig-geheim-42"
+# The authenticator secret of every test user whose role needs a second factor.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
-def make_user(app, email: str, tenant: str, role: str, password: str = PASSWORD) -> int:
+def make_user(app, email: str, tenant: str, role: str, password: str = PASSWORD, *,
+              second_factor: bool | None = None) -> int:
+    """A back-office user. District IT must use a second factor, so by default it comes
+    enrolled with TOTP_SECRET (and `login()` gives the code); `second_factor` says otherwise."""
+    from app.accounts.models import User
     from app.accounts.service import create_user
+    from app.tenancy.scope import all_tenants
     from app.transaction import commit
 
+    enrol = role == "district-it" if second_factor is None else second_factor
     with app.app_context():
         user = create_user(email, password, tenant, role)
+        if enrol:
+            with all_tenants():
+                user = db.session.get(User, user.id)
+                user.totp_secret = TOTP_SECRET
+                user.totp_enabled_at = datetime.now(timezone.utc)
         commit()
         return user.id
 
 
-def login(client, email: str, password: str = PASSWORD, *, addr: str | None = None, **fields):
-    """POST the login form; `fields` are more form fields, `addr` the client address."""
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    import pyotp
+
+    return pyotp.TOTP(secret).now()
+
+
+def forget_used_code(app, email: str) -> None:
+    """Tests log one user in several times a minute; a real code is good once only."""
+    from sqlalchemy import update
+
+    from app.accounts.models import User
+    from app.transaction import commit
+
+    with app.app_context():
+        db.session.execute(update(User).where(User.email == email.strip().lower()).values(totp_last_step=None))
+        commit()
+
+
+def login(client, email: str, password: str = PASSWORD, *, addr: str | None = None, code: bool = True, **fields):
+    """POST the login form; `fields` are more form fields, `addr` the client address.
+    A user with a second factor is asked for the code next: given here unless `code=False`."""
     extra = {"environ_overrides": {"REMOTE_ADDR": addr}} if addr else {}
-    return client.post("/admin/login", data={"email": email, "password": password, **fields}, **extra)
+    resp = client.post("/admin/login", data={"email": email, "password": password, **fields}, **extra)
+    if code and resp.status_code == 302 and resp.headers["Location"].endswith("/admin/login/code"):
+        forget_used_code(client.app, email)
+        token = {"csrf_token": fields["csrf_token"]} if "csrf_token" in fields else {}
+        resp = client.post("/admin/login/code", data={"code": totp_code(), **token}, **extra)
+    return resp
 
 
 def logged_in(app, client, role: str = "staff", tenant: str | None = None, email: str | None = None):

@@ -5,6 +5,7 @@ from flask import g, session
 from flask_login import UserMixin
 from sqlalchemy import select
 
+from app.accounts import sessions
 from app.accounts.models import Membership, User
 from app.extensions import db, login_manager
 from app.tenancy.models import Tenant
@@ -50,9 +51,17 @@ def load_user(user_id: str):
     tenant = g.get("tenant")
     if tenant is None or session.get("tenant_id") != tenant.id:
         return None  # a cookie from another tenant's host is no login here
-    user = db.session.get(User, int(user_id))
+    try:
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
     if user is None or not user.active:
         return None
+    # Held on the server: logged out, ended elsewhere, idle or too old is no login.
+    server_session = sessions.find_open(session.get("sid"), user.id)
+    if server_session is None:
+        return None
+    g.user_session = server_session
     role = role_in(user.id, tenant)
     return BackOfficeUser(user, role) if role else None
 

@@ -75,3 +75,4 @@ def texts():
         host_cache.clear()
     flash("Texte gespeichert.")
     return redirect(url_for("backoffice.settings"))
+LABELS["second_factor"] = "Zweiter Faktor Pflicht für (district-it: nur Kreis-IT; admin: auch Administration)"

@@ -5,12 +5,14 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.accounts.models import Membership
+from app.accounts import second_factor, sessions
+from app.accounts.models import Membership, User
 from app.accounts.service import AccountError
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
 from app.extensions import db
 from app.tenancy.models import Tenant
+from app.tenancy.scope import all_tenants
 from app.transaction import commit
 
 
@@ -18,7 +20,29 @@ from app.transaction import commit
 @role_required("admin")
 def users():
     rows = list(db.session.scalars(select(Membership).order_by(Membership.role, Membership.id)))
-    return render_template("backoffice/users.html", memberships=rows)
+    with all_tenants():
+        enrolled = {m.id: second_factor.enrolled(db.session.get(User, m.user_id)) for m in rows}
+    return render_template("backoffice/users.html", memberships=rows, enrolled=enrolled)
+
+
+@bp.route("/users/<int:membership_id>/reset-second-factor", methods=["POST"])
+@role_required("admin")
+def user_reset_second_factor(membership_id: int):
+    """A lost phone: another admin switches the user's second factor off; the user enrols
+    again at the next login where it is required. Every session of the user ends."""
+    membership = one_or_404(Membership, membership_id)
+    if membership.user_id == current_user.id:
+        abort(403)  # one's own factor is changed on one's own page, not reset by oneself
+    if membership.role == "district-it" and not current_user.can("district-it"):
+        abort(403)
+    with all_tenants():
+        user = db.session.get(User, membership.user_id)
+        second_factor.reset(user)
+    sessions.end_all(membership.user_id)
+    audit("second_factor_reset", "user", membership.user_id, after={"email": user.email})
+    commit()
+    flash(f"Der zweite Faktor von {user.email} ist zurückgesetzt.")
+    return redirect(url_for("backoffice.users"))
 
 
 @bp.route("/users/invite", methods=["POST"])

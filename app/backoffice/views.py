@@ -15,4 +15,5 @@ from app.backoffice import (  # noqa: F401
     emergencies,
     queue_desk,
     statistics,
+    headers,
 )

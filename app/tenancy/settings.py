@@ -27,6 +27,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "queue_checkin_early_minutes": 30,  # kiosk check-in opens this long before the appointment
     "queue_checkin_late_minutes": 15,  # and is still accepted this long after its start
     "queue_due_tolerance_minutes": 5,  # a checked-in appointment counts as due this long before its start
+    "second_factor": "district-it",  # who must use TOTP: district-it | admin (admins and district IT)
 }
 
 SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
@@ -46,7 +47,7 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "queue_checkin_late_minutes": (int, 0, 240),
     "queue_due_tolerance_minutes": (int, 0, 120),
 }
-CHOICES = {"booking_mode": ("instant", "confirm")}
+CHOICES = {"booking_mode": ("instant", "confirm"), "second_factor": ("district-it", "admin")}
 
 # Texts a tenant may set, with their labels in the back office.
 TEXT_KEYS = {"privacy": "Datenschutzhinweis", "emergency": "Hinweis für Notfälle", "branding_color": "Markenfarbe",
