@@ -13,8 +13,9 @@ from app.accounts.service import verify_password
 from app.extensions import db
 from app.mail.outbox import queue_message
 from app.proof_of_work import ProofOfWorkError, verify as verify_proof_of_work
-from app.tenancy.resolve import TenantInfo, tenant_url
+from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants
+from app.urls import tenant_url
 
 FAILURES_TEXT = """Guten Tag,
 
@@ -65,7 +66,7 @@ def fail(email: str, address: str, user: User | None, tenant: TenantInfo) -> int
     """Count a failed password or second-factor code; mail the owner when it piles up."""
     failures = throttle.record_failure(email, address)
     if user is not None and user.active and throttle.should_notify(failures):
-        body = FAILURES_TEXT.format(tenant=tenant.name, count=failures, login=tenant_url(tenant, "/admin/login"))
+        body = FAILURES_TEXT.format(tenant=tenant.name, count=failures, login=tenant_url(tenant, "backoffice.password"))
         queue_message(tenant.id, "login_failures", user.email,
                       f"Fehlgeschlagene Anmeldeversuche – Back Office {tenant.name}", body)
     return failures
