@@ -3,13 +3,16 @@ below the text, the calendar file (for the mail and the download alike) and the 
 `app.mail` only renders, queues and delivers what this module hands it."""
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from flask import current_app
 
 from app.booking.models import Appointment
 from app.catalog.visits import Visit
 from app.mail.ics import build_ics
 from app.mail.models import OutboxMail
-from app.mail.outbox import queue_message
+from app.mail.outbox import queue_message, sender_address
 from app.mail.render import facts_text, format_date, format_time, render_text, weekday
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.urls import tenant_url
@@ -128,7 +131,11 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
 
 
 def appointment_uid(tenant_slug: str, appointment_id: int, base_domain: str) -> str:
-    return f"appointment-{appointment_id}-{tenant_slug}@{base_domain}"
+    """The event's UID: the same for every file of one appointment, and not guessable from
+    another's (a keyed hash of tenant and id; changing SECRET_KEY changes every UID)."""
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, f"ics:{tenant_slug}:{appointment_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{digest}@{base_domain}"
 
 
 def appointment_ics(tenant: TenantInfo, appt: Appointment, ctx: dict, facts: Facts, *, cancelled: bool) -> str:
@@ -138,6 +145,7 @@ def appointment_ics(tenant: TenantInfo, appt: Appointment, ctx: dict, facts: Fac
         start=appt.starts_at, end=appt.ends_at, tz_name=tenant.timezone,
         summary=f"{ctx['service']} – {tenant.name}", location=f"{ctx['office']}, {ctx['address']}",
         description=facts_text(facts), url=ctx["manage_url"], cancelled=cancelled,
+        organizer_email=tenant.contact_email or sender_address(tenant), organizer_name=tenant.name,
     )
 
 

@@ -17,6 +17,11 @@ from app.transaction import after_commit
 SWEEPER_GRACE = timedelta(seconds=15)
 
 
+def sender_address(tenant: TenantInfo) -> str:
+    """The address the tenant's mail comes from."""
+    return tenant.settings.get("mail_from") or current_app.config["MAIL_FROM"]
+
+
 def queue_message(tenant: TenantInfo | int, event: str, to: str, subject: str, body: str, *, lang: str = "de",
                   facts: list | None = None, appointment_id: int | None = None,
                   ics: str | None = None, qr: str | None = None) -> OutboxMail:
@@ -29,7 +34,7 @@ def queue_message(tenant: TenantInfo | int, event: str, to: str, subject: str, b
     html_body = render_template("mail/message.html", intro=text_to_html(body), facts=facts or [], lang=lang,
                                 subject=subject, qr=qr)
     settings = tenant.settings
-    sender_addr = settings.get("mail_from") or current_app.config["MAIL_FROM"]
+    sender_addr = sender_address(tenant)
     sender_name = settings.get("mail_from_name") or tenant.name
     row = OutboxMail(
         tenant_id=tenant.id, appointment_id=appointment_id, event=event, to_addr=to,

@@ -38,7 +38,7 @@ def build_message(row: OutboxMail) -> EmailMessage:
     if row.ics:
         method = "CANCEL" if "METHOD:CANCEL" in row.ics else "PUBLISH"
         msg.add_attachment(row.ics.encode(), maintype="text", subtype="calendar", filename="termin.ics",
-                           params={"method": method})
+                           params={"method": method, "charset": "utf-8"})
     return msg
 
 
