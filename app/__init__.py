@@ -44,6 +44,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.tenancy import resolve
 
     resolve.init_app(app)
+    from app.publishing import gate
+
+    gate.init_app(app)  # after the tenant is resolved: what a draft's citizens see
 
     from app.jobs import due
 

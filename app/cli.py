@@ -48,21 +48,77 @@ def tenants_sync(path: Path | None):
 @click.option("--name", required=True, help="Display name, e.g. 'Gemeinde Altenberge'.")
 @click.option("--parent", "parent", required=True, help="Slug of the district.")
 @click.option("--domain", default=None, help="A custom domain besides SLUG.BASE_DOMAIN.")
-def tenants_create(slug: str, name: str, parent: str, domain: str | None):
-    """Onboard a municipality from its district's template."""
-    from app.urls import tenant_url
+@click.option("--address", default="", help="Postal address, e.g. 'Kirchstraße 25, 48341 Altenberge'.")
+@click.option("--phone", default="", help="The town's own phone number for citizens.")
+@click.option("--email", default="", help="The town's own e-mail address for citizens.")
+@click.option("--publish", is_flag=True, help="Make it bookable at once if the go-live checklist passes.")
+def tenants_create(slug: str, name: str, parent: str, domain: str | None, address: str, phone: str, email: str,
+                   publish: bool):
+    """Onboard a municipality from its district's template; it starts as a draft."""
     from app.onboarding.sync import SyncError, create_town
+    from app.publishing.checklist import NotReady
+    from app.publishing.checklist import publish as publish_tenant
+    from app.tenancy.resolve import host_cache
+    from app.urls import tenant_url
 
     try:
-        town = create_town(slug.strip().lower(), name, parent.strip().lower(), domain)
+        town = create_town(slug.strip().lower(), name, parent.strip().lower(), domain, address=address,
+                           phone=phone, email=email)
         commit()
     except SyncError as exc:
         db.session.rollback()
         for line in exc.errors:
             click.echo(f"error: {line}", err=True)
         sys.exit(1)
-    click.echo(f"Created {town.slug} ({town.name}) under {parent}: {tenant_url(town.slug, 'citizen.home')}")
+    host_cache.clear()
+    click.echo(f"Created {town.slug} ({town.name}) under {parent} as a draft: {tenant_url(town.slug, 'citizen.home')}")
+    click.echo(f"Back office: {tenant_url(town.slug, 'backoffice.home')}")
     click.echo(f"Next: flask --app wsgi users create ADMIN_EMAIL --tenant {town.slug} --role admin")
+    if publish:
+        try:
+            status = publish_tenant(town)
+            commit()
+        except NotReady as exc:
+            db.session.rollback()
+            _print_missing(town.slug, exc.missing)
+            sys.exit(1)
+        host_cache.clear()
+        click.echo(f"Published: {town.slug} is {status} and bookable at {tenant_url(town.slug, 'citizen.home')}")
+
+
+def _print_missing(slug: str, missing: list[str]) -> None:
+    """Every missing item on its own line (standard output), the verdict on standard error."""
+    for line in missing:
+        click.echo(line)
+    click.echo(f"{slug} stays a draft: {len(missing)} item(s) of the go-live checklist missing.", err=True)
+
+
+@tenants_cli.command("publish")
+@click.argument("slug")
+@click.option("--live", is_flag=True, help="Go live at once instead of starting as a pilot.")
+def tenants_publish(slug: str, live: bool):
+    """Run the go-live checklist; on success the tenant becomes pilot (live with --live)."""
+    from app.publishing.checklist import NotReady
+    from app.publishing.checklist import publish as publish_tenant
+    from app.tenancy.models import Tenant
+    from app.tenancy.resolve import host_cache
+    from app.tenancy.scope import all_tenants
+    from app.urls import tenant_url
+
+    with all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
+        if tenant is None:
+            click.echo(f"error: no tenant '{slug}'", err=True)
+            sys.exit(1)
+        try:
+            status = publish_tenant(tenant, live=live)
+            commit()
+        except NotReady as exc:
+            db.session.rollback()
+            _print_missing(tenant.slug, exc.missing)
+            sys.exit(1)
+    host_cache.clear()
+    click.echo(f"{tenant.slug} is {status}: {tenant_url(tenant.slug, 'citizen.home')}")
 
 
 @tenants_cli.command("list")

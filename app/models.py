@@ -12,3 +12,4 @@ from app.statistics.models import (  # noqa: F401
     StatisticsDay, StatisticsDelta, StatisticsNextFree, StatisticsOfficeDay, StatisticsRecording,
 )
 from app.accounts.models import LoginFailure, RecoveryCode, SpentChallenge, UserSession  # noqa: F401
+from app.legal.models import AccessibilityFeedback  # noqa: F401

@@ -46,10 +46,24 @@ def test_an_export_carries_the_towns_own_values_only(app, kreis, tmp_path):
 
 
 def test_an_onboarded_town_rebuilt_in_an_empty_database_exports_the_same(app, kreis, tmp_path):
-    resp = kreis.post("/admin/district/onboard", data={"name": "Gemeinde Altenberge", "slug": "altenberge",
-                                                       "admin_email": "admin@altenberge.example"})
+    resp = kreis.post("/admin/district/onboard", data={
+        "name": "Gemeinde Altenberge", "slug": "altenberge", "admin_email": "admin@altenberge.example",
+        "address": "Kirchstraße 25, 48341 Altenberge", "phone": "02505 82-0", "email": "info@altenberge.example"})
     assert resp.status_code == 302
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import all_tenants
+
+    with app.app_context(), all_tenants():
+        town = db.session.scalar(select(Tenant).where(Tenant.slug == "altenberge"))
+        town.legal = {"represented_by": "die Bürgermeisterin", "a11y_reviewed_on": "2026-12-01"}
+        commit()
     first = export_to(kreis, "altenberge", tmp_path / "export")
+    # The go-live fields travel with the file: the draft status, the address, the legal pages' own fields.
+    assert first["status"] == "draft" and first["contact"]["address"] == "Kirchstraße 25, 48341 Altenberge"
+    assert first["legal"] == {"represented_by": "die Bürgermeisterin", "a11y_reviewed_on": "2026-12-01"}
     # A fresh database with only the demo tenants, then the exported folder synced in.
     from tests.conftest import make_app
 
@@ -62,7 +76,12 @@ def test_an_onboarded_town_rebuilt_in_an_empty_database_exports_the_same(app, kr
         logged_in(fresh, client, "district-it")
         second = export_to(client, "altenberge", tmp_path / "again")
         assert second == first
-        assert HostClient(fresh, "altenberge.localhost").get("/api/v1/services/personalausweis/next").status_code == 200
+        town = HostClient(fresh, "altenberge.localhost")
+        assert town.get("/api/v1/tenant").json["status"] == "draft"  # still a draft after the round trip
+        assert town.get("/api/v1/services/personalausweis/next").status_code == 503
+        assert "die Bürgermeisterin" in town.get("/impressum").get_data(as_text=True)
+        assert fresh.test_cli_runner().invoke(args=["tenants", "publish", "altenberge"]).exit_code == 0
+        assert town.get("/api/v1/services/personalausweis/next").status_code == 200
     finally:
         from app.extensions import db
 

@@ -31,11 +31,24 @@ def invitation_link(app, to: str) -> str:
     return re.search(r"http://[a-z0-9.-]+/admin/invitation/[A-Za-z0-9_-]+", text).group(0)
 
 
-def test_altenberge_is_onboarded_and_its_changes_reach_the_citizens_mail(app, kreis):
-    resp = onboard(app, kreis)
+def test_altenberge_is_onboarded_as_a_draft_filled_in_published_and_booked(app, kreis):
+    """The issue's "done when": district IT onboards Gemeinde Altenberge through the form as a
+    draft, its admin fills in contact data and the legal pages' own fields, the checklist turns
+    green, she publishes, and a citizen sees Altenberge's own contact and legal pages and books."""
+    logged_in(app, kreis, "district-it")
+    form = kreis.get("/admin/district/onboard").get_data(as_text=True)
+    assert "Mo–Fr 08:00–12:00" in form  # the template's hours, to adjust
+    resp = kreis.post("/admin/district/onboard", data={
+        "name": "Gemeinde Altenberge", "slug": "", "admin_email": "admin@altenberge.example",
+        "hours": "Mo–Fr 08:00–12:00\nDo 14:00–18:00"})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     overview = kreis.get("/admin/district").get_data(as_text=True)
-    assert "Gemeinde Altenberge" in overview and "http://altenberge.localhost/" in overview
+    assert "Gemeinde Altenberge" in overview and "http://altenberge.localhost/" in overview  # slug from the name
+    assert "Entwurf" in overview and "erfüllt" in overview
+
+    citizen = HostClient(app, "altenberge.localhost")
+    assert citizen.get("/").status_code == 503 and "bald verfügbar" in citizen.get("/").get_data(as_text=True)
+    assert citizen.get("/api/v1/services").status_code == 503
 
     # The admin sets a password from the invitation, on the new town's host.
     link = invitation_link(app, "admin@altenberge.example")
@@ -46,6 +59,48 @@ def test_altenberge_is_onboarded_and_its_changes_reach_the_citizens_mail(app, kr
     assert altenberge.post(path, data={"password": "altenberge-2026!", "repeat": "altenberge-2026!"}).status_code == 302
     assert altenberge.get(path).status_code == 404  # a link works once
     assert login(altenberge, "admin@altenberge.example", "altenberge-2026!").status_code == 302
+
+    # The checklist says what is missing; publishing is refused.
+    checklist = altenberge.get("/admin/golive").get_data(as_text=True)
+    assert "Anschrift fehlt" in checklist and "Telefonnummer fehlt" in checklist and "✗ offen" in checklist
+    refused = altenberge.post("/admin/golive/publish", data={})
+    assert "Noch nicht möglich" in altenberge.get(refused.headers["Location"]).get_data(as_text=True)
+    # Meanwhile she previews the citizen pages.
+    assert "Vorschau" in altenberge.get("/").get_data(as_text=True)
+
+    # Contact data …
+    resp = altenberge.post("/admin/contact", data={
+        "name": "Gemeinde Altenberge", "address": "Kirchstraße 25, 48341 Altenberge", "contact_phone": "02505 82-0",
+        "contact_email": "Buergerbuero@Altenberge.example", "contact_hours": "Mo–Fr 8:00–12:00 Uhr",
+        "branding_color": "#0b5d1e", "branding_logo_url": "", "footer": "Gemeinde Altenberge – Ihr Rathaus"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    # … and the legal pages' own fields.
+    assert "vom Kreis übernommen" in altenberge.get("/admin/legal").get_data(as_text=True)
+    resp = altenberge.post("/admin/legal", data={
+        "represented_by": "die Bürgermeisterin Karla Beispiel",
+        "dpo": "Datenschutzbeauftragte der Gemeinde Altenberge, Kirchstraße 25, 48341 Altenberge, "
+               "E-Mail datenschutz@altenberge.example"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    checklist = altenberge.get("/admin/golive").get_data(as_text=True)
+    assert "✗ offen" not in checklist.split("(Empfehlung)")[0], checklist
+    assert "Pflichtpunkten erfüllt" in checklist
+    resp = altenberge.post("/admin/golive/publish", data={})
+    assert "ist veröffentlicht (Pilot)" in altenberge.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Pilot" in kreis.get("/admin/district").get_data(as_text=True)
+
+    # A citizen sees Altenberge's own contact data and legal pages.
+    home = HostClient(app, "altenberge.localhost").get("/")
+    page = home.get_data(as_text=True)
+    assert home.status_code == 200 and "02505 82-0" in page and "buergerbuero@altenberge.example" in page
+    assert "Kirchstraße 25, 48341 Altenberge" in page and "Ihr Rathaus" in page
+    assert "02551 69-0" not in page  # not the district's phone
+    impressum = citizen.get("/impressum").get_data(as_text=True)
+    assert "Gemeinde Altenberge" in impressum and "die Bürgermeisterin Karla Beispiel" in impressum
+    assert "Kirchstraße 25, 48341 Altenberge" in impressum
+    assert "datenschutz@altenberge.example" in citizen.get("/datenschutz").get_data(as_text=True)
+    assert "Gemeinde Altenberge" in citizen.get("/barrierefreiheit").get_data(as_text=True)
+    assert "02505 82-0" in citizen.get("/leichte-sprache").get_data(as_text=True)
+    assert "#0b5d1e" in citizen.get("/brand.css").get_data(as_text=True)
 
     # … changes a service's documents …
     sid = service_id(app, "personalausweis", "altenberge")
@@ -75,6 +130,7 @@ def test_altenberge_is_onboarded_and_its_changes_reach_the_citizens_mail(app, kr
     assert booked.status_code == 201, booked.json
     assert booked.json["documents"][-1] == "Meldebescheinigung aus Altenberge"
     mail = next(m for m in reversed(mails(app)) if m["To"] == "clara@example.org")
+    assert mail["Reply-To"] == "buergerbuero@altenberge.example"
     assert mail["Subject"].startswith("Altenberge bestätigt: Personalausweis beantragen am ")
     body = mail.get_body(("plain",)).get_content()
     assert "Moin Clara Citizen" in body and "im Rathaus Altenberge" in body
@@ -85,7 +141,8 @@ def test_altenberge_is_onboarded_and_its_changes_reach_the_citizens_mail(app, kr
     assert "Meldebescheinigung aus Altenberge" not in steinfurt_pa["documents"]
     with in_tenant(app, "altenberge"):
         actions = set(db.session.scalars(select(AuditEntry.action)))
-        assert {"user_invited", "invitation_accepted", "service_updated", "mail_template_saved"} <= actions
+        assert {"user_invited", "invitation_accepted", "service_updated", "mail_template_saved", "contact_updated",
+                "legal_updated", "tenant_published"} <= actions
     with in_tenant(app, "kreis-steinfurt"):
         assert db.session.scalar(select(AuditEntry.action)) == "tenant_onboarded"
 

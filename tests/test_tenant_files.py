@@ -149,13 +149,16 @@ def test_cli_sync_list_create_and_users(app, folder):
         assert db.session.scalar(select(Membership.role).where(Membership.user_id == user.id)) == "staff"
 
 
-def test_a_new_town_is_bookable_at_once_with_the_inherited_catalogue(app):
+def test_a_new_town_with_its_own_contact_is_published_at_once_with_the_inherited_catalogue(app):
     from tests.conftest import HostClient
 
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["tenants", "create", "altenberge", "--name", "Gemeinde Altenberge",
-                               "--parent", "kreis-steinfurt"]).exit_code == 0
+    result = runner.invoke(args=["tenants", "create", "altenberge", "--name", "Gemeinde Altenberge",
+                                 "--parent", "kreis-steinfurt", "--address", "Kirchstraße 25, 48341 Altenberge",
+                                 "--phone", "02505 82-0", "--email", "buergerbuero@altenberge.example", "--publish"])
+    assert result.exit_code == 0, result.output
     client = HostClient(app, "altenberge.localhost")
+    assert client.get("/api/v1/tenant").json["status"] == "pilot"
     slugs = {s["slug"] for s in client.get("/api/v1/services").json}
     assert {"personalausweis", "reisepass", "anmeldung"} <= slugs
     assert client.get("/api/v1/services/personalausweis/next").status_code == 200

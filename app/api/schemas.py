@@ -111,6 +111,7 @@ class TenantOut(Schema):
     timezone = fields.String()
     contact = fields.Nested(ContactOut)
     offices = fields.List(fields.Nested(OfficeOut))
+    status = fields.String(validate=validate.OneOf(("draft", "pilot", "live", "disabled")))
 
 
 class ServiceOut(Schema):

@@ -151,7 +151,7 @@ def tenant():
     t = g.tenant
     offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
     return jsonify({
-        "slug": t.slug, "name": t.name, "timezone": t.timezone,
+        "slug": t.slug, "name": t.name, "timezone": t.timezone, "status": t.status,
         "contact": {"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours},
         "offices": [{**office_ref(o), "entrances": [{"name": e.name, "directions": e.directions} for e in o.entrances],
                      "notices": list(o.notices or [])} for o in offices],

@@ -17,7 +17,10 @@ from app.onboarding.export import export_yaml
 from app.booking.models import ACTIVE_STATUSES, Appointment, EmergencyRequest
 from app.extensions import db
 from app.mail.outbox import queue_message
-from app.tenancy.models import TENANT_STATUSES, Tenant
+from app.publishing.checklist import NotReady, checklist, publish
+from app.publishing.hours_text import HoursInvalid, format_hours, parse_hours
+from app.publishing.names import STATUS_LABELS, suggest_slug
+from app.tenancy.models import BOOKABLE_STATUSES, TENANT_STATUSES, Tenant
 from app.tenancy.resolve import host_cache
 from app.urls import tenant_url
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -66,8 +69,10 @@ def _figures(ids: list[int]) -> dict[int, dict]:
 @district_required
 def district_overview():
     tenants = _tenants()
+    checklists = {t.id: checklist(t) for t in tenants if t.kind == "municipality"}
     return render_template("backoffice/district.html", tenants=tenants, figures=_figures([t.id for t in tenants]),
-                           statuses=TENANT_STATUSES, tenant_url=tenant_url)
+                           statuses=TENANT_STATUSES, tenant_url=tenant_url, checklists=checklists,
+                           status_labels=STATUS_LABELS)
 
 
 INVITATION_TEXT = """Guten Tag,
@@ -100,29 +105,57 @@ def send_invitation(town: Tenant, email: str, role: str) -> str:
     return user.email
 
 
+def _template_hours() -> str:
+    office = (db.session.get(Tenant, g.tenant.id).template or {}).get("office") or {}
+    return format_hours(office.get("hours") or [])
+
+
 @bp.route("/district/onboard", methods=["GET", "POST"])
 @district_required
 def district_onboard():
     form = request.form
     if request.method == "GET":
-        return render_template("backoffice/onboard.html", form={})
-    slug = (form.get("slug") or "").strip().lower()
+        return render_template("backoffice/onboard.html", form={"hours": _template_hours()})
     name = (form.get("name") or "").strip()
+    slug = (form.get("slug") or "").strip().lower() or suggest_slug(name)
     email = (form.get("admin_email") or "").strip().lower()
+    errors = {}
     try:
-        town = create_town(slug, name, g.tenant.slug, (form.get("domain") or "").strip() or None)
+        # Left empty: the district template's hours.
+        office_hours = parse_hours(form["hours"]) if (form.get("hours") or "").strip() else None
+    except HoursInvalid as exc:
+        errors["Öffnungszeiten"] = str(exc)
+        office_hours = None
+    try:
+        if errors:
+            raise SyncError([])
+        town = create_town(slug, name, g.tenant.slug, (form.get("domain") or "").strip() or None,
+                           address=form.get("address") or "", phone=form.get("phone") or "",
+                           email=form.get("email") or "", hours=form.get("contact_hours") or "",
+                           office_hours=office_hours)
         send_invitation(town, email, "admin")
     except SyncError as exc:
         db.session.rollback()
-        return render_template("backoffice/onboard.html", form=form, errors=_errors(exc.errors)), 422
+        errors.update(_errors(exc.errors))
+        return render_template("backoffice/onboard.html", form={**form, "slug": slug}, errors=errors), 422
     except AccountError as exc:
         db.session.rollback()
-        return render_template("backoffice/onboard.html", form=form, errors={"E-Mail der Administration": str(exc)}), 422
+        return render_template("backoffice/onboard.html", form={**form, "slug": slug},
+                               errors={"E-Mail der Administration": str(exc)}), 422
     audit("tenant_onboarded", "tenant", town.id, after={"slug": town.slug, "name": town.name, "admin": email})
     commit()
     host_cache.clear()
-    flash(f"{town.name} ist angelegt: {tenant_url(town.slug, 'citizen.home')} – die Einladung an {email} ist unterwegs.")
+    flash(f"{town.name} ist als Entwurf angelegt: {tenant_url(town.slug, 'citizen.home')} – die Einladung an "
+          f"{email} ist unterwegs. Bürgerinnen und Bürger können buchen, sobald die Checkliste erfüllt und die "
+          "Kommune veröffentlicht ist.")
     return redirect(url_for("backoffice.district_overview"))
+
+
+@bp.get("/district/onboard/slug")
+@district_required
+def district_slug_suggestion():
+    """The slug suggested for a name (the form's script asks as one types)."""
+    return {"slug": suggest_slug(request.args.get("name", ""))}
 
 
 def _errors(lines: list[str]) -> dict[str, str]:
@@ -141,11 +174,18 @@ def district_status(slug: str):
     if status not in TENANT_STATUSES or town.kind == "district":
         abort(400, description="Unbekannter Status.")
     before = town.status
+    if status in BOOKABLE_STATUSES and before not in BOOKABLE_STATUSES:
+        try:
+            publish(town, live=status == "live")
+        except NotReady as exc:
+            db.session.rollback()
+            flash(f"{town.name} bleibt {STATUS_LABELS[before]}: " + "; ".join(exc.missing), "error")
+            return redirect(url_for("backoffice.district_overview"))
     town.status = status
     audit("tenant_status", "tenant", town.id, before={"status": before}, after={"status": status})
     commit()
     host_cache.clear()
-    flash(f"{town.name}: Status {status}.")
+    flash(f"{town.name}: Status {STATUS_LABELS[status]}.")
     return redirect(url_for("backoffice.district_overview"))
 
 

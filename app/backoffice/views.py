@@ -13,6 +13,7 @@ from app.backoffice import (  # noqa: F401
     day,
     district,
     emergencies,
+    golive,
     queue_desk,
     statistics,
     headers,

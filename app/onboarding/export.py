@@ -91,9 +91,11 @@ def export_tenant(tenant: Tenant) -> dict:
         "slug": tenant.slug, "name": tenant.name, "kind": tenant.kind,
         **({"parent": tenant.parent.slug} if tenant.parent else {}),
         "timezone": tenant.timezone, "state": tenant.state, "status": tenant.status,
-        "contact": {"phone": tenant.contact_phone, "email": tenant.contact_email, "hours": tenant.contact_hours},
+        "contact": {"phone": tenant.contact_phone, "email": tenant.contact_email, "hours": tenant.contact_hours,
+                    "address": tenant.address},
         "domains": [h.host for h in tenant.hosts],
         "settings": dict(tenant.settings or {}), "texts": dict(tenant.texts or {}),
+        "legal": dict(tenant.legal or {}),
     }
     if tenant.template:
         doc["template"] = tenant.template

@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from app.mail.models import EVENTS
 from app.mail.render import TemplateProblem, check_template
+from app.legal.fields import validate_legal
 from app.offices.models import DAYS
 from app.tenancy.settings import validate_settings
 
@@ -147,8 +148,9 @@ def _template(value: str) -> None:
 
 class Contact(Strict):
     phone = fields.String(load_default="", validate=validate.Length(max=64))
-    email = fields.Email(load_default="")
+    email = fields.String(load_default="", validate=lambda v: v == "" or bool(validate.Email()(v)))
     hours = fields.String(load_default="", validate=validate.Length(max=200))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
 
 
 class TemplateOffice(Strict):
@@ -171,11 +173,12 @@ class TenantFile(Strict):
     parent = fields.String(load_default=None, validate=SLUG)
     timezone = fields.String(load_default="Europe/Berlin")
     state = fields.String(load_default="NW", validate=validate.OneOf(STATES))
-    status = fields.String(load_default="pilot", validate=validate.OneOf(("pilot", "live", "disabled")))
-    contact = fields.Nested(Contact, load_default=lambda: {"phone": "", "email": "", "hours": ""})
+    status = fields.String(load_default="pilot", validate=validate.OneOf(("draft", "pilot", "live", "disabled")))
+    contact = fields.Nested(Contact, load_default=lambda: {"phone": "", "email": "", "hours": "", "address": ""})
     domains = fields.List(fields.String(), load_default=list)
     settings = fields.Dict(keys=fields.String(), load_default=dict)
     texts = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    legal = fields.Dict(keys=fields.String(), load_default=dict)
     template = fields.Nested(TemplateEntry, load_default=None)
     offices = fields.List(fields.Nested(OfficeEntry), load_default=list)
     services = fields.List(fields.Nested(ServiceEntry), load_default=list)
@@ -193,6 +196,12 @@ class TenantFile(Strict):
         for host in value:
             if not HOST.match(host.lower().rstrip(".")):
                 raise ValidationError(f"'{host}' is not a host name")
+
+    @validates("legal")
+    def _legal(self, value, **kwargs):
+        problems = validate_legal(value)
+        if problems:
+            raise ValidationError([f"{k}: {v}" for k, v in problems.items()])
 
     @validates("settings")
     def _settings(self, value, **kwargs):

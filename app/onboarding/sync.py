@@ -1,6 +1,7 @@
 """Tenants as code: import tenant folders idempotently, and onboard new towns."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def _apply_tenant(data: dict, known: dict[str, Tenant]) -> list[str]:
         _set(tenant, "contact_phone", data["contact"]["phone"], changes, label)
         _set(tenant, "contact_email", data["contact"]["email"], changes, label)
         _set(tenant, "contact_hours", data["contact"]["hours"], changes, label)
+        _set(tenant, "address", data["contact"]["address"], changes, label)
+        _set(tenant, "legal", dict(data["legal"]), changes, label)
         _set(tenant, "settings", dict(data["settings"]), changes, label)
         _set(tenant, "texts", dict(data["texts"]), changes, label)
         template = _template_json(data["template"]) if data.get("template") else {}
@@ -334,10 +337,12 @@ def _apply_mail(tenant: Tenant, mail: dict) -> list[str]:
     return changes
 
 
-def create_town(slug: str, name: str, parent_slug: str, domain: str | None = None,
-                status: str = "pilot") -> Tenant:
+def create_town(slug: str, name: str, parent_slug: str, domain: str | None = None, status: str = "draft", *,
+                address: str = "", phone: str = "", email: str = "", hours: str = "",
+                office_hours: list[dict] | None = None) -> Tenant:
     """Onboard a municipality from its district's template: office, counters and hours,
-    inheriting the catalogue, texts and settings. The caller commits."""
+    inheriting the catalogue, texts and settings. It starts as a draft with only the contact
+    data it is given (never the district's). The caller commits."""
     problems = []
     try:
         SLUG(slug)
@@ -345,6 +350,12 @@ def create_town(slug: str, name: str, parent_slug: str, domain: str | None = Non
         problems.append(f"slug: '{slug}' must be lower-case letters, digits and hyphens")
     if not name.strip():
         problems.append("name: must not be empty")
+    if len(address) > 300:
+        problems.append("address: must be at most 300 characters")
+    if len(phone) > 64:
+        problems.append("phone: must be at most 64 characters")
+    if email.strip() and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email.strip()):
+        problems.append(f"email: '{email.strip()}' is not an e-mail address")
     with all_tenants():
         if db.session.scalar(select(Tenant).where(Tenant.slug == slug)):
             problems.append(f"slug: a tenant '{slug}' exists already")
@@ -360,9 +371,9 @@ def create_town(slug: str, name: str, parent_slug: str, domain: str | None = Non
         if problems:
             raise SyncError(problems)
         town = Tenant(slug=slug, name=name.strip(), kind="municipality", parent=parent, timezone=parent.timezone,
-                      state=parent.state, status=status, contact_phone=parent.contact_phone,
-                      contact_email=parent.contact_email, contact_hours=parent.contact_hours, settings={}, texts={},
-                      template={})
+                      state=parent.state, status=status, address=address.strip(), contact_phone=phone.strip(),
+                      contact_email=email.strip().lower(), contact_hours=hours.strip(), settings={}, texts={},
+                      legal={}, template={})
         if domain:
             town.hosts.append(TenantHost(host=domain))
         db.session.add(town)
@@ -373,7 +384,7 @@ def create_town(slug: str, name: str, parent_slug: str, domain: str | None = Non
     }
     with tenant_scope(town.id):
         office = Office(tenant_id=town.id, slug=template["slug"], name=template["name"],
-                        address=template.get("address") or name.strip(), notices=[], position=0)
+                        address=address.strip() or template.get("address") or name.strip(), notices=[], position=0)
         db.session.add(office)
         db.session.flush()
         if template.get("entrance"):
@@ -382,7 +393,7 @@ def create_town(slug: str, name: str, parent_slug: str, domain: str | None = Non
         for i in range(int(template["counters"])):
             office.counters.append(Counter(tenant_id=town.id, slug=f"schalter-{i + 1}", name=f"Schalter {i + 1}",
                                            position=i))
-        for rule in template["hours"]:
+        for rule in office_hours or template["hours"]:
             for day in rule["days"]:
                 db.session.add(OpeningHours(tenant_id=town.id, office_id=office.id, weekday=DAYS.index(day),
                                             opens=time.fromisoformat(rule["from"]),

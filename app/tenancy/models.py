@@ -10,7 +10,9 @@ from app import clock
 from app.extensions import db
 
 TENANT_KINDS = ("district", "municipality")
-TENANT_STATUSES = ("pilot", "live", "disabled")
+TENANT_STATUSES = ("draft", "pilot", "live", "disabled")
+# Statuses in which citizens may book online.
+BOOKABLE_STATUSES = ("pilot", "live")
 
 
 def utcnow() -> datetime:
@@ -22,7 +24,7 @@ class Tenant(db.Model):
     __tablename__ = "tenants"
     __table_args__ = (
         CheckConstraint("kind IN ('district', 'municipality')", name="kind"),
-        CheckConstraint("status IN ('pilot', 'live', 'disabled')", name="status"),
+        CheckConstraint("status IN ('draft', 'pilot', 'live', 'disabled')", name="status"),
         # A district stands alone; a municipality always belongs to one.
         CheckConstraint(
             "(kind = 'district' AND parent_id IS NULL) OR (kind = 'municipality' AND parent_id IS NOT NULL)",
@@ -41,11 +43,16 @@ class Tenant(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(64), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_hours: Mapped[str] = mapped_column(String(200), default="")
+    # The authority's postal address as citizens read it (Impressum, privacy notice, footer).
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
     status: Mapped[str] = mapped_column(String(20), default="pilot")
     # Only the values this tenant sets itself; the rest is inherited (see settings.py).
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     # Texts a tenant may set (privacy notice, emergency info, branding); inherited like settings.
     texts: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Fields of the legal pages (Impressum, privacy notice, accessibility statement, Leichte
+    # Sprache, sign language); inherited district → town except a tenant's own (app/legal).
+    legal: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # A district's template for new towns (office, entrance, counters, hours).
     template: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

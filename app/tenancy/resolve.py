@@ -69,6 +69,7 @@ class TenantInfo:
     contact_hours: str
     settings: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, Any] = field(default_factory=dict)
+    address: str = ""
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantInfo:
@@ -77,7 +78,7 @@ class TenantInfo:
             parent_slug=tenant.parent.slug if tenant.parent else None, timezone=tenant.timezone,
             state=tenant.state, status=tenant.status, contact_phone=tenant.contact_phone,
             contact_email=tenant.contact_email, contact_hours=tenant.contact_hours,
-            settings=effective_settings(tenant), texts=effective_texts(tenant),
+            settings=effective_settings(tenant), texts=effective_texts(tenant), address=tenant.address or "",
         )
 
 

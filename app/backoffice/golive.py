@@ -1,0 +1,159 @@
+"""A town's admin gets it ready: contact data and branding, the legal pages' fields, the
+go-live checklist with "Veröffentlichen", and the accessibility feedback to answer."""
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import clock
+from app.backoffice import bp
+from app.backoffice.access import audit, one_or_404, role_required
+from app.extensions import db
+from app.legal.feedback import FeedbackInvalid, answer_feedback, is_overdue, open_feedback
+from app.legal.fields import (A11Y_STATUSES, FIELDS, PAGES, LegalInvalid, apply_legal, inherited_legal, origin,
+                              own_values, pages_for)
+from app.legal.models import AccessibilityFeedback
+from app.mail.outbox import queue_message
+from app.publishing.checklist import NotReady, checklist, publish
+from app.publishing.contact import ContactInvalid, adopt_address, contrast_ratio, template_address, update_contact
+from app.publishing.names import STATUS_LABELS
+from app.scheduling.calendar import today_in, zone
+from app.tenancy.models import Tenant
+from app.tenancy.resolve import host_cache
+from app.transaction import commit
+
+
+def _tenant() -> Tenant:
+    return db.session.get(Tenant, g.tenant.id)
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@role_required("admin")
+def contact():
+    tenant = _tenant()
+    if request.method == "POST":
+        try:
+            changed = update_contact(tenant, request.form)
+        except ContactInvalid as exc:
+            db.session.rollback()
+            return render_template("backoffice/contact.html", tenant=tenant, form=request.form,
+                                   errors=exc.errors), 422
+        if "address" in changed:
+            adopt_address(tenant, template_address(tenant))
+        if changed:
+            audit("contact_updated", "tenant", tenant.id, before={k: v[0] for k, v in changed.items()},
+                  after={k: v[1] for k, v in changed.items()})
+            commit()
+            host_cache.clear()
+            flash("Kontaktdaten und Gestaltung gespeichert.")
+        else:
+            flash("Keine Änderung.")
+        return redirect(url_for("backoffice.contact"))
+    texts = tenant.texts or {}
+    form = {"name": tenant.name, "address": tenant.address, "contact_phone": tenant.contact_phone,
+            "contact_email": tenant.contact_email, "contact_hours": tenant.contact_hours,
+            **{k: texts.get(k, "") for k in ("branding_color", "branding_logo_url", "footer")}}
+    ratio = contrast_ratio(form["branding_color"]) if form["branding_color"] else None
+    return render_template("backoffice/contact.html", tenant=tenant, form=form, ratio=ratio)
+
+
+def _legal_page(status: int = 200, **extra):
+    tenant = _tenant()
+    pages = pages_for(tenant)
+    fields = [f for f in FIELDS if f.page in pages]
+    return render_template("backoffice/legal.html", tenant=tenant, fields=fields, pages=PAGES,
+                           page_keys=pages, own=own_values(tenant), inherited=inherited_legal(tenant),
+                           origin=lambda key: origin(tenant, key), statuses=A11Y_STATUSES,
+                           page_url=lambda page: url_for("citizen." + page.replace("-", "_")), **extra), status
+
+
+@bp.route("/legal", methods=["GET", "POST"])
+@role_required("admin")
+def legal():
+    if request.method == "GET":
+        return _legal_page()
+    tenant = _tenant()
+    before = dict(tenant.legal or {})
+    try:
+        after = apply_legal(tenant, request.form)
+    except LegalInvalid as exc:
+        db.session.rollback()
+        return _legal_page(422, errors=exc.errors)
+    if after != before:
+        audit("legal_updated", "tenant", tenant.id, before=before, after=after)
+        commit()
+        flash("Angaben für die Pflichtseiten gespeichert.")
+    else:
+        flash("Keine Änderung.")
+    return redirect(url_for("backoffice.legal"))
+
+
+@bp.get("/golive")
+@role_required("admin")
+def golive():
+    tenant = _tenant()
+    items = checklist(tenant)
+    blocking = [i for i in items if i.blocking]
+    return render_template("backoffice/golive.html", tenant=tenant, items=items,
+                           done=sum(1 for i in blocking if i.ok), total=len(blocking),
+                           ready=all(i.ok for i in blocking), status_label=STATUS_LABELS[tenant.status],
+                           public_url=url_for("citizen.home"))
+
+
+@bp.post("/golive/publish")
+@role_required("admin")
+def golive_publish():
+    tenant = _tenant()
+    if tenant.status in ("pilot", "live") and request.form.get("live") != "1":
+        flash(f"{tenant.name} ist bereits veröffentlicht ({STATUS_LABELS[tenant.status]}).")
+        return redirect(url_for("backoffice.golive"))
+    before = tenant.status
+    try:
+        status = publish(tenant, live=request.form.get("live") == "1")
+    except NotReady as exc:
+        db.session.rollback()
+        flash("Noch nicht möglich – es fehlt: " + "; ".join(exc.missing), "error")
+        return redirect(url_for("backoffice.golive"))
+    audit("tenant_published", "tenant", tenant.id, before={"status": before}, after={"status": status})
+    commit()
+    host_cache.clear()
+    flash(f"{tenant.name} ist veröffentlicht ({STATUS_LABELS[status]}): Bürgerinnen und Bürger können jetzt "
+          f"unter {url_for('citizen.home', _external=True)} buchen.")
+    return redirect(url_for("backoffice.golive"))
+
+
+@bp.get("/feedback")
+@role_required("admin")
+def feedback():
+    today = today_in(zone(g.tenant.timezone), clock.now())
+    rows = open_feedback()
+    return render_template("backoffice/feedback.html", rows=rows, today=today,
+                           overdue={r.id for r in rows if is_overdue(r, today)}, zone=zone(g.tenant.timezone))
+
+
+ANSWER = {
+    "de": ("Antwort auf Ihre Rückmeldung zur Barrierefreiheit – {tenant}",
+           "Guten Tag,\n\n{answer}\n\nMit freundlichen Grüßen\n{tenant}\nTelefon {phone}"),
+    "en": ("Answer to your feedback on accessibility – {tenant}",
+           "Hello,\n\n{answer}\n\nKind regards\n{tenant}\nPhone {phone}"),
+}
+
+
+@bp.post("/feedback/<int:item_id>/answer")
+@role_required("admin")
+def feedback_answer(item_id: int):
+    item = one_or_404(AccessibilityFeedback, item_id)
+    try:
+        answer_feedback(item, request.form.get("answer", ""), current_user.email)
+    except FeedbackInvalid:
+        flash("Bitte eine Antwort schreiben.", "error")
+        return redirect(url_for("backoffice.feedback"))
+    if item.email and request.form.get("send") == "1":
+        subject, body = ANSWER.get(item.lang, ANSWER["de"])
+        values = {"tenant": g.tenant.name, "answer": item.answer, "phone": g.tenant.contact_phone}
+        queue_message(g.tenant.id, "a11y_feedback_answer", item.email, subject.format(**values),
+                      body.format(**values), lang=item.lang)
+    audit("a11y_feedback_answered", "accessibility_feedback", item.id, after={"status": "answered"})
+    commit()
+    flash("Als beantwortet vermerkt.")
+    return redirect(url_for("backoffice.feedback"))

@@ -1,0 +1,1 @@
+"""Going live: the go-live checklist, publishing a draft, and what a draft's citizens see."""
