@@ -216,6 +216,9 @@ def citizen_pages(app, base: str, context) -> dict[str, str]:
         "book": book_url, "book-errors": None, "confirmation": manage + "?booked=1", "manage": manage,
         "move": f"{manage}/move?day={day}", "cancel": f"{manage}/cancel", "emergency": "/emergency",
         "emergency-sent": "/emergency/sent", "not-found": "/manage/unknown",
+        "impressum": "/impressum", "datenschutz": "/datenschutz", "barrierefreiheit": "/barrierefreiheit",
+        "barrierefreiheit-sent": "/barrierefreiheit?sent=1", "leichte-sprache": "/leichte-sprache",
+        "gebaerdensprache": "/gebaerdensprache",
     }
 
 
@@ -277,3 +280,27 @@ def test_pages_fit_a_320_px_screen(chromium, site):
     context.close()
 
 
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_a_drafts_soon_page_and_the_feedback_form_with_errors_pass_axe(chromium, server, width):
+    """The pages of the go-live work: what a draft's citizens see, and the accessibility
+    feedback form sent empty, at desktop and phone width."""
+    app, port = server
+    runner = app.test_cli_runner()
+    if "laer" not in runner.invoke(args=["tenants", "list"]).output:
+        assert runner.invoke(args=["tenants", "create", "laer", "--name", "Gemeinde Laer", "--parent",
+                                   "kreis-steinfurt", "--phone", "02554 9200-0"]).exit_code == 0
+    w, h = WIDTHS[width]
+    context = chromium.new_context(bypass_csp=True, viewport={"width": w, "height": h})
+    page = context.new_page()
+    problems = {}
+    page.goto(f"http://laer.localhost:{port}/")
+    page.get_by_role("heading", name="Online-Terminvergabe bald verfügbar").wait_for()
+    problems["soon"] = serious_violations(page)
+    page.goto(f"http://steinfurt.localhost:{port}/barrierefreiheit")
+    page.get_by_role("button", name="Rückmeldung senden").click()
+    page.locator(".error-summary").wait_for()
+    problems["feedback-errors"] = serious_violations(page)
+    context.close()
+    assert not any(problems.values()), problems
