@@ -1,16 +1,16 @@
 """Going live: tenants may be drafts, carry their own postal address and the fields of the
 legal pages; accessibility feedback is tracked per tenant.
 
-Revision ID: 0011_h6_golive
-Revises: 0010_h4_visits
+Revision ID: 0013_h6_golive
+Revises: 0012_h8_statistics
 """
 import sqlalchemy as sa
 from alembic import op
 
 import app.extensions
 
-revision = "0011_h6_golive"
-down_revision = "0010_h4_visits"
+revision = "0013_h6_golive"
+down_revision = "0012_h8_statistics"
 branch_labels = None
 depends_on = None
 
