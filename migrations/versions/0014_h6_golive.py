@@ -1,16 +1,16 @@
 """Going live: tenants may be drafts, carry their own postal address and the fields of the
 legal pages; accessibility feedback is tracked per tenant.
 
-Revision ID: 0013_h6_golive
-Revises: 0012_h8_statistics
+Revision ID: 0014_h6_golive
+Revises: 0013_h3_accounts_security
 """
 import sqlalchemy as sa
 from alembic import op
 
 import app.extensions
 
-revision = "0013_h6_golive"
-down_revision = "0012_h8_statistics"
+revision = "0014_h6_golive"
+down_revision = "0013_h3_accounts_security"
 branch_labels = None
 depends_on = None
 
