@@ -21,7 +21,13 @@ _ITEM = re.compile(r"^([a-z0-9][a-z0-9-]{0,62})(?::([0-9]{1,2}))?$")
 
 
 class VisitProblem(ValueError):
-    """The requested combination cannot be booked; the message says why (422 on `services`)."""
+    """The requested combination cannot be booked; the message says why (422 on `services`).
+    `kind` and `params` let the pages say it in the citizen's language."""
+
+    def __init__(self, message: str, kind: str = "syntax", **params):
+        super().__init__(message)
+        self.kind = kind
+        self.params = params
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +78,24 @@ class Visit:
                 seen.setdefault(doc, None)
         return list(seen)
 
+    def fees(self, lang: str = "de") -> list[tuple[str, str]]:
+        """(service name, fee) of each service that has one."""
+        return [(svc.display_name(lang), svc.fee) for svc in self.services if svc.fee]
+
+    @property
+    def param(self) -> str:
+        """The visit as `SLUG[:COUNT],…`, as links and the API's `services=` carry it."""
+        return format_param([(svc.slug, count) for svc, count in self.items])
+
+    def addable(self, tenant) -> list[Service]:
+        """Services that could still join this visit (same office, combinable, not in it yet)."""
+        if len(self.items) >= max_services(tenant) or not all(svc.combinable for svc in self.services):
+            return []
+        have = {svc.id for svc in self.services}
+        return [s for s in db.session.scalars(bookable_online().where(Service.office_id == self.office_id,
+                                                                      Service.combinable.is_(True)))
+                if s.id not in have]
+
     def as_request(self) -> list[dict]:
         return [{"slug": svc.slug, "count": count} for svc, count in self.items]
 
@@ -80,10 +104,14 @@ def as_visit(demand: Service | Visit) -> Visit:
     return demand if isinstance(demand, Visit) else Visit.single(demand)
 
 
+def format_param(items: list[tuple[str, int]]) -> str:
+    return ",".join(slug if count == 1 else f"{slug}:{count}" for slug, count in items)
+
+
 def parse(text: str | None) -> list[tuple[str, int]]:
     """`SLUG[:COUNT],SLUG[:COUNT]…` (COUNT defaults to 1) as [(slug, count)]."""
     if text is None or not text.strip():
-        raise VisitProblem("name at least one service, e.g. personalausweis:2,reisepass")
+        raise VisitProblem("name at least one service, e.g. personalausweis:2,reisepass", "empty")
     out = []
     for part in text.split(","):
         m = _ITEM.match(part.strip())
@@ -103,14 +131,14 @@ def resolve(tenant, requested: list[tuple[str, int]], *, online: bool = True) ->
     Online, only services bookable online count; a clerk may combine any active
     service of the tenant's offices."""
     if not requested:
-        raise VisitProblem("name at least one service")
+        raise VisitProblem("name at least one service", "empty")
     limit = max_services(tenant)
     if len(requested) > limit:
-        raise VisitProblem(f"at most {limit} services can share one appointment here")
+        raise VisitProblem(f"at most {limit} services can share one appointment here", "too_many", n=limit)
     slugs = [slug for slug, _ in requested]
     twice = sorted({s for s in slugs if slugs.count(s) > 1})
     if twice:
-        raise VisitProblem(f"'{twice[0]}' is listed twice; give it once with a count, e.g. {twice[0]}:2")
+        raise VisitProblem(f"'{twice[0]}' is listed twice; give it once with a count, e.g. {twice[0]}:2", "twice")
     q = bookable_online() if online else select(Service).where(Service.active.is_(True),
                                                                Service.office_id.is_not(None))
     found = {s.slug: s for s in db.session.scalars(q.where(Service.slug.in_(slugs)))}
@@ -118,18 +146,21 @@ def resolve(tenant, requested: list[tuple[str, int]], *, online: bool = True) ->
     for slug, count in requested:
         svc = found.get(slug)
         if svc is None:
-            raise VisitProblem(f"no service '{slug}' is bookable{' online' if online else ''} here")
+            raise VisitProblem(f"no service '{slug}' is bookable{' online' if online else ''} here", "unknown")
         if not 1 <= count <= svc.persons_max:
-            raise VisitProblem(f"'{slug}' can be booked for 1 to {svc.persons_max} person(s)")
+            raise VisitProblem(f"'{slug}' can be booked for 1 to {svc.persons_max} person(s)", "persons",
+                               service=svc, n=svc.persons_max)
         items.append((svc, count))
     if len({svc.office_id for svc, _ in items}) > 1:
-        raise VisitProblem("these services are offered at different offices; book one appointment per office")
+        raise VisitProblem("these services are offered at different offices; book one appointment per office",
+                           "offices")
     if len(items) > 1:
         alone = next((svc for svc, _ in items if not svc.combinable), None)
         if alone is not None:
-            raise VisitProblem(f"'{alone.slug}' cannot be combined with other services in one appointment")
+            raise VisitProblem(f"'{alone.slug}' cannot be combined with other services in one appointment",
+                               "not_combinable", service=alone)
     visit = Visit(tuple(items))
     if visit.duration_minutes > MAX_DURATION_MINUTES:
         raise VisitProblem(f"one appointment can last at most {MAX_DURATION_MINUTES} minutes; "
-                           f"this visit would take {visit.duration_minutes}")
+                           f"this visit would take {visit.duration_minutes}", "too_long", n=MAX_DURATION_MINUTES)
     return visit

@@ -19,6 +19,7 @@ from app.booking import service as booking
 from app.booking import waitlist
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
 from app.booking.notifications import calendar_file
+from app.catalog import visits
 from app.catalog.models import Service, bookable_online
 from app.citizen import bp, forms
 from app.citizen import format as fmt
@@ -181,35 +182,37 @@ def service_page(slug: str):
                            slot_url=lambda s: book_url(svc, s), page_url=lambda **kw: url_for(
                                "citizen.service_page", slug=svc.slug, **kw),
                            emergency_text=localized("emergency"), privacy=localized("privacy"),
-                           form={}, errors={}, **ctx)
+                           form={}, errors={}, addable=visits.Visit.single(svc).addable(g.tenant), **ctx)
 
 
 # --- booking ------------------------------------------------------------------------------
 @bp.route("/book", methods=["GET", "POST"])
 @posts_limited
 def book():
-    svc = service_or_404(request.values.get("service"))
+    visit = visit_or_none(request.values.get("services"))
+    svc = visit.first if visit else service_or_404(request.values.get("service"))
     start = parse_start(request.values.get("start"))
     policy = Policy.of(g.tenant)
+    demand = visit or svc
     values: dict = {"persons": 1}
     errors: dict[str, str] = {}
     notice = None  # why the chosen start cannot be booked, with `proposal` instead
     proposal: Slot | None = None
     status = 200
     if request.method == "POST":
-        values, errors = forms.booking(request.form, svc.persons_max)
+        values, errors = forms.booking(request.form, 1 if visit else svc.persons_max)
         if start is None:
             abort(400)
         if not errors:
             try:
-                appt = booking.book(g.tenant, svc, start, name=values["name"], email=values["email"],
+                appt = booking.book(g.tenant, demand, start, name=values["name"], email=values["email"],
                                     phone=values["phone"], persons=values["persons"], lang=current_lang(),
                                     source="online")
             except booking.SlotTaken as exc:
                 notice, proposal = "taken", exc.fresh_proposal()
             except booking.InvalidStart:
                 db.session.rollback()
-                notice, proposal = "invalid", _next(svc, policy)
+                notice, proposal = "invalid", _next(demand, policy)
             except booking.ActiveBookingLimit as exc:
                 db.session.rollback()
                 errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich "
@@ -223,24 +226,35 @@ def book():
                 db.session.rollback()
         status = 422 if errors else 200
     elif start is not None:
-        problem, slot = slot_at(svc, policy, start, now=clock.now())
+        problem, slot = slot_at(demand, policy, start, now=clock.now())
         if problem or slot is None:
-            notice, proposal = ("invalid" if problem else "taken"), _next(svc, policy)
+            notice, proposal = ("invalid" if problem else "taken"), _next(demand, policy)
     else:
-        notice, proposal = "invalid", _next(svc, policy)
+        notice, proposal = "invalid", _next(demand, policy)
     if notice and proposal is not None:
         start = proposal.start
     elif notice:
         start = None
-    return render_template("citizen/book.html", service=svc, office=svc.office, start=start, values=values,
+    return render_template("citizen/book.html", service=svc, visit=visit, office=svc.office, start=start,
+                           values=values,
                            errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
                            start_iso=local_iso(start) if start else "",
                            late=start is not None and clock.now() > start - timedelta(
                                hours=int(g.tenant.settings["cancel_deadline_hours"]))), status
 
 
-def _next(svc: Service, policy: Policy) -> Slot | None:
-    return next_slot(svc, policy, now=clock.now())
+def _next(demand, policy: Policy) -> Slot | None:
+    return next_slot(demand, policy, now=clock.now())
+
+
+def visit_or_none(param: str | None) -> visits.Visit | None:
+    """The visit a booking link names in `services` (None without one; 404 for one that cannot be booked)."""
+    if not param:
+        return None
+    try:
+        return visits.resolve(g.tenant, visits.parse(param))
+    except visits.VisitProblem:
+        abort(404)
 
 
 # --- confirmation and management ----------------------------------------------------------
@@ -254,6 +268,7 @@ def render_manage(appt: Appointment, *, problem: str | None = None, status: int 
     now = clock.now()
     return render_template(
         "citizen/manage.html", appt=appt, service=appt.service, office=appt.office, entrance=appt.entrance,
+        visit=visits.Visit.of_appointment(appt),
         changeable=appt.status == "booked" and not deadline_passed(appt, now) and appt.starts_at > now,
         late=appt.status == "booked" and deadline_passed(appt, now) and appt.starts_at > now, problem=problem,
         flag=next((f for f in ("booked", "moved", "cancelled") if request.args.get(f)), None),
@@ -275,6 +290,7 @@ def cancel(token: str):
         if appt.status != "booked":
             return redirect(url_for("citizen.manage", token=token))
         return render_template("citizen/cancel.html", appt=appt, service=appt.service, office=appt.office,
+                               visit=visits.Visit.of_appointment(appt),
                                late=deadline_passed(appt, clock.now()))
     try:
         booking.cancel(g.tenant, appt)
@@ -293,6 +309,7 @@ def cancel(token: str):
 def move(token: str):
     appt = appointment_or_404(token)
     svc = appt.service
+    visit = visits.Visit.of_appointment(appt)  # the whole visit moves
     policy = Policy.of(g.tenant)
     now = clock.now()
     if appt.status != "booked":
@@ -318,15 +335,16 @@ def move(token: str):
             commit()
             return redirect(url_for("citizen.manage", token=token, moved=1), code=303)
     elif start is not None:
-        problem, slot = slot_at(svc, policy, start, now=now, exclude_appointment_id=appt.id)
+        problem, slot = slot_at(visit, policy, start, now=now, exclude_appointment_id=appt.id)
         if problem or slot is None:
             notice, start = "taken", None
-    view = month_view(svc, policy, now, month_arg=request.args.get("month"), day_arg=request.args.get("day"),
+    view = month_view(visit, policy, now, month_arg=request.args.get("month"), day_arg=request.args.get("day"),
                       exclude_appointment_id=appt.id)
     if notice == "taken" and start is None and view.proposal is not None:
         start = view.proposal.start
     return render_template(
-        "citizen/move.html", appt=appt, service=svc, office=appt.office, view=view, start=start, notice=notice,
+        "citizen/move.html", appt=appt, service=svc, visit=visit, office=appt.office, view=view, start=start,
+        notice=notice,
         start_iso=local_iso(start) if start else "",
         slot_url=lambda s: url_for("citizen.move", token=token, start=local_iso(s.start)),
         page_url=lambda **kw: url_for("citizen.move", token=token, **kw),
