@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 
+from app.accounts.oidc_cli import oidc_command
 from app.extensions import db
 from app.ops.cli import ops_cli
 from app.statistics.cli import statistics_cli
@@ -190,6 +191,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(ops_cli)
+    users_cli.add_command(oidc_command)
     app.cli.add_command(statistics_cli)
 
 

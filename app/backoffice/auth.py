@@ -10,7 +10,7 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from flask_login import current_user, login_user, logout_user
 
 from app import clock
-from app.accounts import invitations, second_factor, sessions
+from app.accounts import invitations, oidc, second_factor, sessions
 from app.accounts import login as login_rules
 from app.accounts.auth import BackOfficeUser, role_in
 from app.accounts.models import User
@@ -23,6 +23,7 @@ from app.extensions import db
 from app.proof_of_work import new_challenge
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
+from app.urls import tenant_url
 
 log = logging.getLogger(__name__)
 WRONG = "E-Mail-Adresse oder Passwort ist falsch."
@@ -32,6 +33,7 @@ PROOF = ("Nach mehreren fehlgeschlagenen Versuchen bestätigen Sie bitte zuerst 
          "„Ich bin kein Roboter“ – Ihr Browser löst dafür eine kurze Rechenaufgabe.")
 WRONG_CODE = "Der Code stimmt nicht oder wurde schon verwendet."
 PENDING_FOR = 5 * 60  # seconds between password and second factor
+PASSWORDS_OFF = "Hier melden Sie sich mit Ihrem Dienstkonto der Verwaltung an, nicht mit einem Passwort."
 
 
 def _safe_next(target: str | None) -> str:
@@ -66,6 +68,8 @@ def login():
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next")))
         return _login_page(200)
+    if not oidc.local_passwords_allowed(g.tenant.id):
+        return _login_page(403, error=PASSWORDS_OFF)
     email = (request.form.get("email") or "").strip().lower()[:254]
     result = login_rules.attempt(email, request.form.get("password") or "", _client_address(), g.tenant,
                                  request.form.get("altcha"))
@@ -216,9 +220,12 @@ def second_factor_new_codes():
 def logout():
     sessions.end_by_token(session.get("sid"))  # a copy of the cookie is no login either
     commit()
+    id_token = session.get(oidc.SESSION_ID_TOKEN)
     logout_user()
     session.clear()
-    return redirect(url_for("backoffice.login"))
+    # Signed in through the town's provider: end the session there too.
+    provider_logout = oidc.provider_logout_url(g.tenant, id_token, tenant_url(g.tenant, "backoffice.login"))
+    return redirect(provider_logout or url_for("backoffice.login"))
 
 
 @bp.get("/sessions")

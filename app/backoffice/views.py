@@ -14,6 +14,7 @@ from app.backoffice import (  # noqa: F401
     district,
     emergencies,
     golive,
+    oidc_login,
     queue_desk,
     statistics,
     headers,
