@@ -12,6 +12,8 @@ import tempfile
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+# Threads: a waiting room's screen long-polls for up to 20 s and must not hold a whole worker.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 30
 accesslog = None  # the app logs each request as a JSON line (route, status, duration), never a path

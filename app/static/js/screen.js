@@ -53,10 +53,9 @@
       chime();
     }
     lastTop = top;
-    var status = document.getElementById("status");
-    var line = (q.open ? "" : texts.closed + " ") + fill(texts.waiting, {n: q.waiting});
-    if (q.waiting) { line += " · " + fill(texts.wait, {m: q.estimated_wait_minutes}); }
-    status.textContent = line;
+    document.getElementById("closed").textContent = q.open ? "" : texts.closed + " ";
+    document.getElementById("waiting").textContent = fill(texts.waiting, {n: q.waiting});
+    document.getElementById("wait").textContent = q.waiting ? " · " + fill(texts.wait, {m: q.estimated_wait_minutes}) : "";
   }
 
   function get(url, ok, fail) {
