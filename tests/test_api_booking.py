@@ -199,12 +199,21 @@ def test_cancel_frees_the_slot_at_once_and_is_idempotent(app, steinfurt, monday)
     assert "METHOD:CANCEL" in ics and "SEQUENCE:1" in ics
 
 
-def test_cancel_and_move_past_the_deadline_are_422(app, steinfurt, monday, fixed_now):
+def test_moving_past_the_deadline_is_422_but_cancelling_works_until_the_start(app, steinfurt, monday, fixed_now):
     a = book(steinfurt, at(monday, 9)).json
-    fixed_now(at(monday, 7).astimezone())  # two hours before; the deadline is 24 hours
-    assert steinfurt.delete(f"{API}/appointments/{a['manage_token']}").status_code == 422
+    fixed_now(at(monday, 7).astimezone())  # two hours before; the moving deadline is 24 hours
     r = steinfurt.patch(f"{API}/appointments/{a['manage_token']}", json={"start": at(monday, 11).isoformat()})
     assert r.status_code == 422
+    assert steinfurt.get(f"{API}/appointments/{a['manage_token']}").json["status"] == "booked"
+    assert steinfurt.delete(f"{API}/appointments/{a['manage_token']}").status_code == 204
+    assert steinfurt.get(f"{API}/appointments/{a['manage_token']}").json["status"] == "cancelled"
+
+
+def test_once_the_appointment_has_started_cancelling_is_422(app, steinfurt, monday, fixed_now):
+    a = book(steinfurt, at(monday, 9)).json
+    fixed_now(at(monday, 9, 1).astimezone())
+    r = steinfurt.delete(f"{API}/appointments/{a['manage_token']}")
+    assert r.status_code == 422 and r.json["type"].endswith("appointment-started")
     assert steinfurt.get(f"{API}/appointments/{a['manage_token']}").json["status"] == "booked"
 
 

@@ -265,16 +265,28 @@ def test_unknown_or_foreign_manage_links_are_a_404_page(app, steinfurt, emsdette
     assert appointment(app, token).status == "booked"
 
 
-def test_past_the_deadline_the_page_says_so_and_shows_the_phone(app, steinfurt, fixed_now):
+def test_past_the_moving_deadline_the_page_still_cancels_and_gives_the_phone(app, steinfurt, fixed_now):
     token = book(steinfurt, book_link_on(steinfurt, next_weekday(1))).headers["Location"].split("/")[2].split("?")[0]
     appt = appointment(app, token)
     fixed_now(appt.starts_at - timedelta(hours=3))
     manage = steinfurt.get(f"/manage/{token}")
-    assert "Online nicht mehr änderbar" in text(manage) and "02551 1-0" in text(manage)
+    assert "Online nicht mehr" not in text(manage)  # a calm sentence, no warning box
+    assert "bis zum Beginn" in text(manage) and "02551 1-0" in text(manage)
+    assert not hrefs(manage, f"/manage/{token}/move") and hrefs(manage, f"/manage/{token}/cancel")
+    moved = steinfurt.post(f"/manage/{token}/move", data={"start": "x"})
+    assert moved.status_code == 422 and "24 Stunden" in text(moved)
+    assert steinfurt.post(f"/manage/{token}/cancel").status_code == 303
+    assert appointment(app, token).status == "cancelled"
+
+
+def test_once_started_the_page_cannot_cancel_and_gives_the_phone(app, steinfurt, fixed_now):
+    token = book(steinfurt, book_link_on(steinfurt, next_weekday(1))).headers["Location"].split("/")[2].split("?")[0]
+    appt = appointment(app, token)
+    fixed_now(appt.starts_at + timedelta(minutes=1))
+    manage = steinfurt.get(f"/manage/{token}")
     assert not hrefs(manage, f"/manage/{token}/cancel")
     resp = steinfurt.post(f"/manage/{token}/cancel")
-    assert resp.status_code == 422
-    assert "24 Stunden" in text(resp) and "02551 1-0" in text(resp)
+    assert resp.status_code == 422 and "begonnen" in text(resp) and "02551 1-0" in text(resp)
     assert appointment(app, token).status == "booked"
 
 

@@ -187,3 +187,19 @@ def test_requests_waiting_list_and_old_mail_are_cleaned_up_too(app, steinfurt):
             assert requests["open"].name == "Olaf Offen"  # still waiting for a clerk
             assert db.session.scalars(select(WaitlistEntry)).all() == []
             assert db.session.scalars(select(OutboxMail)).all() == []
+
+
+def test_confirmation_says_until_when_to_move_and_that_cancelling_works_until_the_start(app, steinfurt):
+    tuesday = next_weekday(1)
+    assert book(steinfurt, at(tuesday, 9, 30)).status_code == 201
+    [mail] = mails(app)
+    deadline = (tuesday - timedelta(days=1)).strftime("%d.%m.%Y")
+    for body in (mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()):
+        assert f"Online verschieben bis Montag, {deadline}, 09:30 Uhr" in body
+        assert "absagen bis zum Beginn" in body
+
+
+def test_in_english_the_deadlines_are_english(app, steinfurt):
+    assert book(steinfurt, at(next_weekday(1), 9, 30), lang="en").status_code == 201
+    body = mails(app)[-1].get_body(("plain",)).get_content()
+    assert "Move online until Monday" in body and "cancel until the start" in body

@@ -307,8 +307,10 @@ def cancel_appointment(token: str):
     appt = appointment_or_404(token)
     try:
         booking.cancel(g.tenant, appt)
-    except booking.DeadlinePassed as exc:
-        raise deadline_problem() from exc
+    except booking.AlreadyStarted as exc:
+        raise ApiProblem(422, "Already started", "This appointment has started and can no longer be "
+                         f"cancelled online; please call {g.tenant.contact_phone}.", type_="appointment-started",
+                         contact={"phone": g.tenant.contact_phone, "email": g.tenant.contact_email}) from exc
     except booking.NotActive as exc:
         raise ApiProblem(422, "Not cancellable", f"This appointment is {appt.status}.",
                          type_="appointment-not-active") from exc
@@ -318,8 +320,9 @@ def cancel_appointment(token: str):
 
 def deadline_problem() -> ApiProblem:
     hours = g.tenant.settings["cancel_deadline_hours"]
-    return ApiProblem(422, "Cancellation deadline passed",
-                      f"Appointments can be changed online until {hours} hours before; please call "
+    return ApiProblem(422, "Moving deadline passed",
+                      f"Appointments can be moved online until {hours} hours before (cancelled until the "
+                      f"start); please call "
                       f"{g.tenant.contact_phone}.", type_="cancellation-deadline",
                       contact={"phone": g.tenant.contact_phone, "email": g.tenant.contact_email})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 from flask import current_app
 
@@ -23,13 +24,16 @@ CALENDAR_EVENTS = {"confirmation": False, "moved": False, "reminder": False, "ca
 # Mails that carry the check-in QR code (the booking code, for the kiosk at the entrance).
 CHECK_IN_EVENTS = ("confirmation", "moved", "reminder")
 
+# events whose mail says until when the appointment can be moved and cancelled (CONTRACT §7)
+DEADLINE_EVENTS = ("confirmation", "moved", "reminder")
+
 LABELS = {
     "de": {"when": "Wann", "where": "Wo", "entrance": "Eingang", "documents": "Bitte mitbringen",
            "notices": "Hinweise", "fee": "Gebühr", "code": "Buchungscode", "manage": "Termin verwalten",
-           "persons": "Personen", "services": "Anliegen", "duration": "Dauer"},
+           "persons": "Personen", "services": "Anliegen", "duration": "Dauer", "changes": "Ändern"},
     "en": {"when": "When", "where": "Where", "entrance": "Entrance", "documents": "Please bring",
            "notices": "Notices", "fee": "Fee", "code": "Booking code", "manage": "Manage appointment",
-           "persons": "Persons", "services": "Services", "duration": "Duration"},
+           "persons": "Persons", "services": "Services", "duration": "Duration", "changes": "Changes"},
 }
 
 Facts = list[tuple[str, "str | list[str]"]]
@@ -88,6 +92,9 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
         "documents": Visit.of_appointment(appt).documents(), "notices": list(office.notices or []),
         "fee": "; ".join(visit_fees(appt, lang)), "_fees": visit_fees(appt, lang),
     }
+    move_until = appt.starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))
+    ctx["move_until"] = f"{weekday(move_until, tz, lang)}, {format_date(move_until, tz, lang)}, " \
+                        f"{format_time(move_until, tz)}" + ("" if lang == "en" else " Uhr")
     if len(items) > 1 or items[0][1] > 1:
         # A visit: each service with its count and the expected time (not a template
         # placeholder: they go into the facts below the text).
@@ -125,6 +132,10 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
         facts.append((lab["fee"], fees[0] if len(fees) == 1 else fees))
     if event == "waitlist_offer":  # no booking yet: no code, the text carries the booking link
         return facts
+    if event in DEADLINE_EVENTS:
+        facts.append((lab["changes"], (f"Move online until {ctx['move_until']}; cancel until the start."
+                                       if lang == "en" else
+                                       f"Online verschieben bis {ctx['move_until']}; absagen bis zum Beginn.")))
     facts.append((lab["code"], ctx["code"]))
     facts.append((lab["manage"], ctx["manage_url"]))
     return facts

@@ -55,7 +55,11 @@ class ActiveBookingLimit(BookingError):
 
 
 class DeadlinePassed(BookingError):
-    pass
+    """Moving online ends `cancel_deadline_hours` before the start."""
+
+
+class AlreadyStarted(BookingError):
+    """Cancelling online is possible until the start, not after it."""
 
 
 class NotActive(BookingError):
@@ -165,10 +169,22 @@ def find_by_token(token: str) -> Appointment | None:
     return appt
 
 
+def move_deadline(tenant, appt: Appointment) -> datetime:
+    """Until when the citizen may move the appointment online (cancelling: until the start)."""
+    return appt.starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))
+
+
+def may_move_online(tenant, appt: Appointment, now: datetime) -> bool:
+    return appt.status == "booked" and now <= move_deadline(tenant, appt)
+
+
+def may_cancel_online(appt: Appointment, now: datetime) -> bool:
+    return appt.status == "booked" and now < appt.starts_at
+
+
 def _check_deadline(tenant, appt: Appointment, now: datetime) -> None:
-    hours = int(tenant.settings["cancel_deadline_hours"])
-    if now > appt.starts_at - timedelta(hours=hours):
-        raise DeadlinePassed(hours)
+    if now > move_deadline(tenant, appt):
+        raise DeadlinePassed(int(tenant.settings["cancel_deadline_hours"]))
 
 
 def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen: bool = True,
@@ -181,7 +197,8 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
     if appt.status not in ACTIVE_STATUSES:
         raise NotActive(appt.status)
     if by_citizen:
-        _check_deadline(tenant, appt, now)
+        if now >= appt.starts_at:
+            raise AlreadyStarted()
     else:
         mark_cancelled_by_office(appt)
     appt.status = "cancelled"

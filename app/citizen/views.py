@@ -75,8 +75,6 @@ def book_url(service: Service, slot: Slot | datetime) -> str:
     return url_for("citizen.book", service=service.slug, start=local_iso(start))
 
 
-def deadline_passed(appt: Appointment, now: datetime) -> bool:
-    return now > appt.starts_at - timedelta(hours=int(g.tenant.settings["cancel_deadline_hours"]))
 
 
 class TenantText(str):
@@ -269,8 +267,8 @@ def render_manage(appt: Appointment, *, problem: str | None = None, status: int 
     return render_template(
         "citizen/manage.html", appt=appt, service=appt.service, office=appt.office, entrance=appt.entrance,
         visit=visits.Visit.of_appointment(appt),
-        changeable=appt.status == "booked" and not deadline_passed(appt, now) and appt.starts_at > now,
-        late=appt.status == "booked" and deadline_passed(appt, now) and appt.starts_at > now, problem=problem,
+        movable=booking.may_move_online(g.tenant, appt, now), cancellable=booking.may_cancel_online(appt, now),
+        move_until=booking.move_deadline(g.tenant, appt), problem=problem,
         flag=next((f for f in ("booked", "moved", "cancelled") if request.args.get(f)), None),
     ), status
 
@@ -291,12 +289,12 @@ def cancel(token: str):
             return redirect(url_for("citizen.manage", token=token))
         return render_template("citizen/cancel.html", appt=appt, service=appt.service, office=appt.office,
                                visit=visits.Visit.of_appointment(appt),
-                               late=deadline_passed(appt, clock.now()))
+                               started=not booking.may_cancel_online(appt, clock.now()))
     try:
         booking.cancel(g.tenant, appt)
-    except booking.DeadlinePassed:
+    except booking.AlreadyStarted:
         db.session.rollback()
-        return render_manage(appt, problem="deadline", status=422)
+        return render_manage(appt, problem="started", status=422)
     except booking.NotActive:
         db.session.rollback()
         return render_manage(appt, problem="inactive", status=422)
@@ -314,7 +312,7 @@ def move(token: str):
     now = clock.now()
     if appt.status != "booked":
         return redirect(url_for("citizen.manage", token=token))
-    if deadline_passed(appt, now):
+    if not booking.may_move_online(g.tenant, appt, now):
         return render_manage(appt, problem="deadline", status=422 if request.method == "POST" else 200)
     start = parse_start(request.values.get("start"))
     notice = None

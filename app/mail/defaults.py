@@ -3,7 +3,7 @@ the district's; what a tenant has not changed follows the level above.
 
 Placeholders (plain values only): name, service, date, time, end_time, weekday, office,
 address, entrance, directions, code, manage_url, tenant, phone, persons, reason,
-new_date, new_time. The facts block (documents, notices, fee, address) is always added
+new_date, new_time, move_until. The facts block (documents, notices, fee, address) is always added
 below the text, so a changed text can never drop them.
 """
 

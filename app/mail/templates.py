@@ -71,4 +71,5 @@ def sample_context(tenant, lang: str) -> dict:
             "code": "ABCD-2345", "manage_url": "https://example.org/manage/…", "booking_url": "https://example.org/",
             "tenant": tenant.name, "phone": tenant.contact_phone, "persons": 1,
             "reason": "Wegen einer Personalversammlung.", "documents": ["Personalausweis", "Passbild"],
-            "notices": ["Bitte pünktlich kommen."], "fee": "37,00 €"}
+            "notices": ["Bitte pünktlich kommen."], "fee": "37,00 €",
+            "move_until": "Montag, 23.11.2026, 09:30 Uhr" if lang == "de" else "Monday, 23 November 2026, 09:30"}
