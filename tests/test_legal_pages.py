@@ -114,3 +114,98 @@ def test_accessibility_feedback_reaches_the_back_office_and_the_citizen_gets_a_r
         assert item.due_on.strftime("%d.%m.%Y") in body
     with in_tenant(app, "emsdetten"):
         assert db.session.scalar(select(AccessibilityFeedback)) is None  # nothing reaches another town
+
+
+def test_the_back_office_tracks_feedback_shows_overdue_and_answers_by_mail(app):
+    from datetime import timedelta
+
+    from tests.test_backoffice_support import logged_in
+
+    client = HostClient(app, "steinfurt.localhost")
+    client.post("/barrierefreiheit", data={"message": "Kontrast der Hinweise zu schwach.", "email": "ole@example.org"})
+    admin = logged_in(app, HostClient(app, "steinfurt.localhost"), "admin")
+    page = text(admin.get("/admin/feedback"))
+    assert "Kontrast der Hinweise zu schwach." in page and "eingegangen" in page and "überfällig</strong>" not in page
+    from app.legal.models import AccessibilityFeedback
+    from tests.test_backoffice_support import in_tenant
+
+    with in_tenant(app, "steinfurt"):  # a month and more later (the back-office session would not last that long)
+        item = db.session.scalar(select(AccessibilityFeedback))
+        item_id = item.id
+        item.received_at -= timedelta(days=40)
+        item.due_on -= timedelta(days=40)
+        commit()
+    page = text(admin.get("/admin/feedback"))
+    assert "überfällig</strong>" in page and "1 ist überfällig" in page
+    resp = admin.post(f"/admin/feedback/{item_id}/answer", data={"answer": "Wir haben den Kontrast erhöht.",
+                                                                 "send": "1"})
+    assert resp.status_code == 302
+    page = text(admin.get("/admin/feedback"))
+    assert "beantwortet am" in page and "admin@steinfurt.example" in page and "überfällig</strong>" not in page
+    answer = next(m for m in reversed(mails(app)) if m["To"] == "ole@example.org")
+    assert "Antwort" in answer["Subject"] and "Kontrast erhöht" in answer.get_body(("plain",)).get_content()
+    # Emsdetten's admin sees none of Steinfurt's feedback and cannot answer it.
+    other = logged_in(app, HostClient(app, "emsdetten.localhost"), "admin")
+    assert "Kontrast der Hinweise" not in text(other.get("/admin/feedback"))
+    assert other.post(f"/admin/feedback/{item_id}/answer", data={"answer": "x"}).status_code == 404
+
+
+def test_the_brand_colour_needs_contrast_and_is_used_with_logo_and_footer(app):
+    from tests.test_backoffice_support import logged_in
+
+    admin = logged_in(app, HostClient(app, "steinfurt.localhost"), "admin")
+    base = {"name": "Stadt Steinfurt", "address": "Emsdettener Straße 40, 48565 Steinfurt",
+            "contact_phone": "02551 1-0", "contact_email": "buergerbuero@steinfurt.example", "contact_hours": "",
+            "branding_logo_url": "", "footer": ""}
+    pale = admin.post("/admin/contact", data={**base, "branding_color": "#ffcc00"})
+    assert pale.status_code == 422 and "Kontrast" in pale.get_data(as_text=True)
+    foreign = admin.post("/admin/contact", data={**base, "branding_color": "", "branding_logo_url":
+                                                 "https://cdn.example.com/logo.png"})
+    assert foreign.status_code == 422 and "anderen Servern" in foreign.get_data(as_text=True)
+    ok = admin.post("/admin/contact", data={**base, "branding_color": "#7a1f1f", "footer": "Rathaus Steinfurt",
+                                            "branding_logo_url": "/static/favicon.svg"})
+    assert ok.status_code == 302
+    citizen = HostClient(app, "steinfurt.localhost")
+    home = text(citizen.get("/"))
+    assert 'href="/brand.css"' in home and 'src="/static/favicon.svg"' in home and "Rathaus Steinfurt" in home
+    assert "--brand: #7a1f1f" in citizen.get("/brand.css").get_data(as_text=True)
+
+
+def test_district_it_cannot_switch_a_draft_on_past_its_checklist(app):
+    from tests.test_backoffice_support import logged_in
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["tenants", "create", "laer", "--name", "Gemeinde Laer",
+                               "--parent", "kreis-steinfurt"]).exit_code == 0
+    kreis = logged_in(app, HostClient(app, "kreis-steinfurt.localhost"), "district-it")
+    resp = kreis.post("/admin/district/laer/status", data={"status": "live"})
+    assert "bleibt Entwurf" in text(kreis.get(resp.headers["Location"]))
+    assert HostClient(app, "laer.localhost").get("/api/v1/tenant").json["status"] == "draft"
+    # Switching a bookable town off and on again needs no checklist.
+    kreis.post("/admin/district/steinfurt/status", data={"status": "disabled"})
+    assert HostClient(app, "steinfurt.localhost").get("/").status_code == 503
+    kreis.post("/admin/district/steinfurt/status", data={"status": "pilot"})
+    assert HostClient(app, "steinfurt.localhost").get("/").status_code == 200
+
+
+def test_answered_feedback_loses_name_and_email_after_the_retention_period(app):
+    from datetime import timedelta
+
+    from app import clock
+    from app.jobs.due import run_due
+    from app.legal.models import AccessibilityFeedback
+    from tests.test_backoffice_support import in_tenant
+
+    client = HostClient(app, "steinfurt.localhost")
+    for n in (1, 2):
+        client.post("/barrierefreiheit", data={"message": f"Meldung {n}", "name": "Uwe", "email": f"u{n}@example.org"})
+    with in_tenant(app, "steinfurt"):
+        first, second = db.session.scalars(select(AccessibilityFeedback).order_by(AccessibilityFeedback.id))
+        first.status, first.answer, first.answered_at = "answered", "Erledigt.", clock.now() - timedelta(days=31)
+        commit()
+    with app.app_context():
+        run_due()
+    with in_tenant(app, "steinfurt"):
+        first, second = db.session.scalars(select(AccessibilityFeedback).order_by(AccessibilityFeedback.id))
+        assert (first.name, first.email, first.message) == ("", "", "Meldung 1")
+        assert second.email == "u2@example.org"  # still to be answered: kept

@@ -18,6 +18,7 @@ from app.booking.holds import expire_holds
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
 from app.booking.notifications import queue_mail
 from app.extensions import db
+from app.legal.feedback import anonymize_answered
 from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
 from app.ops.counters import job_failed
@@ -124,6 +125,7 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
         req.anonymized_at = now
     # Queue entries keep their times for the statistics; a walk-in's name goes.
     anonymize_entries(cutoff, now)
+    anonymize_answered(cutoff)  # accessibility feedback
     commit()
     return len(appts) + len(requests)
 

@@ -92,3 +92,14 @@ def answer_feedback(item: AccessibilityFeedback, answer: str, by: str) -> None:
     item.answered_at = clock.now()
     item.status = "answered"
     db.session.flush()
+
+
+def anonymize_answered(cutoff) -> int:
+    """Name and e-mail of feedback answered before `cutoff` go; the barrier reported and the
+    answer stay on record (the statement's gaps are reviewed against them)."""
+    items = list(db.session.scalars(select(AccessibilityFeedback).where(
+        AccessibilityFeedback.status == "answered", AccessibilityFeedback.answered_at < cutoff,
+        (AccessibilityFeedback.email != "") | (AccessibilityFeedback.name != ""))))
+    for item in items:
+        item.name, item.email = "", ""
+    return len(items)
