@@ -1,6 +1,8 @@
 """Tenant admin: services with inheritance, mail texts, settings; validation and audit."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.audit.models import AuditEntry
@@ -107,24 +109,37 @@ def test_mail_template_preview_save_and_back_to_the_inherited_text(app, emsdette
     assert "eigener Text" in page and "Erika Mustermann" in page  # Emsdetten's own text, previewed
     preview = emsdetten.post("/admin/mail/confirmation/de", data={
         "action": "preview", "subject": "Hallo {{ name }}", "body": "Termin am {{ date }} um {{ time }}."})
-    assert preview.status_code == 200 and "Termin am 24.11.2026 um 09:30." in preview.get_data(as_text=True)
+    page = preview.get_data(as_text=True)
+    # The preview shows Emsdetten's own office and entrance and a future date, not sample data.
+    assert preview.status_code == 200 and re.search(r"Termin am \d\d\.\d\d\.\d{4} um \d\d:\d\d\.", page)
+    assert "Am Markt 1, 48282 Emsdetten" in page and "Haupteingang Rathaus" in page
+    assert "24.11.2026" not in page
+    test = emsdetten.post("/admin/mail/confirmation/de", data={
+        "action": "test", "subject": "Hallo {{ name }}", "body": "Termin am {{ date }} um {{ time }}."})
+    assert test.status_code == 200 and "Testmail an admin@emsdetten.example" in test.get_data(as_text=True)
+    sent = next(m for m in reversed(mails(app)) if m["To"] == "admin@emsdetten.example")
+    assert sent["Subject"] == "[Test] Hallo Erika Mustermann"
+    assert "Am Markt 1, 48282 Emsdetten" in sent.get_body(("plain",)).get_content()
+    assert sent.get_body(("html",)) is not None
     with in_tenant(app, "emsdetten"):
         assert db.session.scalar(select(MailTemplate.subject)).startswith("Ihr Termin im Bürgerbüro Emsdetten")
     bad = emsdetten.post("/admin/mail/confirmation/de", data={"action": "save", "subject": "x",
                                                               "body": "{{ config.SECRET_KEY }}"})
-    assert bad.status_code == 422 and "which mail texts may not use" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "das Mailtexte nicht dürfen" in bad.get_data(as_text=True)
     unknown = emsdetten.post("/admin/mail/confirmation/de", data={"action": "save", "subject": "x",
                                                                   "body": "{{ secret }}"})
-    assert unknown.status_code == 422 and "unknown placeholder" in unknown.get_data(as_text=True)
-    bad_syntax = emsdetten.post("/admin/mail/confirmation/de", data={"action": "save", "subject": "x", "body": "{% if %}"})
-    assert bad_syntax.status_code == 422 and "syntax error" in bad_syntax.get_data(as_text=True)
+    assert unknown.status_code == 422 and "unbekannten Platzhalter „secret“" in unknown.get_data(as_text=True)
+    bad_syntax = emsdetten.post("/admin/mail/confirmation/de", data={"action": "save", "subject": "x",
+                                                                     "body": "Guten Tag,\n\n{% if %}"})
+    assert bad_syntax.status_code == 422
+    assert "Vorlage hat einen Syntaxfehler in Zeile 3" in bad_syntax.get_data(as_text=True)
     assert emsdetten.post("/admin/mail/confirmation/de/reset").status_code == 302
     page = emsdetten.get("/admin/mail/confirmation/de").get_data(as_text=True)
     assert "Standardtext" in page
     with in_tenant(app, "emsdetten"):
         assert db.session.scalar(select(MailTemplate.id)) is None
         actions = list(db.session.scalars(select(AuditEntry.action)))
-        assert actions == ["mail_template_reset"]
+        assert actions == ["test_mail_sent", "mail_template_reset"]
     day = next_weekday(1)
     emsdetten.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(day, 9).isoformat(),
                                                  "name": "Ida", "email": "ida@example.org"})

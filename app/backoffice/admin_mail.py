@@ -3,16 +3,18 @@ inherited text" (delete this tenant's row)."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from app.backoffice import bp
 from app.backoffice.access import audit, role_required
 from app.mail.render import TemplateProblem, render_string, template_chain
-from app.mail.templates import (LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template,
-                                sample_context, save_mail_template)
+from app.mail.outbox import queue_message
+from app.mail.templates import LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template, save_mail_template
+from app.publishing.preview import preview_context
 from app.transaction import commit
 from app.validators import Invalid
 
-EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch Bürger", "moved": "Verschiebung",
+EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch die buchende Person", "moved": "Verschiebung",
                 "reminder": "Erinnerung", "waitlist_offer": "Angebot Warteliste",
                 "office_cancelled": "Absage durch das Amt", "confirm_request": "Bitte um Bestätigung"}
 
@@ -37,9 +39,24 @@ def mail_templates():
     return render_template("backoffice/mail_list.html", rows=rows, labels=EVENT_LABELS)
 
 
-def _preview(subject: str, body: str, lang: str) -> tuple[str, str]:
-    ctx = sample_context(g.tenant, lang)
-    return render_string(subject, ctx), render_string(body, ctx)
+def _preview(subject: str, body: str, lang: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """Subject, text and the facts every appointment mail lists below the text, with the
+    tenant's real office, entrance and a future date."""
+    ctx = preview_context(g.tenant, lang)
+    en = lang == "en"
+    facts = [("When" if en else "Wann", f"{ctx['weekday']}, {ctx['date']}, {ctx['time']}–{ctx['end_time']}"),
+             ("Where" if en else "Wo", f"{ctx['office']}, {ctx['address']}"),
+             ("Entrance" if en else "Eingang", f"{ctx['entrance']} – {ctx['directions']}".strip(" –")),
+             ("Please bring" if en else "Bitte mitbringen", "; ".join(ctx["documents"])),
+             ("Notices" if en else "Hinweise", "; ".join(ctx["notices"])),
+             ("Fee" if en else "Gebühr", ctx.get("fee") or "")]
+    return render_string(subject, ctx), render_string(body, ctx), [f for f in facts if f[1]]
+
+
+def _send_test(preview, lang: str) -> None:
+    subject, text, facts = preview
+    body = text + "\n\n" + "\n".join(f"{label}: {value}" for label, value in facts)
+    queue_message(g.tenant.id, "test_mail", current_user.email, f"[Test] {subject}", body, lang=lang)
 
 
 @bp.route("/mail/<event>/<lang>", methods=["GET", "POST"])
@@ -55,10 +72,16 @@ def mail_edit(event: str, lang: str):
             check_mail_text(subject, body)
             preview = _preview(subject, body, lang)
         except (Invalid, TemplateProblem) as exc:
-            errors = exc.errors if isinstance(exc, Invalid) else {"Text": str(exc)}
+            errors = exc.errors if isinstance(exc, Invalid) else {"Text": f"Vorlage {exc.german}"}
             return render_template("backoffice/mail_edit.html", subject=subject, body=body, errors=errors,
                                    **ctx), 422
         if request.form.get("action") == "preview":
+            return render_template("backoffice/mail_edit.html", subject=subject, body=body, preview=preview, **ctx)
+        if request.form.get("action") == "test":
+            _send_test(preview, lang)
+            audit("test_mail_sent", "mail_template", f"{event}.{lang}", after={"to": current_user.email})
+            commit()
+            flash(f"Testmail an {current_user.email} ist unterwegs (Text, gespeichert ist nichts).")
             return render_template("backoffice/mail_edit.html", subject=subject, body=body, preview=preview, **ctx)
         before = _own(event, lang)
         save_mail_template(event, lang, subject, body)

@@ -45,7 +45,11 @@ _env.filters = {k: v for k, v in _env.filters.items() if k in ALLOWED_FILTERS}
 
 
 class TemplateProblem(ValueError):
-    pass
+    """What is wrong with a mail text; `german` says it for the back office."""
+
+    def __init__(self, message: str, german: str | None = None):
+        super().__init__(message)
+        self.german = german or message
 
 
 def format_date(dt: datetime, tz_name: str, lang: str) -> str:
@@ -66,26 +70,45 @@ def weekday(dt: datetime, tz_name: str, lang: str) -> str:
 def check_template(source: str) -> None:
     """Refuse anything beyond placeholders, filters, conditions and short loops."""
     if len(source) > MAX_TEMPLATE_CHARS:
-        raise TemplateProblem(f"is longer than {MAX_TEMPLATE_CHARS} characters")
+        raise TemplateProblem(f"is longer than {MAX_TEMPLATE_CHARS} characters",
+                              f"ist länger als {MAX_TEMPLATE_CHARS} Zeichen")
     try:
         tree = _env.parse(source)
     except TemplateError as exc:
-        raise TemplateProblem(f"has a syntax error: {exc}") from exc
+        line = f" in Zeile {exc.lineno}" if getattr(exc, "lineno", None) else ""
+        raise TemplateProblem(f"has a syntax error: {exc}",
+                              f"hat einen Syntaxfehler{line} ({_german_syntax(str(exc.message or exc))})") from exc
     _check_node(tree, 0, frozenset(PLACEHOLDERS) | {"loop"})
+
+
+def _german_syntax(message: str) -> str:
+    """Jinja's commonest complaints in words an admin reads; anything else as Jinja says it."""
+    known = [("unexpected end of template", "die Vorlage endet zu früh – fehlt ein {% endif %} oder {% endfor %}?"),
+             ("unexpected '}'", "eine geschweifte Klammer zu viel oder zu wenig: Platzhalter so: {{ name }}"),
+             ("unexpected char", "ein Zeichen, das hier nicht stehen darf"),
+             ("expected token 'end of print statement'", "ein Platzhalter ist nicht geschlossen: so {{ name }}"),
+             ("encountered unknown tag", "unbekannter Befehl in {% … %}")]
+    lower = message.lower()
+    return next((german for english, german in known if english in lower), message)
 
 
 def _check_node(node: nodes.Node, loops: int, names: frozenset) -> None:
     if not isinstance(node, ALLOWED_NODES):
         raise TemplateProblem(f"uses {type(node).__name__}, which mail texts may not use; "
-                              "use placeholders like {{ name }} and {{ date }}")
+                              "use placeholders like {{ name }} and {{ date }}",
+                              "enthält etwas, das Mailtexte nicht dürfen; bitte nur Platzhalter wie {{ name }} "
+                              "und {{ date }}")
     if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
-        raise TemplateProblem(f"uses the filter '{node.name}', which mail texts may not use")
+        raise TemplateProblem(f"uses the filter '{node.name}', which mail texts may not use",
+                              f"nutzt den Filter „{node.name}“, den Mailtexte nicht nutzen dürfen")
     if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in names:
-        raise TemplateProblem(f"uses the unknown placeholder '{node.name}'")
+        raise TemplateProblem(f"uses the unknown placeholder '{node.name}'",
+                              f"nutzt den unbekannten Platzhalter „{node.name}“")
     if isinstance(node, nodes.For):
         loops += 1
         if loops > 1:
-            raise TemplateProblem("nests loops, which mail texts may not do")
+            raise TemplateProblem("nests loops, which mail texts may not do",
+                                  "verschachtelt Schleifen; das dürfen Mailtexte nicht")
         targets = [node.target, *node.target.find_all(nodes.Name)]
         names = names | {n.name for n in targets if isinstance(n, nodes.Name)}
     for child in node.iter_child_nodes():

@@ -28,7 +28,7 @@ def check_mail_text(subject: str, body: str) -> None:
         try:
             check_template(source)
         except TemplateProblem as exc:
-            errors[label] = f"Vorlage {exc}"
+            errors[label] = f"Vorlage {exc.german}"
     if errors:
         raise Invalid(errors)
 
