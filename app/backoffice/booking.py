@@ -13,6 +13,7 @@ from app.backoffice.common import bookable_services, counters_of, local, parse_d
 from app.booking import service as booking
 from app.booking import staff
 from app.booking.models import EmergencyRequest
+from app.catalog import visits
 from app.catalog.models import Service
 from app.extensions import db
 from app.scheduling.slots import Policy, compute_slots
@@ -27,15 +28,39 @@ def _service_from(value) -> Service | None:
                                                    Service.office_id.is_not(None)))
 
 
+EXTRA_SERVICES = (2, 3)  # a caller's visit: up to two more services, each with its count
+
+
+def _visit_from(form, service: Service | None) -> tuple[visits.Visit | None, str | None]:
+    """The visit the form names (service, persons, service2, persons2, …); (None, None)
+    for a plain one-service booking, (None, why) for a combination that cannot be booked."""
+    if service is None:
+        return None, None
+    items = [(service, parse_int(form.get("persons"), 1) or 1)]
+    for n in EXTRA_SERVICES:
+        extra = _service_from(form.get(f"service{n}"))
+        if extra is not None:
+            items.append((extra, parse_int(form.get(f"persons{n}"), 1) or 1))
+    if len(items) == 1:
+        return None, None
+    try:
+        return visits.resolve(g.tenant, [(s.slug, c) for s, c in items], online=False), None
+    except visits.VisitProblem as exc:
+        return None, exc.explain()
+
+
 def _form_context(service: Service | None, kind: str, form: dict) -> dict:
     """Services, the proposal and the free starts of the chosen day for the form."""
+    visit, visit_error = _visit_from(form, service)
     ctx = {"services": bookable_services(), "service": service, "kind": kind, "form": form, "local": local,
-           "proposal": None, "slots": [], "counters": []}
+           "proposal": None, "slots": [], "counters": [], "visit": visit, "visit_error": visit_error,
+           "extra_services": EXTRA_SERVICES}
     if service is not None:
-        ctx["proposal"] = staff.proposal(g.tenant, service)
+        demand = visit or service
+        ctx["proposal"] = staff.proposal(g.tenant, demand)
         day = parse_day(form.get("day")) or (local(ctx["proposal"].start).date() if ctx["proposal"] else today())
         ctx["day"] = day
-        ctx["slots"] = compute_slots(service, Policy.of(g.tenant), day, day, online=False, now=clock.now())
+        ctx["slots"] = compute_slots(demand, Policy.of(g.tenant), day, day, online=False, now=clock.now())
         ctx["counters"] = counters_of(service.office_id)
     return ctx
 
@@ -73,13 +98,16 @@ def phone_booking():
     if request.method == "POST":
         start = _start(form.get("start"))
         error = None
+        visit, visit_error = _visit_from(form, service)
         if service is None:
             error = "Bitte eine Dienstleistung wählen."
+        elif visit_error:
+            error = visit_error
         elif start is None:
             error = "Bitte eine Uhrzeit wählen."
         else:
             appt, error = _attempt(
-                lambda: staff.book_for_caller(g.tenant, service, start, source="phone", **_person(form)),
+                lambda: staff.book_for_caller(g.tenant, visit or service, start, source="phone", **_person(form)),
                 "Diese Zeit wurde gerade vergeben. Bitte eine andere wählen.")
             if appt is not None:
                 audit("phone_booking", "appointment", appt.id, after=staff.snapshot(appt))

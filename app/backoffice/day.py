@@ -12,7 +12,8 @@ from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
 from app.backoffice.common import counters_of, local, offices, parse_day, today, tz
 from app.booking import staff
-from app.booking.models import Appointment
+from app.booking.models import Appointment, AppointmentService
+from app.catalog.visits import Visit
 from app.booking.codes import normalize_code
 from app.extensions import db
 from app.scheduling.calendar import day_bounds_utc
@@ -24,7 +25,8 @@ def _day_data(day, office):
     appts = list(db.session.scalars(
         select(Appointment).where(Appointment.office_id == office.id, Appointment.starts_at >= start,
                                   Appointment.starts_at < end)
-        .options(selectinload(Appointment.service))
+        .options(selectinload(Appointment.service),
+                 selectinload(Appointment.visit_items).selectinload(AppointmentService.service))
         .order_by(Appointment.starts_at, Appointment.counter_id, Appointment.id)
     ))
     counters = counters_of(office.id)
@@ -76,6 +78,7 @@ def day_print():
 def appointment(appt_id: int):
     appt = one_or_404(Appointment, appt_id)
     return render_template("backoffice/appointment.html", appt=appt, local=local,
+                           visit_documents=lambda a: Visit.of_appointment(a).documents(),
                            status_labels=staff.STATUS_LABELS, source_labels=staff.SOURCE_LABELS)
 
 

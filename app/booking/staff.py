@@ -14,6 +14,7 @@ from app.booking.codes import new_code, new_manage_token
 from app.booking.models import ACTIVE_STATUSES, Appointment
 from app.booking.notifications import queue_mail
 from app.catalog.models import Service
+from app.catalog.visits import Visit
 from app.extensions import db
 from app.offices.models import Closure, Counter, Office
 from app.scheduling.calendar import zone
@@ -51,19 +52,22 @@ def set_status(appt: Appointment, status: str) -> None:
     db.session.flush()
 
 
-def proposal(tenant, service: Service, *, now: datetime | None = None) -> Slot | None:
+def proposal(tenant, demand: Service | Visit, *, now: datetime | None = None) -> Slot | None:
     """The earliest free start for a clerk: held-back capacity counts, no lead time."""
-    return next_slot(service, Policy.of(tenant), now=now or clock.now(), online=False)
+    return next_slot(demand, Policy.of(tenant), now=now or clock.now(), online=False)
 
 
-def book_for_caller(tenant, service: Service, start: datetime, *, name: str, email: str = "", phone: str = "",
-                    persons: int = 1, note: str = "", source: str = "phone",
+def book_for_caller(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "",
+                    phone: str = "", persons: int = 1, note: str = "", source: str = "phone",
                     now: datetime | None = None) -> Appointment:
-    """A phone (or emergency) booking within capacity, held-back share included."""
+    """A phone (or emergency) booking within capacity, held-back share included: one
+    service for `persons`, or a visit of several services with their counts."""
     if source not in ("phone", "emergency"):
         raise StaffError("Unbekannte Buchungsart.")
-    _check_person(name, persons, service, email)
-    return booking.book(tenant, service, start, name=name, email=email, phone=phone, persons=persons, note=note,
+    visit = demand if isinstance(demand, Visit) else Visit.single(demand, persons)
+    for svc, count in visit.items:
+        _check_person(name, count, svc, email)
+    return booking.book(tenant, visit, start, name=name, email=email, phone=phone, note=note,
                         source=source, now=now)
 
 
@@ -87,10 +91,11 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
     appt = Appointment(
         code=_unique_code(), manage_token=new_manage_token(), service_id=service.id, office_id=service.office_id,
         counter_id=counter.id, entrance_id=office.main_entrance.id if office.main_entrance else None,
-        starts_at=start, ends_at=start + timedelta(minutes=service.duration_minutes), status="booked",
+        starts_at=start, ends_at=start + timedelta(minutes=service.minutes_for(persons)), status="booked",
         source="emergency", name=name.strip(), email=email.strip().lower(), phone=phone.strip(), persons=persons,
         note=note.strip(), overbooked=True, overbook_reason=reason,
     )
+    appt.set_services([(service, persons)])
     db.session.add(appt)
     db.session.flush()
     queue_mail("confirmation", appt)

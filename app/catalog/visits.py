@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.booking.models import MAX_DURATION_MINUTES
@@ -28,6 +29,25 @@ class VisitProblem(ValueError):
         super().__init__(message)
         self.kind = kind
         self.params = params
+
+    def explain(self, lang: str = "de") -> str:
+        """The reason for people (pages and back office), in the request's language."""
+        p = self.params
+        name = p["service"].display_name(lang) if "service" in p else ""
+        texts = {
+            "too_many": lambda: _("Ein Termin kann höchstens %(n)d Anliegen umfassen.", n=p["n"]),
+            "twice": lambda: _("Jedes Anliegen kann nur einmal gewählt werden; geben Sie stattdessen die Anzahl "
+                               "der Personen an."),
+            "unknown": lambda: _("Eines der Anliegen kann hier nicht online gebucht werden."),
+            "persons": lambda: _("„%(name)s“ ist für 1 bis %(n)d Personen möglich.", name=name, n=p["n"]),
+            "offices": lambda: _("Diese Anliegen werden an verschiedenen Orten bearbeitet; bitte buchen Sie für "
+                                 "jeden Ort einen eigenen Termin."),
+            "not_combinable": lambda: _("„%(name)s“ kann nicht mit anderen Anliegen in einem Termin gebucht "
+                                        "werden.", name=name),
+            "too_long": lambda: _("Ein Termin kann höchstens %(n)d Minuten dauern; bitte buchen Sie zwei Termine.",
+                                  n=p["n"]),
+        }
+        return texts.get(self.kind, lambda: _("Bitte wählen Sie mindestens ein Anliegen."))()
 
 
 @dataclass(frozen=True, eq=False)

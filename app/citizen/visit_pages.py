@@ -9,8 +9,6 @@ address, `/visit?services=personalausweis:2,reisepass`, the same notation as the
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-
 from app import clock
 from app.catalog import visits
 from app.catalog.models import bookable_online
@@ -20,25 +18,6 @@ from app.extensions import db
 from app.i18n import current_lang
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy
-
-
-def problem_text(exc: visits.VisitProblem) -> str:
-    """Why a combination cannot be booked, in the page's language."""
-    p = exc.params
-    return {
-        "too_many": lambda: _("Ein Termin kann höchstens %(n)d Anliegen umfassen.", n=p["n"]),
-        "twice": lambda: _("Jedes Anliegen kann nur einmal gewählt werden; geben Sie stattdessen die Anzahl der "
-                           "Personen an."),
-        "unknown": lambda: _("Eines der Anliegen kann hier nicht online gebucht werden."),
-        "persons": lambda: _("„%(name)s“ ist für 1 bis %(n)d Personen möglich.",
-                             name=p["service"].display_name(current_lang()), n=p["n"]),
-        "offices": lambda: _("Diese Anliegen werden an verschiedenen Orten bearbeitet; bitte buchen Sie für jeden "
-                             "Ort einen eigenen Termin."),
-        "not_combinable": lambda: _("„%(name)s“ kann nicht mit anderen Anliegen in einem Termin gebucht werden.",
-                                    name=p["service"].display_name(current_lang())),
-        "too_long": lambda: _("Ein Termin kann höchstens %(n)d Minuten dauern; bitte buchen Sie zwei Termine.",
-                              n=p["n"]),
-    }.get(exc.kind, lambda: _("Bitte wählen Sie mindestens ein Anliegen."))()
 
 
 def requested_from_form(args) -> list[tuple[str, int]]:
@@ -77,7 +56,7 @@ def visit_page():
     except visits.VisitProblem as exc:
         # Show what was asked for, with the reason, so the citizen can change it here.
         kept = [(s, n) for s, n in requested][:10]
-        return render_template("citizen/visit.html", visit=None, requested=kept, problem=problem_text(exc),
+        return render_template("citizen/visit.html", visit=None, requested=kept, problem=exc.explain(current_lang()),
                                services_by_slug=_services_by_slug(), addable=[]), 422
     view = month_view(visit, policy, clock.now(), month_arg=request.args.get("month"),
                       day_arg=request.args.get("day"))
