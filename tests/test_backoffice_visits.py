@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.booking.models import Appointment
 from app.extensions import db
-from tests.conftest import at, next_weekday
+from tests.conftest import HostClient, at, next_weekday
+from tests.test_admin_catalog import api_service, service_form
 from tests.test_backoffice_support import in_tenant, logged_in, service_id  # noqa: F401
 
 
@@ -62,3 +63,24 @@ def test_an_impossible_visit_is_explained_to_the_clerk(app, steinfurt, tuesday):
     assert "nur einmal gewählt werden" in resp.get_data(as_text=True)
     with in_tenant(app, "steinfurt"):
         assert db.session.scalar(select(Appointment)) is None
+
+
+def test_admins_edit_how_a_service_combines_and_towns_inherit_it(app, steinfurt):
+    kreis = HostClient(app, "kreis-steinfurt.localhost")
+    logged_in(app, kreis, "admin")
+    kid = service_id(app, "reisepass", "kreis-steinfurt")
+    r = kreis.post(f"/admin/services/{kid}", data=service_form(kreis, kid, additional_person_minutes="12",
+                                                                combinable_shown="1", combinable="1"))
+    assert r.status_code == 302
+    assert api_service(steinfurt, "reisepass")["additional_person_minutes"] == 12  # follows the district
+    logged_in(app, steinfurt, "admin", email="admin@steinfurt.example")
+    sid = service_id(app, "reisepass", "steinfurt")
+    page = steinfurt.get(f"/admin/services/{sid}").get_data(as_text=True)
+    assert "Minuten je weitere Person" in page and "Mit anderen Anliegen in einem Termin buchbar" in page
+    r = steinfurt.post(f"/admin/services/{sid}", data=service_form(steinfurt, sid, additional_person_minutes="12",
+                                                                    combinable_shown="1"))
+    assert r.status_code == 302
+    assert api_service(steinfurt, "reisepass")["combinable"] is False
+    assert "eigener Wert" in steinfurt.get(f"/admin/services/{sid}").get_data(as_text=True)
+    r = steinfurt.get("/api/v1/slots?services=personalausweis,reisepass")
+    assert r.status_code == 422 and r.json["errors"]["services"]

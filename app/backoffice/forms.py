@@ -11,7 +11,9 @@ from app.validators import Invalid
 FIELD_LABELS = {"name": "Name", "description": "Beschreibung", "duration_minutes": "Dauer (Minuten)",
                 "documents": "Mitzubringende Unterlagen", "fee": "Gebühr", "bookable_online": "Online buchbar",
                 "persons_max": "Personen höchstens", "name_en": "Name (englisch)",
-                "description_en": "Beschreibung (englisch)", "position": "Reihenfolge"}
+                "description_en": "Beschreibung (englisch)", "position": "Reihenfolge",
+                "additional_person_minutes": "Minuten je weitere Person",
+                "combinable": "Mit anderen Anliegen in einem Termin buchbar"}
 
 
 def parse_service_form(form) -> dict:
@@ -43,6 +45,19 @@ def parse_service_form(form) -> dict:
         errors[FIELD_LABELS["documents"]] = "höchstens 30 Zeilen"
     values["documents"] = docs
     values["bookable_online"] = form.get("bookable_online") == "1"
+    # Empty: each further person takes the service's own duration.
+    extra = (form.get("additional_person_minutes") or "").strip()
+    if extra:
+        try:
+            values["additional_person_minutes"] = int(extra)
+            if not 1 <= values["additional_person_minutes"] <= 480:
+                errors[FIELD_LABELS["additional_person_minutes"]] = "muss zwischen 1 und 480 liegen (oder leer)"
+        except ValueError:
+            errors[FIELD_LABELS["additional_person_minutes"]] = "muss eine ganze Zahl sein (oder leer)"
+    elif "additional_person_minutes" in form:
+        values["additional_person_minutes"] = None
+    if "combinable_shown" in form:
+        values["combinable"] = form.get("combinable") == "1"
     if errors:
         raise Invalid(errors)
     return values
