@@ -279,3 +279,13 @@ def test_the_openapi_description_is_valid(steinfurt):
     from openapi_spec_validator import validate
 
     validate(steinfurt.get(f"{API}/openapi.json").json)
+
+
+def test_case_and_plus_tags_do_not_get_round_the_per_email_cap(app, steinfurt, monday):
+    """max_active_per_email is 2: Erika+1 and ERIKA+2 are still Erika."""
+    assert book(steinfurt, at(monday, 9), email="erika@example.org").status_code == 201
+    assert book(steinfurt, at(monday, 10), email="Erika+1@Example.org").status_code == 201
+    r = book(steinfurt, at(monday, 11), email="ERIKA+termine@example.org")
+    assert r.status_code == 409 and r.json["type"].endswith("active-booking-limit")
+    # Another mailbox at the same domain is someone else.
+    assert book(steinfurt, at(monday, 11), email="erikas.nachbarin@example.org").status_code == 201

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.extensions import db
 from app.tenancy.models import utcnow
@@ -18,6 +18,18 @@ from app.tenancy.scope import TenantOwned
 STATUSES = ("booked", "cancelled", "checked_in", "completed", "no_show")
 ACTIVE_STATUSES = ("booked", "checked_in")
 SOURCES = ("online", "phone", "emergency")
+
+
+def mailbox_key(email: str) -> str:
+    """The mailbox an address reaches, for the per-e-mail cap: case and a `+tag` in the
+    local part do not make another person (erika+1@… is erika@…)."""
+    email = (email or "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
 # The longest service; bounds the index range of overlap queries.
 MAX_DURATION_MINUTES = 480
 
@@ -39,6 +51,7 @@ class Appointment(TenantOwned, db.Model):
         CheckConstraint("NOT overbooked OR (source = 'emergency' AND overbook_reason <> '')", name="overbook_reason"),
         Index("ix_appointments_tenant_counter_start", "tenant_id", "counter_id", "starts_at"),
         Index("ix_appointments_tenant_email", "tenant_id", "email"),
+        Index("ix_appointments_tenant_email_key", "tenant_id", "email_key"),
         Index("ix_appointments_tenant_start", "tenant_id", "starts_at"),
     )
 
@@ -56,6 +69,7 @@ class Appointment(TenantOwned, db.Model):
     # Personal data: the least needed, deleted by retention after the appointment.
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), default="")
+    email_key: Mapped[str] = mapped_column(String(254), default="", server_default="")  # mailbox_key(email)
     phone: Mapped[str] = mapped_column(String(64), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     persons: Mapped[int] = mapped_column(default=1)
@@ -85,6 +99,11 @@ class Appointment(TenantOwned, db.Model):
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @validates("email")
+    def _keep_email_key(self, _key: str, value: str) -> str:
+        self.email_key = mailbox_key(value)
+        return value
 
     def services_with_counts(self) -> list[tuple]:
         """[(Service, count)] of the visit, in the order booked: what mails, pages, the

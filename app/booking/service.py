@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.booking.codes import new_code, new_manage_token, tokens_match
 from app.booking.holds import confirm_mode, hold
-from app.booking.models import ACTIVE_STATUSES, Appointment
+from app.booking.models import ACTIVE_STATUSES, Appointment, mailbox_key
 from app.booking.notifications import queue_mail
 from app.booking.waitlist import offer_freed_slot
 from app.catalog.models import Service
@@ -92,9 +92,11 @@ def _day_key(tenant_id: int, office_id: int, start: datetime, tz_name: str) -> t
 
 
 def active_bookings(email: str, now: datetime) -> int:
+    """Active bookings of the mailbox `email` reaches (case and +tag do not count apart)."""
     return db.session.scalar(
         select(func.count()).select_from(Appointment).where(
-            Appointment.email == email, Appointment.status.in_(ACTIVE_STATUSES), Appointment.ends_at > now
+            Appointment.email_key == mailbox_key(email), Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.ends_at > now
         )
     ) or 0
 
@@ -116,7 +118,7 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     office_id = visit.office_id
     keys = [_day_key(tenant.id, office_id, start, policy.timezone)]
     if email:
-        keys.append(("email", tenant.id, email))
+        keys.append(("email", tenant.id, mailbox_key(email)))
     _lock(keys, office_id)
     # Under the lock: what is free now, with every committed booking seen.
     _, slot = slot_at(visit, policy, start, now=now, online=online)
