@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
 def init_app(app: Flask) -> None:
     root = logging.getLogger("app")
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = logging.StreamHandler(sys.stdout)  # JSON lines on stdout: journald or the container runtime keeps them
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
     root.setLevel(logging.INFO)

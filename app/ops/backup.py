@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -147,3 +148,25 @@ def check(url: str, metadata) -> list[str]:
     finally:
         engine.dispose()
     return problems
+
+
+def schema_state(connection) -> str:
+    """'ok' when the database is at this code's newest migration or past it (a newer
+    release migrated first, as an upgrade does), 'behind' when it still needs
+    `flask db upgrade`, 'empty' when it was never migrated."""
+    known, heads = _revisions()
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    if not current:
+        return "empty"
+    if current - known:
+        return "ok"  # a revision this code does not know: a newer release's, additive by our rule
+    return "ok" if current == heads else "behind"
+
+
+@lru_cache(maxsize=1)
+def _revisions() -> tuple[frozenset, frozenset]:
+    """Every revision this code ships, and its heads (read once per process)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(rev.revision for rev in script.walk_revisions()), frozenset(script.get_heads())

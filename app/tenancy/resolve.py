@@ -20,7 +20,7 @@ _HOST_RE = re.compile(rf"^(?P<name>{_LABEL}(?:\.{_LABEL})*)\.?(?::(?P<port>\d{{1
 _IP6_RE = re.compile(r"^\[[0-9a-f:.]+\](?::\d{1,5})?$")
 
 # Paths answered on every host, known or not.
-HOST_INDEPENDENT = ("/healthz", "/metrics")
+HOST_INDEPENDENT = ("/healthz", "/readyz", "/metrics")
 
 
 class MalformedHost(ValueError):
