@@ -100,6 +100,9 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
 
 
 def close(app) -> None:
+    from app.jobs.queue import wait_for_background
+
+    wait_for_background()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -193,9 +196,14 @@ def iso(dt: datetime) -> str:
 
 
 def mails(app) -> list:
-    """The .eml files the console transport wrote, parsed, oldest first."""
+    """The .eml files the console transport wrote, parsed, oldest first (once the
+    in-process mail jobs queued so far are done)."""
     import email
     from email import policy
+
+    from app.jobs.queue import wait_for_background
+
+    wait_for_background()
 
     folder = Path(app.config["MAIL_DIR"])
     if not folder.exists():

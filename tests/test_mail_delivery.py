@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app import ROOT
 from app.extensions import db
+from app.jobs.queue import wait_for_background
 from app.mail.models import OutboxMail
 from app.tenancy.scope import all_tenants
 from tests.conftest import REDIS_URL, HostClient, at, count_rows, make_app, needs_redis, next_weekday
@@ -83,6 +84,7 @@ def test_smtp_down_during_ten_bookings_then_each_mail_arrives_once(database_url,
     for i in range(10):
         assert book(client, monday, 8 + i // 3, (i % 3) * 20, i=i).status_code == 201
     assert count_rows(app, "appointments") == 10
+    wait_for_background()
     with app.app_context(), all_tenants():
         assert db.session.scalars(select(OutboxMail.status)).all() == ["pending"] * 10
     sink = Sink(smtp_port).start()
@@ -106,6 +108,7 @@ def test_smtp_confirmation_is_complete_and_escapes_what_citizens_type(database_u
         monday = next_weekday(0)
         r = book(client, monday, 9, name="<script>alert(1)</script>")
         assert r.status_code == 201
+        wait_for_background()
         [mail] = sink.messages
         html = mail.get_body(("html",)).get_content()
         assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -1,4 +1,6 @@
-"""Background work: rq on Redis when REDIS_URL is set, otherwise in-process after the commit.
+"""Background work: rq on Redis when REDIS_URL is set, otherwise in-process after the commit,
+in a background thread of the process, so no answer waits for the work (a stalled mail
+server, say).
 
 Jobs take IDs and reload what they need. A job that cannot be queued (Redis down) is
 not lost: the work it stands for is in the database (an outbox row, a due reminder),
@@ -9,13 +11,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 
-from flask import current_app
+from flask import Flask, current_app
 
+from app.extensions import db
+from app.faults import discard_session
 from app.ops.counters import job_failed
 
 log = logging.getLogger(__name__)
+# Every queued job's timeout; a mail job may retry recording its outcome while the
+# database is away (app.jobs.lease), well inside this.
+JOB_TIMEOUT = 180
 
 QUEUES = ("mail", "default")
 QUEUE_OF = {"app.mail.delivery.deliver": "mail"}
@@ -43,23 +52,66 @@ def redis_connection():
 def queue(name: str):
     from rq import Queue
 
-    return Queue(name, connection=redis_connection(), default_timeout=60)
+    return Queue(name, connection=redis_connection(), default_timeout=JOB_TIMEOUT)
 
 
-def dispatch(func_path: str, *args) -> None:
-    conn = redis_connection()
-    if conn is None:
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_running: set[Future] = set()
+
+
+def _background() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            # Two threads: a stalled mail server holds up at most the mail behind it;
+            # the sweeper delivers whatever waits too long.
+            _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="amtstermin-job")
+        return _pool
+
+
+def run_job(app: Flask, func_path: str, *args) -> None:
+    """One job in its own app context and session, which it leaves clean whatever happens."""
+    with app.app_context():
         try:
             resolve(func_path)(*args)
         except Exception:  # the sweeper retries; the commit already stands
             job_failed(func_path)
             log.exception("in-process job failed", extra={"job": func_path})
+        finally:
+            discard_session()
+            db.session.remove()
+
+
+def run_in_background(func_path: str, *args) -> None:
+    future = _background().submit(run_job, current_app._get_current_object(), func_path, *args)
+    with _pool_lock:
+        _running.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future) -> None:
+    with _pool_lock:
+        _running.discard(future)
+
+
+def wait_for_background(timeout: float = 60.0) -> None:
+    """Wait until the in-process jobs queued so far are done (tests, a clean shutdown)."""
+    with _pool_lock:
+        pending = list(_running)
+    wait(pending, timeout=timeout)
+
+
+def dispatch(func_path: str, *args) -> None:
+    conn = redis_connection()
+    if conn is None:
+        run_in_background(func_path, *args)
         return
     from rq import Retry
 
     try:
         queue(QUEUE_OF.get(func_path, "default")).enqueue(
-            func_path, *args, job_timeout=60, retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
+            func_path, *args, job_timeout=JOB_TIMEOUT, retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
             result_ttl=3600, failure_ttl=7 * 24 * 3600,
         )
     except Exception:

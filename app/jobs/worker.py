@@ -7,17 +7,31 @@ import time
 from flask import Flask
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import SimpleWorker
+
+from app.extensions import db
+from app.faults import discard_session
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5
+
+
+class AppWorker(SimpleWorker):
+    """Runs each job in this process and leaves the session clean after it, failed or
+    not: a job that lost its database connection must not poison the next one."""
+
+    def execute_job(self, job, queue):
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            discard_session()
+            db.session.remove()
 
 
 def run_worker(app: Flask, *, burst: bool = False, sweep_every: float = 10.0) -> None:
     """Work the queues until stopped. Redis going away does not stop the worker: it
     waits and reconnects, and meanwhile its sweeper thread (due work from the database:
     held mail, reminders, retention) keeps delivering."""
-    from rq import SimpleWorker
-
     from app.jobs.due import start_background_sweeper
     from app.jobs.queue import QUEUES, queue, redis_connection
 
@@ -29,7 +43,7 @@ def run_worker(app: Flask, *, burst: bool = False, sweep_every: float = 10.0) ->
     while True:
         try:
             # SimpleWorker runs jobs in this process, inside the app context pushed by the CLI.
-            worker = SimpleWorker([queue(name) for name in QUEUES], connection=conn)
+            worker = AppWorker([queue(name) for name in QUEUES], connection=conn)
             log.info("worker started", extra={"job": ",".join(QUEUES)})
             worker.work(burst=burst, with_scheduler=False)
             return

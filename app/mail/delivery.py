@@ -1,4 +1,5 @@
-"""Delivering outbox rows: exactly once per row, retried with backoff until it goes out."""
+"""Delivering outbox rows: at most once to the SMTP server, never lost, retried with
+backoff until it goes out (the lease protocol in app.jobs.lease)."""
 from __future__ import annotations
 
 import logging
@@ -7,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from app.extensions import db
+from app.jobs import lease
 from app.mail.models import OutboxMail
 from app.mail.transport import TransportError, build_message, send
 from app.ops.counters import job_failed
 from app.tenancy.scope import all_tenants
-from app.transaction import claim
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 200  # about a day and a half at the 30-second cap
@@ -22,51 +23,43 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30, 2 ** attempts))
 
 
-def deliver(mail_id: int) -> bool:
-    """Send one outbox row if it is still pending. True when it went out now.
+def deliver(mail_id: int, now: datetime | None = None) -> bool:
+    """Send one outbox row if it is still to be sent. True when it went out now.
 
-    The row stays locked while the message is handed to the server, so two workers
-    never send it both; killed mid-send, the lock goes and the row is still pending.
-    """
-    with all_tenants():
-        row = claim(select(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.status == "pending"))
-        if row is None:
-            db.session.rollback()
-            return False
-        now = datetime.now(timezone.utc)
-        try:
-            send(build_message(row), row)
-        except TransportError as exc:
-            row.attempts += 1
-            row.last_error = str(exc)[:300]
-            row.next_attempt_at = now + backoff(row.attempts)
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-            db.session.commit()
-            job_failed("mail")
-            log.warning("mail delivery failed; will retry", extra={"mail_id": mail_id, "event": row.event})
-            raise
-        row.status = "sent"
-        row.sent_at = now
-        row.attempts += 1
-        db.session.commit()
-        log.info("mail sent", extra={"mail_id": mail_id, "event": row.event})
-        return True
+    The claim ("sending", with a lease) is committed before the SMTP conversation, so two
+    workers never both send it and no transaction waits on the mail server; the row keeps
+    its Message-ID, so a receiver sees a resend after a crash as the same message."""
+    sent_at = datetime.now(timezone.utc)
+    taken = lease.take(OutboxMail, mail_id, now or sent_at, prepare=build_message)
+    if taken is None:
+        return False
+    row, msg = taken
+    try:
+        send(msg, row)
+    except TransportError as exc:
+        failed = row.attempts >= MAX_ATTEMPTS
+        lease.record(OutboxMail, mail_id, status="failed" if failed else "pending", last_error=str(exc)[:300],
+                     next_attempt_at=datetime.now(timezone.utc) + backoff(row.attempts))
+        job_failed("mail")
+        log.warning("mail delivery failed; will retry", extra={"mail_id": mail_id, "event": row.event})
+        raise
+    lease.record(OutboxMail, mail_id, status="sent", sent_at=sent_at, last_error="")
+    log.info("mail sent", extra={"mail_id": mail_id, "event": row.event})
+    return True
 
 
 def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
-    """The sweeper: send pending rows whose time has come (their job lost or failed)."""
+    """The sweeper: send rows whose time has come (their job lost or failed, a lease run out)."""
     now = now or datetime.now(timezone.utc)
     with all_tenants():
         ids = list(db.session.scalars(
-            select(OutboxMail.id).where(OutboxMail.status == "pending", OutboxMail.next_attempt_at <= now)
-            .order_by(OutboxMail.id).limit(limit)
+            select(OutboxMail.id).where(lease.due(OutboxMail, now)).order_by(OutboxMail.id).limit(limit)
         ))
     db.session.rollback()
     sent = 0
     for mail_id in ids:
         try:
-            sent += deliver(mail_id)
+            sent += deliver(mail_id, now)
         except TransportError:
             db.session.rollback()
             break  # the server is down; no point hammering it with the rest now

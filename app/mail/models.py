@@ -35,14 +35,15 @@ class MailTemplate(TenantOwned, db.Model):
 class OutboxMail(TenantOwned, db.Model):
     """A mail written in the same transaction as the change it tells of.
 
-    Delivery starts after the commit; a row marked sent is never sent again.
+    Delivery starts after the commit; a row marked sent is never sent again. While it is
+    handed to the SMTP server it is `sending`, and `next_attempt_at` is the end of that lease.
     """
 
     __tablename__ = "outbox_mails"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
                              ondelete="CASCADE"),
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
         Index("ix_outbox_mails_pending", "status", "next_attempt_at"),
     )
 
