@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,6 +23,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app.config import load_config
 
     app.config.update(load_config(instance, overrides))
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.json.sort_keys = False
     app.json.ensure_ascii = False
 
@@ -82,6 +86,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from app import security_headers
 
     security_headers.init_app(app)
+    from app import faults
+
+    faults.init_app(app)  # a read whose connection broke runs once more on a fresh one
 
     from app.cli import register_cli
 

@@ -41,6 +41,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Port in links built outside a request (reminders from a worker), development only.
         "PUBLIC_PORT": env.get("PUBLIC_PORT") or (None if production else env.get("PORT", "5000")),
         "SWEEPER_THREAD": not testing,
+        # Reverse proxies in front (nginx: 1): the client's address and scheme are then read
+        # from X-Forwarded-For / -Proto as set by them, for rate limits and links.
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PRODUCTION": production,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -59,9 +62,24 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "METRICS_NETWORKS": [n.strip() for n in env.get("METRICS_NETWORKS", "").split(",") if n.strip()],
     }
     cfg.update(overrides)
+    _postgres_timeouts(cfg, int(env.get("DB_LOCK_TIMEOUT_MS") or 2000))
     if testing:
         cfg.setdefault("SESSION_COOKIE_SECURE", False)
     return cfg
+
+
+def _postgres_timeouts(cfg: dict, lock_timeout_ms: int) -> None:
+    """PostgreSQL: a statement waiting for a lock (a migration, VACUUM FULL) gives up
+    after `lock_timeout_ms` and the request answers 503; connecting gives up after 5 s."""
+    if not str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+    connect_args = dict(options.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", 5)
+    connect_args.setdefault("options", f"-c lock_timeout={lock_timeout_ms}")
+    options["connect_args"] = connect_args
+    options.setdefault("pool_pre_ping", True)
+    cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _dev_secret(instance_path: str) -> str:

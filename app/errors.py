@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import ApiProblem
-from app.tenancy.resolve import TenantSwitchedOff
+from app.faults import db_unavailable, discard_session
+from app.tenancy.resolve import MalformedHost, TenantSwitchedOff, host_cache, normalize_host
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30
 
 TITLES = {
     400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Payload too large",
@@ -69,10 +71,38 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if db_unavailable(exc):
+            return unavailable(exc)
         from app.extensions import db
 
         db.session.rollback()
-        log.exception("unhandled error", extra={"path": request.path})
+        # The route, never the path: paths carry manage and invitation tokens.
+        log.exception("unhandled error", extra={"path": request.url_rule.rule if request.url_rule else "-"})
         if _wants_problem():
             return ApiProblem(500, TITLES[500], "Something went wrong on our side.").response()
         return render_template("error.html", status=500, title=TITLES[500]), 500
+
+
+def unavailable(exc: BaseException):
+    """503 for a database that is away (unreachable, connection lost, a lock not granted in
+    time): problem+json with Retry-After under /api/, a calm page with the phone elsewhere."""
+    log.warning("database unavailable", extra={"path": request.url_rule.rule if request.url_rule else "-",
+                                               "event": type(exc).__name__})
+    discard_session()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if _wants_problem():
+        return ApiProblem(503, TITLES[503], "The booking service is briefly unavailable. Please try again in a "
+                          "minute.", type_="service-unavailable", headers=headers).response()
+    tenant = g.get("tenant") or _last_known_tenant()
+    g.tenant = tenant  # the page's header and footer name the town and its phone
+    return current_app.response_class(render_template("unavailable.html", tenant=tenant), status=503,
+                                      headers=headers)
+
+
+def _last_known_tenant():
+    """The tenant this host was last resolved to: its phone number is worth showing."""
+    try:
+        host = normalize_host(request.headers.get("Host"))
+    except MalformedHost:
+        return None
+    return host_cache.last_known(host) if host else None

@@ -80,9 +80,12 @@ def _lock(keys: list[tuple], office_id: int) -> None:
     """
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
+        # Other bookings of the day hold these only for moments: worth waiting for in a rush.
         db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
         for key in sorted({_lock_key(*k) for k in keys}):
             db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        # A table lock (a migration, VACUUM FULL) is not: back to the short default, a 503 soon.
+        db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
     else:
         db.session.execute(update(Office).where(Office.id == office_id).values(position=Office.position))
 

@@ -25,6 +25,7 @@ from app.citizen import bp, forms
 from app.citizen import format as fmt
 from app.citizen.calendar import month_view
 from app.extensions import db
+from app.faults import DB_UNAVAILABLE, discard_session
 from app.i18n import current_lang
 from app.offices.models import Closure, Office, OpeningHours
 from app.scheduling.calendar import today_in, zone
@@ -110,7 +111,12 @@ def _headers(response: Response) -> Response:
     if tenant is not None:
         base = current_app.config["BASE_DOMAIN"]
         ancestors.append(f"{tenant.slug}.{base}")
-        for host in db.session.scalars(select(TenantHost).where(TenantHost.tenant_id == tenant.id)):
+        try:
+            hosts = list(db.session.scalars(select(TenantHost).where(TenantHost.tenant_id == tenant.id)))
+        except DB_UNAVAILABLE:  # the database is away: this answer is the 503 page
+            discard_session()
+            hosts = []
+        for host in hosts:
             ancestors.append(host.host)
             ancestors.extend(tok.lower() for tok in (host.note or "").split() if _ORIGIN_RE.match(tok.lower()))
     response.headers["Content-Security-Policy"] = (

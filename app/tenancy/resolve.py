@@ -11,6 +11,7 @@ from flask import Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import select
 
 from app.extensions import db
+from app.faults import discard_session, retry_safe
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants, enter_tenant, leave_tenant
 from app.tenancy.settings import effective_settings, effective_texts
@@ -94,13 +95,25 @@ class HostCache:
         with self._lock:
             self._entries.clear()
 
+    def last_known(self, host: str) -> TenantInfo | None:
+        """The tenant this host was last resolved to, however long ago, without asking the
+        database: for the page that says the database is away (it shows the phone)."""
+        hit = self._entries.get(host)
+        return hit[1] if hit else None
+
     def get(self, host: str) -> TenantInfo | None:
         ttl = current_app.config["HOST_CACHE_SECONDS"]
         now = time.monotonic()
         hit = self._entries.get(host)
         if hit and now - hit[0] < ttl:
             return hit[1]
-        info = lookup_host(host)
+        try:
+            info = lookup_host(host)
+        except Exception as exc:
+            if not retry_safe(exc):
+                raise
+            discard_session()
+            info = lookup_host(host)  # once more, on a fresh connection
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
