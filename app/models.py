@@ -14,3 +14,4 @@ from app.statistics.models import (  # noqa: F401
 from app.accounts.models import LoginFailure, RecoveryCode, SpentChallenge, UserSession  # noqa: F401
 from app.legal.models import AccessibilityFeedback  # noqa: F401
 from app.accounts.identity import ExternalIdentity, IdentityProvider  # noqa: F401
+from app.idempotency.models import IdempotentAnswer  # noqa: F401

@@ -23,7 +23,17 @@ def _json(ref: str, description: str, array: bool = False) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-COMMON = {"429": _problem("rate limit exceeded; see Retry-After"), "404": _problem("unknown tenant host or path")}
+COMMON = {"429": _problem("rate limit exceeded; see Retry-After"), "404": _problem("unknown tenant host or path"),
+          "503": _problem("a dependency is down (database unreachable, a lock not granted in time); retry after "
+                          "Retry-After seconds")}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7E]{1,255}$"},
+    "description": "1–255 visible ASCII characters. A repeat with the same key, path and body within 24 hours "
+                   "answers as the first did (same status, same code and token; header Idempotent-Replayed: true) "
+                   "and changes nothing more; the same key with another method, path or body is a 422. Keys are "
+                   "kept per tenant, in the database: every web process knows them.",
+}
 TOKEN = {"name": "manage_token", "in": "path", "required": True, "schema": {"type": "string"}}
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 SERVICES = {"name": "services", "in": "query", "required": True, "schema": {"type": "string"},
@@ -66,7 +76,7 @@ def spec_dict() -> dict:
         "parameters": [SLUG],
         "responses": {"200": _json("Proposal", "the earliest free slot"),
                       "404": _problem("none free within the horizon: contact and bookable_from"),
-                      "429": COMMON["429"]}}})
+                      "429": COMMON["429"], "503": COMMON["503"]}}})
     spec.path("/slots", operations={"get": {
         "summary": "Free starts of a visit: one counter serving all its services, free for their summed time",
         "parameters": [SERVICES, FROM, TO],
@@ -77,9 +87,11 @@ def spec_dict() -> dict:
         "parameters": [SERVICES],
         "responses": {"200": _json("Proposal", "the earliest free slot for the whole visit"),
                       "404": _problem("none free within the horizon: contact and bookable_from"),
-                      "422": _problem("invalid `services` combination"), "429": COMMON["429"]}}})
+                      "422": _problem("invalid `services` combination"), "429": COMMON["429"],
+                      "503": COMMON["503"]}}})
     spec.path("/appointments", operations={"post": {
         "summary": "Book an appointment: one service (`service`, `persons`) or a visit of several (`services`)",
+        "parameters": [IDEMPOTENCY_KEY],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
         "responses": {"201": _json("Appointment", "booked"),
@@ -90,13 +102,13 @@ def spec_dict() -> dict:
     spec.path("/appointments/{manage_token}", operations={
         "get": {"summary": "An appointment by its manage token", "parameters": [TOKEN],
                 "responses": {"200": _json("Appointment", "the appointment"), **COMMON}},
-        "patch": {"summary": "Move an appointment", "parameters": [TOKEN],
+        "patch": {"summary": "Move an appointment", "parameters": [TOKEN, IDEMPOTENCY_KEY],
                   "requestBody": {"required": True, "content": {"application/json": {
                       "schema": {"$ref": "#/components/schemas/MoveRequest"}}}},
                   "responses": {"200": _json("Appointment", "moved (same code and token)"),
                                 "409": _problem("slot taken"),
                                 "422": _problem("invalid start, past the deadline, or not active"), **COMMON}},
-        "delete": {"summary": "Cancel an appointment (idempotent)", "parameters": [TOKEN],
+        "delete": {"summary": "Cancel an appointment (idempotent)", "parameters": [TOKEN, IDEMPOTENCY_KEY],
                    "responses": {"204": {"description": "cancelled"}, "422": _problem("past the deadline"),
                                  **COMMON}},
     })

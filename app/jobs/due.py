@@ -19,6 +19,7 @@ from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
 from app.booking.notifications import queue_mail
 from app.extensions import db
 from app.legal.feedback import anonymize_answered
+from app.idempotency.store import forget_expired
 from app.mail.delivery import deliver_due
 from app.mail.models import OutboxMail
 from app.ops.counters import job_failed
@@ -52,6 +53,9 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
             result["anonymized"] += apply_retention(tenant, now)
             if tenant.status != "disabled":
                 record_statistics_day(tenant, now)
+    with all_tenants():
+        result["idempotency_forgotten"] = forget_expired(now)
+    commit()
     result["mails"] = deliver_due(now)
     result["webhooks"] = deliver_webhooks_due(now)
     result["statistics"] = fold_deltas()
@@ -111,7 +115,7 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
     if appts:
         db.session.execute(delete(OutboxMail).where(OutboxMail.appointment_id.in_([a.id for a in appts])))
     # Mails that went out (also those of no appointment: replies, offers, invitations).
-    db.session.execute(delete(OutboxMail).where(OutboxMail.status != "pending", OutboxMail.created_at < cutoff))
+    db.session.execute(delete(OutboxMail).where(OutboxMail.status.in_(("sent", "failed")), OutboxMail.created_at < cutoff))
     # Waiting-list entries that are done, and any left waiting for half a year.
     db.session.execute(delete(WaitlistEntry).where(
         WaitlistEntry.created_at < cutoff,

@@ -1,0 +1,1 @@
+"""Idempotent writes: an answer remembered under the client's Idempotency-Key."""
