@@ -28,7 +28,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False)
 
 
+class NoRequestLines(logging.Filter):
+    """The development server (`flask run`, werkzeug) logs each request line with its full
+    path — manage and invitation tokens, query strings with e-mail addresses. Its
+    per-request lines ("ADDR - - [date] ...") are dropped; the app's own request log names
+    the route instead. Its start-up lines and tracebacks stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "werkzeug" and isinstance(record.msg, str) and " - - [" in record.msg)
+
+
 def init_app(app: Flask) -> None:
+    werkzeug = logging.getLogger("werkzeug")
+    if not any(isinstance(f, NoRequestLines) for f in werkzeug.filters):
+        werkzeug.addFilter(NoRequestLines())
     root = logging.getLogger("app")
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stdout)  # JSON lines on stdout: journald or the container runtime keeps them
