@@ -2,13 +2,13 @@
 next_attempt_at as the end of that lease — so no transaction is held while the mail
 server is talked to.
 
-Revision ID: 0011_h2_outbox_sending
-Revises: 0010_h4_visits
+Revision ID: 0013_h2_outbox_sending
+Revises: 0012_h8_statistics
 """
 from alembic import op
 
-revision = "0011_h2_outbox_sending"
-down_revision = "0010_h4_visits"
+revision = "0013_h2_outbox_sending"
+down_revision = "0012_h8_statistics"
 branch_labels = None
 depends_on = None
 
