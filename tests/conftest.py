@@ -136,17 +136,25 @@ class HostClient:
         kw["headers"] = headers
         return kw
 
+    def _done(self, response):
+        # Mail and webhooks go out in a background thread after the commit (no Redis in
+        # tests): a test sees what a request sent once the request is answered.
+        from app.jobs.queue import wait_for_background
+
+        wait_for_background()
+        return response
+
     def get(self, path, **kw):
-        return self.client.get(path, **self._h(kw))
+        return self._done(self.client.get(path, **self._h(kw)))
 
     def post(self, path, **kw):
-        return self.client.post(path, **self._h(kw))
+        return self._done(self.client.post(path, **self._h(kw)))
 
     def patch(self, path, **kw):
-        return self.client.patch(path, **self._h(kw))
+        return self._done(self.client.patch(path, **self._h(kw)))
 
     def delete(self, path, **kw):
-        return self.client.delete(path, **self._h(kw))
+        return self._done(self.client.delete(path, **self._h(kw)))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import ROOT, clock
+from app.jobs.queue import wait_for_background
 from app.queue import operations as queue
 from app.transaction import commit
 from tests.conftest import REDIS_URL, at, make_app, needs_redis, next_weekday
@@ -82,6 +83,7 @@ def test_bookings_cancellations_routes_and_the_outbox_are_counted(database_url, 
     assert made.status_code == 201, made.get_json()
     assert client.delete(f"/api/v1/appointments/{made.get_json()['manage_token']}", headers=host).status_code == 204
     client.get("/api/v1/services/nope/next", headers=host)
+    wait_for_background()  # the mails go out in a background thread
     after = scrape()
 
     def delta(name, **labels):
@@ -110,6 +112,7 @@ def test_a_held_mail_shows_as_backlog_with_its_age(database_url, tmp_path, fixed
         "service": "personalausweis", "start": at(day, 9, 0).isoformat(), "name": "Erika Mustermann",
         "email": "erika@example.org"})
     assert made.status_code == 201
+    wait_for_background()  # the first, failed attempt runs in a background thread
     fixed_now(clock.now() + timedelta(minutes=10))
     text = client.get("/metrics", headers={"Host": "127.0.0.1", **AUTH}).get_data(as_text=True)
     assert value(text, "amtstermin_outbox_pending", event="confirmation") == 1

@@ -28,6 +28,10 @@ JOB_TIMEOUT = 180
 
 QUEUES = ("mail", "default")
 QUEUE_OF = {"app.mail.delivery.deliver": "mail"}
+# Without Redis, jobs that talk to another server run in a background thread, so no
+# answer waits for a slow or stalled mail server or webhook receiver; the rest (quick
+# database work) runs in-process right after the commit, as before.
+IN_BACKGROUND = frozenset({"app.mail.delivery.deliver", "app.webhooks.delivery.deliver"})
 
 
 def resolve(func_path: str):
@@ -105,7 +109,14 @@ def wait_for_background(timeout: float = 60.0) -> None:
 def dispatch(func_path: str, *args) -> None:
     conn = redis_connection()
     if conn is None:
-        run_in_background(func_path, *args)
+        if func_path in IN_BACKGROUND:
+            run_in_background(func_path, *args)
+            return
+        try:
+            resolve(func_path)(*args)
+        except Exception:  # the sweeper retries; the commit already stands
+            job_failed(func_path)
+            log.exception("in-process job failed", extra={"job": func_path})
         return
     from rq import Retry
 

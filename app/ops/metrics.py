@@ -73,7 +73,7 @@ class DatabaseFigures:
             with all_tenants():
                 rows = db.session.execute(
                     select(OutboxMail.event, func.count(), func.min(OutboxMail.created_at))
-                    .where(OutboxMail.status == "pending").group_by(OutboxMail.event)).all()
+                    .where(OutboxMail.status.in_(("pending", "sending"))).group_by(OutboxMail.event)).all()
                 failed_count = db.session.scalar(
                     select(func.count()).select_from(OutboxMail).where(OutboxMail.status == "failed")) or 0
                 more = [_office_queues(), *_webhook_backlog()] + [family for collect in EXTRA_COLLECTORS for family in collect()]
