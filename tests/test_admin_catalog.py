@@ -193,3 +193,13 @@ def test_audit_page_shows_back_office_writes(app, steinfurt):
     steinfurt.post("/admin/settings", data={"horizon_days": "30"})
     page = steinfurt.get("/admin/audit").get_data(as_text=True)
     assert "settings_updated" in page and "admin@steinfurt.example" in page and "30" in page
+
+
+def test_the_district_sees_which_towns_a_catalogue_change_reaches_before_saving(app):
+    kreis = HostClient(app, "kreis-steinfurt.localhost")
+    logged_in(app, kreis, "admin")
+    page = kreis.get(f"/admin/services/{service_id(app, 'reisepass', 'kreis-steinfurt')}").get_data(as_text=True)
+    assert "Diese Änderung erreicht 2 Kommune(n)" in page
+    # Emsdetten set its own duration and documents for passports: a change of those does not reach it.
+    assert "Stadt Emsdetten – außer bei den eigenen Werten: Mitzubringende Unterlagen, Dauer (Minuten)" in page
+    assert "<li>Stadt Steinfurt</li>" in page

@@ -209,3 +209,42 @@ def test_a_district_without_sign_language_duty_has_no_such_item(app):
     assert "legal_gebaerdensprache" not in items
     assert all(item.ok for item in items.values() if item.blocking)
     assert HostClient(app, "altenberge.localhost").get("/gebaerdensprache").status_code == 404
+
+
+def test_tenants_create_prints_the_urls_with_the_running_port(app):
+    app.config["PUBLIC_PORT"] = "5000"
+    result = create(app, *OWN)
+    assert "http://altenberge.localhost:5000/" in result.output
+    assert "http://altenberge.localhost:5000/admin/" in result.output
+
+
+@pytest.mark.parametrize("name, slug", [("Gemeinde Altenberge", "altenberge"), ("Stadt Hörstel", "hoerstel"),
+                                        ("Bad Bentheim", "bad-bentheim"), ("Gemeinde Lotte (Westf.)", "lotte-westf")])
+def test_the_slug_is_suggested_from_the_name(name, slug):
+    from app.publishing.names import suggest_slug
+
+    assert suggest_slug(name) == slug
+
+
+def test_opening_hours_as_a_clerk_writes_them():
+    from app.publishing.hours_text import HoursInvalid, format_hours, parse_hours
+
+    rules = parse_hours("Mo–Fr 08:00–12:00\nDo 14:00 - 17:30 Uhr; Sa 9.00–11.00")
+    assert rules == [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "12:00"},
+                     {"days": ["thu"], "from": "14:00", "to": "17:30"},
+                     {"days": ["sat"], "from": "09:00", "to": "11:00"}]
+    assert format_hours(rules) == "Mo–Fr 08:00–12:00\nDo 14:00–17:30\nSa 09:00–11:00"
+    for bad in ("Montag 8–12", "Mo 12:00–08:00", "Xy 08:00–12:00", ""):
+        with pytest.raises(HoursInvalid):
+            parse_hours(bad)
+
+
+def test_the_onboarding_form_refuses_bad_hours_and_keeps_what_was_typed(app):
+    kreis = HostClient(app, "kreis-steinfurt.localhost")
+    logged_in(app, kreis, "district-it")
+    resp = kreis.post("/admin/district/onboard", data={"name": "Gemeinde Laer", "slug": "", "admin_email":
+                                                       "admin@laer.example", "hours": "Montags vormittags"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Öffnungszeiten" in page and "Zeile 1" in page
+    assert 'value="laer"' in page and "Montags vormittags" in page
+    assert kreis.get("/admin/district/onboard/slug?name=Stadt+Hörstel").json == {"slug": "hoerstel"}

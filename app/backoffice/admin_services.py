@@ -9,7 +9,7 @@ from app.backoffice.access import audit, one_or_404, parse_int, role_required
 from app.backoffice.common import counters_of, local
 from app.backoffice.forms import FIELD_LABELS, parse_service_form
 from app.booking.models import Appointment
-from app.catalog.inheritance import refresh_children
+from app.catalog.inheritance import refresh_children, towns_reached
 from app.catalog.models import Service
 from app.catalog.operations import (EDITABLE, district_values, field_origins, reset_field, service_snapshot,
                                     update_service)
@@ -31,7 +31,8 @@ def _render(svc, *, status=200, **extra):
     return render_template("backoffice/service_edit.html", svc=svc, origins=field_origins(svc),
                            district=district_values(svc), labels=FIELD_LABELS, editable=EDITABLE,
                            counters=counters_of(svc.office_id) if svc.office_id else [],
-                           linked={link.counter_id for link in svc.counter_links}, local=local, **extra), status
+                           linked={link.counter_id for link in svc.counter_links}, local=local,
+                           reached=towns_reached(svc) if g.tenant.kind == "district" else [], **extra), status
 
 
 @bp.route("/services/<int:service_id>", methods=["GET", "POST"])

@@ -90,3 +90,16 @@ def district_original(service: Service) -> Service | None:
     with all_tenants():
         district_id = db.session.get(Tenant, service.tenant_id).parent_id
     return next((s for s in district_catalogue(district_id) if s.slug == service.slug), None)
+
+
+def towns_reached(service: Service) -> list[tuple[str, list[str]]]:
+    """For a district's shared service: every town that inherits it, with the fields it set
+    itself (a change of those does not reach it) — shown before the district saves."""
+    if not service.shared:
+        return []
+    with all_tenants():
+        rows = db.session.execute(
+            select(Tenant.name, Service.overridden).join(Service, Service.tenant_id == Tenant.id)
+            .where(Tenant.parent_id == service.tenant_id, Service.slug == service.slug, Service.inherited.is_(True))
+            .order_by(Tenant.name)).all()
+    return [(name, sorted(overridden or [])) for name, overridden in rows]
