@@ -2,13 +2,13 @@
 next_attempt_at as the end of that lease — so no transaction is held while the mail
 server is talked to.
 
-Revision ID: 0016_h2_outbox_sending
-Revises: 0015_h7_oidc
+Revision ID: 0017_h2_outbox_sending
+Revises: 0016_lc_email_key
 """
 from alembic import op
 
-revision = "0016_h2_outbox_sending"
-down_revision = "0015_h7_oidc"
+revision = "0017_h2_outbox_sending"
+down_revision = "0016_lc_email_key"
 branch_labels = None
 depends_on = None
 

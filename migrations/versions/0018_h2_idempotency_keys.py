@@ -1,16 +1,16 @@
 """idempotency_keys: the first answer to a write sent with an Idempotency-Key, per tenant,
 kept 24 hours, so a client that lost an answer can repeat the request on any web process.
 
-Revision ID: 0017_h2_idempotency_keys
-Revises: 0016_h2_outbox_sending
+Revision ID: 0018_h2_idempotency_keys
+Revises: 0017_h2_outbox_sending
 """
 import sqlalchemy as sa
 from alembic import op
 
 import app.extensions
 
-revision = "0017_h2_idempotency_keys"
-down_revision = "0016_h2_outbox_sending"
+revision = "0018_h2_idempotency_keys"
+down_revision = "0017_h2_outbox_sending"
 branch_labels = None
 depends_on = None
 
