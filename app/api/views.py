@@ -22,7 +22,7 @@ from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
 from app.scheduling.calendar import today_in, zone
-from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, next_slot
+from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, last_bookable_day, next_slot
 from app.transaction import commit
 
 MAX_WINDOW_DAYS = 92
@@ -229,8 +229,7 @@ def proposal_or_problem(demand):
     slot = next_slot(demand, policy)
     if slot is not None:
         return jsonify(proposal(slot))
-    today = today_in(zone(policy.timezone), clock.now())
-    reopens = first_open_day_after(demand, policy, today + timedelta(days=policy.horizon_days))
+    reopens = first_open_day_after(demand, policy, last_bookable_day(policy, clock.now()))
     t = g.tenant
     raise ApiProblem(
         404, "No free appointment", "Every appointment within the booking horizon is taken. In an emergency, "

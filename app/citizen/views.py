@@ -29,7 +29,8 @@ from app.faults import DB_UNAVAILABLE, discard_session
 from app.i18n import current_lang
 from app.offices.models import Closure, Office, OpeningHours
 from app.scheduling.calendar import today_in, zone
-from app.scheduling.slots import Policy, Slot, first_open_day_after, next_slot, slot_at
+from app.scheduling.slots import (Policy, Slot, first_open_day_after, last_bookable_day, next_slot, opens_at,
+                                  slot_at)
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
@@ -93,13 +94,19 @@ def localized(key: str) -> str:
     return text
 
 
+def release_announcement(policy: Policy) -> tuple | None:
+    """(the next release moment, the day it opens) when the tenant releases days at a fixed time."""
+    if policy.release_time is None:
+        return None
+    day = last_bookable_day(policy, clock.now()) + timedelta(days=1)
+    return opens_at(policy, day), day
+
+
 def reopening(service: Service, policy: Policy) -> tuple:
-    """(last bookable day, first day that will become bookable, the day booking it opens)."""
-    today = today_in(zone(policy.timezone), clock.now())
-    last = today + timedelta(days=policy.horizon_days)
+    """(last bookable day, first day that will become bookable, the moment booking it opens)."""
+    last = last_bookable_day(policy, clock.now())
     reopens = first_open_day_after(service, policy, last)
-    opens_on = reopens - timedelta(days=policy.horizon_days) if reopens else None
-    return last, reopens, opens_on
+    return last, reopens, opens_at(policy, reopens) if reopens else None
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -179,7 +186,7 @@ def service_page(slug: str):
     policy = Policy.of(g.tenant)
     view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
                       day_arg=request.args.get("day"))
-    ctx = {}
+    ctx = {"release": release_announcement(policy)}
     if view.proposal is None:
         ctx["last_day"], ctx["reopens"], ctx["opens_on"] = reopening(svc, policy)
     return render_template("citizen/service.html", service=svc, office=svc.office, view=view,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import select
@@ -46,12 +46,15 @@ class Policy:
     horizon_days: int
     lead_minutes: int
     held_back_share: float
+    release_time: time | None = None  # the day entering the horizon opens at this local time
 
     @classmethod
     def of(cls, tenant) -> Policy:
         s = tenant.settings
+        release = s.get("release_time") or ""
         return cls(tenant.timezone, tenant.state, int(s["slot_minutes"]), int(s["horizon_days"]),
-                   int(s["lead_minutes"]), float(s["held_back_share"]))
+                   int(s["lead_minutes"]), float(s["held_back_share"]),
+                   time.fromisoformat(release) if release else None)
 
 
 def held_back(open_counters: int, share: float) -> int:
@@ -246,8 +249,24 @@ def bookable_window(policy: Policy, now: datetime, *, online: bool) -> tuple[dat
     tz = zone(policy.timezone)
     today = today_in(tz, now)
     if online:
-        return today, today + timedelta(days=policy.horizon_days), now + timedelta(minutes=policy.lead_minutes)
+        return today, last_bookable_day(policy, now), now + timedelta(minutes=policy.lead_minutes)
     return today, today + timedelta(days=366), now
+
+
+def last_bookable_day(policy: Policy, now: datetime) -> date:
+    """The last day citizens may book now: the horizon's, but before the release time the
+    day entering the horizon is not open yet."""
+    local = now.astimezone(zone(policy.timezone))
+    last = local.date() + timedelta(days=policy.horizon_days)
+    if policy.release_time is not None and local.time() < policy.release_time:
+        last -= timedelta(days=1)
+    return last
+
+
+def opens_at(policy: Policy, day: date) -> datetime:
+    """When `day` becomes bookable online: horizon days before it, at the release time."""
+    first = day - timedelta(days=policy.horizon_days)
+    return datetime.combine(first, policy.release_time or time(0), tzinfo=zone(policy.timezone))
 
 
 def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_to: date, *,

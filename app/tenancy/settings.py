@@ -28,7 +28,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "queue_checkin_late_minutes": 15,  # and is still accepted this long after its start
     "queue_due_tolerance_minutes": 5,  # a checked-in appointment counts as due this long before its start
     "second_factor": "district-it",  # who must use TOTP: district-it | admin (admins and district IT)
+    "release_time": "",  # "HH:MM": the day entering the horizon opens at this local time (empty: midnight)
+    "release_cancelled_after_minutes": 0,  # a slot a citizen cancelled goes back online after this long
+    "altcha": False,  # online bookings need a solved proof-of-work challenge (CONTRACT §5.3)
 }
+FLAGS = ("altcha",)
 
 SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "slot_minutes": (int, 5, 60),
@@ -46,6 +50,7 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "queue_checkin_early_minutes": (int, 0, 240),
     "queue_checkin_late_minutes": (int, 0, 240),
     "queue_due_tolerance_minutes": (int, 0, 120),
+    "release_cancelled_after_minutes": (int, 0, 7 * 24 * 60),
 }
 CHOICES = {"booking_mode": ("instant", "confirm"), "second_factor": ("district-it", "admin")}
 
@@ -61,6 +66,12 @@ def validate_settings(values: dict) -> dict[str, str]:
     for key, value in values.items():
         if key not in DEFAULT_SETTINGS:
             problems[key] = "unknown setting"
+        elif key in FLAGS:
+            if not isinstance(value, bool):
+                problems[key] = "must be true or false"
+        elif key == "release_time":
+            if not isinstance(value, str) or (value and not _is_clock_time(value)):
+                problems[key] = "must be a time of day as HH:MM (e.g. 07:30), or empty"
         elif key in CHOICES:
             if value not in CHOICES[key]:
                 problems[key] = f"must be one of {', '.join(CHOICES[key])}"
@@ -76,6 +87,12 @@ def validate_settings(values: dict) -> dict[str, str]:
     if "slot_minutes" in values and not problems.get("slot_minutes") and 60 % values["slot_minutes"]:
         problems["slot_minutes"] = "must divide an hour (5, 10, 15, 20, 30 or 60)"
     return problems
+
+
+def _is_clock_time(value: str) -> bool:
+    hh, sep, mm = value.partition(":")
+    return (bool(sep) and len(hh) == 2 and len(mm) == 2 and hh.isdigit() and mm.isdigit()
+            and int(hh) < 24 and int(mm) < 60)
 
 
 def effective_settings(tenant) -> dict[str, Any]:
