@@ -87,3 +87,19 @@ def test_staff_may_not_set_up_the_queue_and_pages_speak_english(app, steinfurt):
 
 
 _ = service
+
+
+def test_a_check_in_in_the_day_view_puts_todays_appointment_into_the_queue(app, steinfurt, fixed_now):
+    day = next_weekday(0)
+    fixed_now(at(day, 8, 0))
+    with town(app):
+        appt = appointment(at(day, 11), name="Erika Mustermann")  # hours ahead: a clerk may still check in
+        appt_id = appt.id
+        commit()
+    logged_in(app, steinfurt, "staff")
+    steinfurt.post(f"/admin/appointments/{appt_id}/status", data={"status": "checked_in"})
+    body = steinfurt.get("/api/v1/offices/buergerbuero/queue").json
+    assert body["waiting"] == 1
+    with town(app):
+        entry = db.session.scalar(select(QueueEntry).where(QueueEntry.appointment_id == appt_id))
+        assert entry.ticket == "T-001" and entry.appointment.status == "checked_in"

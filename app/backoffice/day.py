@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.backoffice import bp
+from app import clock
 from app.backoffice.access import audit, one_or_404, role_required
 from app.backoffice.common import counters_of, local, offices, parse_day, today, tz
 from app.booking import staff
@@ -16,6 +17,8 @@ from app.booking.models import Appointment, AppointmentService
 from app.catalog.visits import Visit
 from app.booking.codes import normalize_code
 from app.extensions import db
+from app.queue import operations as queue
+from app.queue.messages import describe
 from app.scheduling.calendar import day_bounds_utc
 from app.transaction import commit
 
@@ -98,11 +101,16 @@ def find():
 def set_status(appt_id: int):
     appt = one_or_404(Appointment, appt_id)
     before = staff.snapshot(appt)
+    wanted = request.form.get("status", "")
     try:
-        staff.set_status(appt, request.form.get("status", ""))
-    except staff.StaffError as exc:
+        if wanted == "checked_in" and appt.status == "booked" and local(appt.starts_at).date() == today() \
+                and queue.queue_of(appt.office) is not None:
+            queue.check_in(g.tenant, appt, clock.now(), by_staff=True)  # into the office's queue too
+        else:
+            staff.set_status(appt, wanted)
+    except (staff.StaffError, queue.QueueError) as exc:
         db.session.rollback()
-        flash(str(exc), "error")
+        flash(describe(exc, to_local=local) if isinstance(exc, queue.QueueError) else str(exc), "error")
     else:
         audit("appointment_status", "appointment", appt.id, before=before, after=staff.snapshot(appt))
         commit()

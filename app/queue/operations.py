@@ -143,9 +143,10 @@ def find_appointment(code: str) -> Appointment | None:
     return db.session.scalar(select(Appointment).where(Appointment.code == code))
 
 
-def check_in(tenant, appt: Appointment, now: datetime) -> QueueEntry:
+def check_in(tenant, appt: Appointment, now: datetime, *, by_staff: bool = False) -> QueueEntry:
     """Put a booked appointment of today into its office's queue, within the tenant's
-    arrival window. Checking in again shows the same ticket."""
+    arrival window (a clerk's check-in in the day view: any time of the day). Checking
+    in again shows the same ticket."""
     office = appt.office
     q = queue_of(office)
     if q is None:
@@ -162,9 +163,9 @@ def check_in(tenant, appt: Appointment, now: datetime) -> QueueEntry:
         raise QueueError("not_today", start=appt.starts_at)
     early = timedelta(minutes=int(tenant.settings["queue_checkin_early_minutes"]))
     late = timedelta(minutes=int(tenant.settings["queue_checkin_late_minutes"]))
-    if now < appt.starts_at - early:
+    if now < appt.starts_at - early and not by_staff:
         raise QueueError("too_early", opens=appt.starts_at - early)
-    if now > appt.starts_at + late:
+    if now > appt.starts_at + late and not by_staff:
         raise QueueError("too_late")
     number = _next_number(office, day)
     entry = QueueEntry(tenant_id=appt.tenant_id, office_id=office.id, day=day, number=number,
