@@ -192,7 +192,15 @@ def test_audit_page_shows_back_office_writes(app, steinfurt):
     logged_in(app, steinfurt, "admin", email="admin@steinfurt.example")
     steinfurt.post("/admin/settings", data={"horizon_days": "30"})
     page = steinfurt.get("/admin/audit").get_data(as_text=True)
-    assert "settings_updated" in page and "admin@steinfurt.example" in page and "30" in page
+    assert "Einstellungen geändert" in page and "admin@steinfurt.example" in page
+    assert "Buchungshorizont (Tage): 30" in page
+    # A service's change reads as a sentence, not as JSON.
+    sid = service_id(app, "reisepass", "steinfurt")
+    form = service_form(steinfurt, sid, duration_minutes="25")
+    assert steinfurt.post(f"/admin/services/{sid}", data=form).status_code == 302
+    page = steinfurt.get("/admin/audit").get_data(as_text=True)
+    assert "Dienstleistung geändert" in page and "Dauer von Reisepass beantragen: 20 Minuten → 25 Minuten" in page
+    assert "&#34;duration_minutes&#34;" not in page and '"duration_minutes"' not in page
 
 
 def test_the_district_sees_which_towns_a_catalogue_change_reaches_before_saving(app):

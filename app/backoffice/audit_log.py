@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.backoffice import bp
 from app.backoffice.access import parse_int, role_required
+from app.backoffice.audit_words import describe
 from app.backoffice.common import local
 from app.extensions import db
 
@@ -22,4 +23,4 @@ def audit_log():
         q = q.where(AuditEntry.action == request.args["action"])
     rows = list(db.session.scalars(q.offset((page - 1) * PAGE).limit(PAGE + 1)))
     return render_template("backoffice/audit.html", rows=rows[:PAGE], more=len(rows) > PAGE, page=page,
-                           local=local)
+                           local=local, describe=describe)
