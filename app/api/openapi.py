@@ -89,6 +89,15 @@ def spec_dict() -> dict:
                       "404": _problem("none free within the horizon: contact and bookable_from"),
                       "422": _problem("invalid `services` combination"), "429": COMMON["429"],
                       "503": COMMON["503"]}}})
+    spec.path("/altcha", operations={"get": {
+        "summary": "A fresh proof-of-work challenge (ALTCHA); its solution goes into a booking as `altcha` "
+                   "when the tenant requires it",
+        "responses": {"200": {"description": "the challenge", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["algorithm", "challenge", "salt", "signature", "maxnumber"],
+            "properties": {"algorithm": {"type": "string"}, "challenge": {"type": "string"},
+                           "salt": {"type": "string"}, "signature": {"type": "string"},
+                           "maxnumber": {"type": "integer"}, "maxNumber": {"type": "integer"}}}}}},
+                      **COMMON}}})
     spec.path("/appointments", operations={"post": {
         "summary": "Book an appointment: one service (`service`, `persons`) or a visit of several (`services`)",
         "parameters": [IDEMPOTENCY_KEY],

@@ -47,6 +47,9 @@ class BookingRequest(Schema):
     note = fields.String(load_default="", allow_none=True, validate=validate.Length(max=500))
     lang = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("de", "en")),
                          metadata={"description": "language of the mails; default from Accept-Language, else de"})
+    altcha = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "the solved challenge of GET /api/v1/altcha (the ALTCHA widget's base64 payload); "
+                       "required when the tenant has `altcha` on (CONTRACT §5.3)"})
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _one_of_service_and_services(self, data, original, **kwargs):

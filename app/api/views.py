@@ -14,6 +14,7 @@ from app.api.idempotency import idempotent, remember_answer
 from app.api.problems import ApiProblem, validation_problem
 from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
+from app.booking import fairness
 from app.booking import service as booking
 from app.booking.models import Appointment
 from app.booking.notifications import manage_url
@@ -21,6 +22,7 @@ from app.catalog import visits
 from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
+from app.proof_of_work import new_challenge
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, last_bookable_day, next_slot
 from app.transaction import commit
@@ -239,6 +241,15 @@ def proposal_or_problem(demand):
     )
 
 
+# --- proof of work (CONTRACT §5.3) --------------------------------------------------------
+@bp.get("/altcha")
+@reads
+def altcha_challenge():
+    response = jsonify(new_challenge())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # --- appointments -------------------------------------------------------------------------
 @bp.post("/appointments")
 @writes
@@ -258,6 +269,10 @@ def create_appointment():
         if persons > svc.persons_max:
             raise validation_problem({"persons": [f"at most {svc.persons_max} for this service"]})
         visit = visits.Visit.single(svc, persons)
+    try:
+        fairness.admit_online(g.tenant, data.get("altcha"), may_hold=False)
+    except fairness.ProofOfWorkError as exc:
+        raise validation_problem({"altcha": [fairness.MESSAGES[exc.reason]]}) from exc
     try:
         appt = booking.book(g.tenant, visit, data["start"], name=data["name"], email=data["email"],
                             phone=data.get("phone") or "", note=data.get("note") or "",

@@ -106,7 +106,7 @@ def active_bookings(email: str, now: datetime) -> int:
 
 def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "", phone: str = "",
          persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
-         now: datetime | None = None) -> Appointment:
+         now: datetime | None = None, hold_until_confirmed: bool = False) -> Appointment:
     """Book a visit (or one service for `persons`) at `start` on one free counter that
     serves all of it, for its whole duration. Raises InvalidStart, SlotTaken or
     ActiveBookingLimit. The visit is one appointment: it counts once towards the cap."""
@@ -139,7 +139,7 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     )
     appt.set_services(list(visit.items))
     _insert_guarded(appt, visit, policy, now, online)
-    if online and confirm_mode(tenant):
+    if online and (hold_until_confirmed or confirm_mode(tenant)):
         hold(tenant, appt, now)  # held until the citizen confirms by mail
         return appt
     queue_mail("confirmation", appt)

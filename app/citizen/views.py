@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.ratelimit import limiter, write_limit
+from app.booking import fairness
 from app.booking import service as booking
 from app.booking import waitlist
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
@@ -214,11 +215,17 @@ def book():
         values, errors = forms.booking(request.form, 1 if visit else svc.persons_max)
         if start is None:
             abort(400)
+        proven = True
+        try:
+            proven = fairness.admit_online(g.tenant, request.form.get("altcha"), may_hold=True)
+        except fairness.ProofOfWorkError:
+            errors["altcha"] = _("Die automatische Prüfung ist abgelaufen oder ungültig. Bitte senden Sie das "
+                                 "Formular noch einmal ab.")
         if not errors:
             try:
                 appt = booking.book(g.tenant, demand, start, name=values["name"], email=values["email"],
                                     phone=values["phone"], persons=values["persons"], lang=current_lang(),
-                                    source="online")
+                                    source="online", hold_until_confirmed=not proven)
             except booking.SlotTaken as exc:
                 notice, proposal = "taken", exc.fresh_proposal()
             except booking.InvalidStart:
@@ -247,6 +254,7 @@ def book():
     elif notice:
         start = None
     return render_template("citizen/book.html", service=svc, visit=visit, office=svc.office, start=start,
+                           proof_of_work=fairness.proof_required(g.tenant),
                            values=values,
                            errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
                            start_iso=local_iso(start) if start else "",
