@@ -9,11 +9,22 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup
 from sqlalchemy import select
 
+from app import ROOT
 from app.accounts.oidc_cli import oidc_command
+from app.accounts.service import AccountError, create_user
 from app.extensions import db
+from app.jobs.due import run_due
+from app.jobs.worker import run_worker
+from app.onboarding.sync import SyncError, create_town, sync_folder
 from app.ops.cli import ops_cli
+from app.publishing.checklist import NotReady
+from app.publishing.checklist import publish as publish_tenant
 from app.statistics.cli import statistics_cli
+from app.tenancy.models import Tenant
+from app.tenancy.resolve import host_cache
+from app.tenancy.scope import all_tenants
 from app.transaction import commit
+from app.urls import tenant_url
 
 tenants_cli = AppGroup("tenants", help="Import, onboard and list tenants.")
 users_cli = AppGroup("users", help="Back-office users.")
@@ -24,10 +35,6 @@ jobs_cli = AppGroup("jobs", help="Background work.")
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
 def tenants_sync(path: Path | None):
     """Import or update every tenant folder under PATH (default tenants/). Idempotent."""
-    from app import ROOT
-    from app.tenancy.resolve import host_cache
-    from app.onboarding.sync import SyncError, sync_folder
-
     path = path or ROOT / "tenants"
     try:
         changes = sync_folder(path)
@@ -56,12 +63,6 @@ def tenants_sync(path: Path | None):
 def tenants_create(slug: str, name: str, parent: str, domain: str | None, address: str, phone: str, email: str,
                    publish: bool):
     """Onboard a municipality from its district's template; it starts as a draft."""
-    from app.onboarding.sync import SyncError, create_town
-    from app.publishing.checklist import NotReady
-    from app.publishing.checklist import publish as publish_tenant
-    from app.tenancy.resolve import host_cache
-    from app.urls import tenant_url
-
     try:
         town = create_town(slug.strip().lower(), name, parent.strip().lower(), domain, address=address,
                            phone=phone, email=email)
@@ -76,22 +77,25 @@ def tenants_create(slug: str, name: str, parent: str, domain: str | None, addres
     click.echo(f"Back office: {tenant_url(town.slug, 'backoffice.home')}")
     click.echo(f"Next: flask --app wsgi users create ADMIN_EMAIL --tenant {town.slug} --role admin")
     if publish:
-        try:
-            status = publish_tenant(town)
-            commit()
-        except NotReady as exc:
-            db.session.rollback()
-            _print_missing(town.slug, exc.missing)
-            sys.exit(1)
-        host_cache.clear()
+        status = _publish_or_exit(town, live=False)
         click.echo(f"Published: {town.slug} is {status} and bookable at {tenant_url(town.slug, 'citizen.home')}")
 
 
-def _print_missing(slug: str, missing: list[str]) -> None:
-    """Every missing item on its own line (standard output), the verdict on standard error."""
-    for line in missing:
-        click.echo(line)
-    click.echo(f"{slug} stays a draft: {len(missing)} item(s) of the go-live checklist missing.", err=True)
+def _publish_or_exit(tenant: Tenant, *, live: bool) -> str:
+    """Publish and commit; when the go-live checklist fails, every missing item on its own
+    line (standard output), the verdict on standard error, and exit status 1."""
+    try:
+        status = publish_tenant(tenant, live=live)
+        commit()
+    except NotReady as exc:
+        db.session.rollback()
+        for line in exc.missing:
+            click.echo(line)
+        click.echo(f"{tenant.slug} stays a draft: {len(exc.missing)} item(s) of the go-live checklist missing.",
+                   err=True)
+        sys.exit(1)
+    host_cache.clear()
+    return status
 
 
 @tenants_cli.command("publish")
@@ -99,26 +103,12 @@ def _print_missing(slug: str, missing: list[str]) -> None:
 @click.option("--live", is_flag=True, help="Go live at once instead of starting as a pilot.")
 def tenants_publish(slug: str, live: bool):
     """Run the go-live checklist; on success the tenant becomes pilot (live with --live)."""
-    from app.publishing.checklist import NotReady
-    from app.publishing.checklist import publish as publish_tenant
-    from app.tenancy.models import Tenant
-    from app.tenancy.resolve import host_cache
-    from app.tenancy.scope import all_tenants
-    from app.urls import tenant_url
-
     with all_tenants():
         tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
         if tenant is None:
             click.echo(f"error: no tenant '{slug}'", err=True)
             sys.exit(1)
-        try:
-            status = publish_tenant(tenant, live=live)
-            commit()
-        except NotReady as exc:
-            db.session.rollback()
-            _print_missing(tenant.slug, exc.missing)
-            sys.exit(1)
-    host_cache.clear()
+        status = _publish_or_exit(tenant, live=live)
     click.echo(f"{tenant.slug} is {status}: {tenant_url(tenant.slug, 'citizen.home')}")
 
 
@@ -126,10 +116,6 @@ def tenants_publish(slug: str, live: bool):
 @click.option("--urls", is_flag=True, help="Print each tenant's citizen URL instead.")
 def tenants_list(urls: bool):
     """Slug, name, parent, hosts and status of every tenant."""
-    from app.tenancy.models import Tenant
-    from app.urls import tenant_url
-    from app.tenancy.scope import all_tenants
-
     base = current_app.config["BASE_DOMAIN"]
     with all_tenants():
         tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
@@ -150,8 +136,6 @@ def tenants_list(urls: bool):
 @click.option("--role", required=True, type=click.Choice(["district-it", "admin", "staff"]))
 def users_create(email: str, tenant_slug: str, role: str):
     """Create a back-office user; the password is the first line of standard input."""
-    from app.accounts.service import AccountError, create_user
-
     stdin = sys.stdin
     if stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -172,16 +156,12 @@ def users_create(email: str, tenant_slug: str, role: str):
 @click.option("--sweep-every", default=10.0, show_default=True, help="Seconds between runs of due work.")
 def jobs_worker(burst: bool, sweep_every: float):
     """Run the rq worker for this app's queues, plus due work every few seconds."""
-    from app.jobs.worker import run_worker
-
     run_worker(current_app._get_current_object(), burst=burst, sweep_every=sweep_every)
 
 
 @jobs_cli.command("run-due")
 def jobs_run_due():
     """Run due scheduled work once: reminders, held mail, retention."""
-    from app.jobs.due import run_due
-
     result = run_due()
     click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
 
@@ -197,7 +177,7 @@ def register_cli(app: Flask) -> None:
 
 def main() -> None:
     """The `amtstermin` console script: the same commands as `flask --app wsgi`."""
-    from app import create_app
+    from app import create_app  # cycle: the factory imports this module to register the commands
 
     cli = FlaskGroup(create_app=lambda: create_app())
     cli(prog_name="amtstermin")

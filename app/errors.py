@@ -7,6 +7,7 @@ from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import ApiProblem
+from app.extensions import db
 from app.faults import db_unavailable, discard_session
 from app.tenancy.resolve import MalformedHost, TenantSwitchedOff, host_cache, normalize_host
 
@@ -27,8 +28,6 @@ def _wants_problem() -> bool:
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiProblem)
     def _problem(exc: ApiProblem):
-        from app.extensions import db
-
         db.session.rollback()
         return exc.response()
 
@@ -44,8 +43,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        from app.extensions import db
-
         db.session.rollback()
         status = exc.code or 500
         if _wants_problem():
@@ -73,7 +70,6 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception):
         if db_unavailable(exc):
             return unavailable(exc)
-        from app.extensions import db
 
         db.session.rollback()
         # The route, never the path: paths carry manage and invitation tokens.

@@ -1,8 +1,10 @@
 """German by default, English on request (a visible switch that is remembered in a cookie)."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import Babel
+
+from app import ROOT
 
 LANGS = ("de", "en")
 babel = Babel()
@@ -19,20 +21,14 @@ def current_lang() -> str:
 
 
 def _has_g() -> bool:
-    from flask import has_app_context
-
     return has_app_context()
 
 
 def _has_request() -> bool:
-    from flask import has_request_context
-
     return has_request_context()
 
 
 def init_app(app: Flask) -> None:
-    from app import ROOT
-
     # Absolute: a relative directory would be looked up under app/, not the repository root.
     babel.init_app(app, locale_selector=current_lang, default_translation_directories=str(ROOT / "translations"))
     app.jinja_env.globals["current_lang"] = current_lang

@@ -8,6 +8,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.jobs.queue import dispatch
 
 log = logging.getLogger(__name__)
 _KEY = "after_commit_jobs"
@@ -38,8 +39,6 @@ def commit() -> None:
     session.commit()
     jobs = session.info.pop(_KEY, [])
     if jobs:
-        from app.jobs.queue import dispatch
-
         for func_path, args in jobs:
             dispatch(func_path, *args)
 

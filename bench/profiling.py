@@ -10,7 +10,10 @@ import random
 import time
 from pathlib import Path
 
+from sqlalchemy import event
+
 from app import ROOT
+from app.extensions import db
 
 _counter = itertools.count(1)
 
@@ -70,10 +73,6 @@ def profile_requests(app, *, host: str, method: str, path: str, n: int, starts: 
 
 def sql_count(app, *, host: str, method: str, path: str, starts=None, service: str = "personalausweis") -> int:
     """How many SQL statements one request sends."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
     count = [0]
     with app.app_context():
         engine = db.engine
@@ -98,10 +97,6 @@ def sql_count(app, *, host: str, method: str, path: str, starts=None, service: s
 def explain_request_sql(app, *, host: str, path: str, needle: str = "FROM appointments") -> dict | None:
     """EXPLAIN (ANALYZE, BUFFERS) of the statement a GET sends that contains `needle`,
     exactly as the app sends it (captured on the way out, parameters included)."""
-    from sqlalchemy import event
-
-    from app.extensions import db
-
     seen: list[tuple[str, object]] = []
     with app.app_context():
         engine = db.engine

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import psycopg
+from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from app import ROOT, create_app
+from app.catalog.models import Service
 from app.extensions import db
+from app.onboarding.sync import create_town, sync_folder
+from app.scheduling.slots import Policy, Schedule
+from app.tenancy.models import Tenant
+from app.tenancy.resolve import tenant_info
+from app.tenancy.scope import all_tenants, tenant_scope
+from app.transaction import commit
 
 SEED_SERVICE = "fuehrungszeugnis"  # 10 minutes: one appointment per counter and 10-minute slot
 SLOT = timedelta(minutes=10)
@@ -41,11 +50,6 @@ def make_app(url: str, instance: str):
 
 
 def migrate_and_sync(app) -> None:
-    from flask_migrate import upgrade
-
-    from app.onboarding.sync import sync_folder
-    from app.transaction import commit
-
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         sync_folder(ROOT / "tenants")
@@ -78,10 +82,6 @@ class Town:
 
 
 def set_setting(app, slug: str, key: str, value) -> None:
-    from app.tenancy.models import Tenant
-    from app.tenancy.scope import all_tenants
-    from app.transaction import commit
-
     with app.app_context(), all_tenants():
         t = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
         t.settings = {**(t.settings or {}), key: value}
@@ -89,19 +89,12 @@ def set_setting(app, slug: str, key: str, value) -> None:
 
 
 def local_today(tz_name: str = "Europe/Berlin") -> date:
-    from zoneinfo import ZoneInfo
-
     return datetime.now(ZoneInfo(tz_name)).date()
 
 
 def seed_full(app, town: Town, first_day: date, last_day: date) -> int:
     """Book every counter of the office solid, in 10-minute appointments, on every open
     minute of the days first_day..last_day (holidays and closures respected)."""
-    from app.catalog.models import Service
-    from app.scheduling.slots import Policy, Schedule
-    from app.tenancy.resolve import tenant_info
-    from app.tenancy.scope import tenant_scope
-
     seed = town.services[SEED_SERVICE]
     office_id = seed.office_id
     counters = town.counters(app, office_id)
@@ -179,9 +172,6 @@ def analyze(app, vacuum: bool = False) -> None:
 
 def add_towns(app, count: int, parent: str = "kreis-steinfurt", prefix: str = "benchtown") -> float:
     """Onboard `count` towns from the district template in one transaction; returns seconds."""
-    from app.onboarding.sync import create_town
-    from app.transaction import commit
-
     t0 = time.monotonic()
     with app.app_context():
         for i in range(count):

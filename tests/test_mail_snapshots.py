@@ -25,6 +25,8 @@ COMMON = {
     "manage_url": "https://steinfurt.example/manage/TOKEN", "booking_url": "https://steinfurt.example/",
     "tenant": "Stadt Steinfurt", "phone": "02551 1-0", "persons": 1, "reason": "Der Schalter ist krankheitsbedingt geschlossen.",
     "documents": ["Personalausweis"], "notices": ["Hausordnung"], "fee": "70,00 €",
+    "answer": "Kommen Sie bitte morgen um 8 Uhr.", "role": "admin", "link": "https://steinfurt.example/admin/invitation/TOKEN",
+    "login": "https://steinfurt.example/admin/login", "sender": "Kreis Steinfurt",
 }
 
 

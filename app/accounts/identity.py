@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 
@@ -31,7 +31,7 @@ class IdentityProvider(TenantOwned, db.Model):
     role_map: Mapped[dict] = mapped_column(JSON, default=dict)
     local_passwords: Mapped[bool] = mapped_column(default=True)
     label: Mapped[str] = mapped_column(String(100), default="Dienstkonto der Verwaltung")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
 
 
 class ExternalIdentity(db.Model):
@@ -44,5 +44,5 @@ class ExternalIdentity(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     issuer: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     last_login_at: Mapped[datetime | None] = mapped_column()

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 ROLES = ("staff", "admin", "district-it")
@@ -22,7 +22,7 @@ class User(db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     last_login_at: Mapped[datetime | None] = mapped_column()
     # Second factor (TOTP, app/accounts/second_factor.py): the shared secret once enrolled,
     # and the last time step used, so a code cannot be replayed.
@@ -57,7 +57,7 @@ class Invitation(TenantOwned, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
 
     user: Mapped[User] = relationship()
 
@@ -72,8 +72,8 @@ class UserSession(TenantOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     ended_at: Mapped[datetime | None] = mapped_column()
     # A short browser label ("Firefox on Windows") so a clerk recognises her sessions.
     agent: Mapped[str] = mapped_column(String(100), default="")
@@ -88,7 +88,7 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email_hash: Mapped[str] = mapped_column(String(64), index=True)
     address_hash: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=clock.column_now, index=True)
 
 
 class RecoveryCode(db.Model):

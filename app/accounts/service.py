@@ -1,8 +1,6 @@
 """Creating users and checking passwords (argon2id)."""
 from __future__ import annotations
 
-import re
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -11,9 +9,9 @@ from app.accounts.models import ROLES, Membership, User
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
+from app.validators import is_email
 
 hasher = PasswordHasher()
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 
 
@@ -44,7 +42,7 @@ _DUMMY = hasher.hash("not-a-real-password")
 
 def create_user(email: str, password: str, tenant_slug: str, role: str) -> User:
     email = email.strip().lower()
-    if not EMAIL.match(email):
+    if not is_email(email):
         raise AccountError(f"'{email}' is not an e-mail address")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -83,3 +81,20 @@ def change_password(user: User, current: str, new: str, repeat: str) -> None:
         raise AccountError(f"Das neue Passwort braucht mindestens {MIN_PASSWORD} Zeichen.")
     user.password_hash = hash_password(new)
     db.session.flush()
+
+
+class NotAllowed(AccountError):
+    """The acting user may not do this at all (a 403, not a message)."""
+
+
+def remove_membership(membership: Membership, *, by_user_id: int, may_remove_admins: bool) -> dict:
+    """Take a user's role on this tenant away. Nobody removes themselves; district IT's role
+    is not removed here, an admin's only by someone who may. Returns the role before."""
+    if membership.user_id == by_user_id:
+        raise AccountError("Sie können sich nicht selbst entfernen.")
+    if membership.role == "district-it" or (membership.role == "admin" and not may_remove_admins):
+        raise NotAllowed(membership.role)
+    before = {"role": membership.role}
+    db.session.delete(membership)
+    db.session.flush()
+    return before

@@ -1,10 +1,11 @@
 """marshmallow schemas for every request and response of /api/v1 (also the OpenAPI source)."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
+
+from app.validators import MAX_EMAIL, is_email, is_phone
 
 
 class AwareDateTime(fields.DateTime):
@@ -15,9 +16,6 @@ class AwareDateTime(fields.DateTime):
         if result.tzinfo is None:
             raise ValidationError("must include a UTC offset, e.g. 2026-11-24T09:30:00+01:00")
         return result
-
-
-PHONE = re.compile(r"^\+?[0-9 ()/\-]{3,40}$")
 
 
 class VisitItem(Schema):
@@ -41,7 +39,7 @@ class BookingRequest(Schema):
         "example": [{"slug": "personalausweis", "count": 2}, {"slug": "reisepass", "count": 1}]})
     start = AwareDateTime(required=True, metadata={"description": "a bookable start from /slots or /next"})
     name = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.String(required=True, validate=validate.Length(max=MAX_EMAIL), metadata={"format": "email"})
     phone = fields.String(load_default="", allow_none=True, validate=validate.Length(max=40))
     persons = fields.Integer(load_default=1, strict=True, allow_none=True, validate=validate.Range(min=1, max=10))
     note = fields.String(load_default="", allow_none=True, validate=validate.Length(max=500))
@@ -70,8 +68,13 @@ class BookingRequest(Schema):
 
     @validates("phone")
     def _phone(self, value, **kwargs):
-        if value and not PHONE.match(value):
+        if value and not is_phone(value):
             raise ValidationError("must be a phone number (digits, spaces, + - / ( ))")
+
+    @validates("email")
+    def _email(self, value, **kwargs):
+        if not is_email(value):
+            raise ValidationError("Not a valid email address.")
 
 
 class MoveRequest(Schema):

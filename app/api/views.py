@@ -4,13 +4,14 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app import clock
 from app.api import bp
 from app.api.idempotency import idempotent, remember_answer
+from app.api.openapi import spec_dict
 from app.api.problems import ApiProblem, validation_problem
 from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
@@ -26,6 +27,7 @@ from app.proof_of_work import new_challenge
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, last_bookable_day, next_slot
 from app.transaction import commit
+from app.validators import parse_date
 
 MAX_WINDOW_DAYS = 92
 reads = limiter.shared_limit(read_limit, scope="api-read")
@@ -137,10 +139,7 @@ def parse_day(name: str, default: date) -> date:
     value = request.args.get(name)
     if value is None:
         return default
-    try:
-        return date.fromisoformat(value) if len(value) == 10 else _bad_day(name)
-    except ValueError:
-        return _bad_day(name)
+    return parse_date(value) or _bad_day(name)
 
 
 def _bad_day(name: str) -> date:
@@ -266,7 +265,7 @@ def create_appointment():
         if svc is None:
             raise validation_problem({"service": [f"no service '{data['service']}' is bookable online here"]})
         persons = data.get("persons") or 1
-        if persons > svc.persons_max:
+        if not svc.takes_persons(persons):
             raise validation_problem({"persons": [f"at most {svc.persons_max} for this service"]})
         visit = visits.Visit.single(svc, persons)
     try:
@@ -286,7 +285,7 @@ def create_appointment():
                          f"This e-mail address already holds {exc.limit} active appointment(s) here; cancel one "
                          "first or call us.", type_="active-booking-limit") from exc
     body = appointment_json(appt)
-    location = {"Location": f"/api/v1/appointments/{appt.manage_token}"}
+    location = {"Location": url_for("api.get_appointment", token=appt.manage_token)}
     remember_answer(201, body, location)
     commit()
     return jsonify(body), 201, location
@@ -351,6 +350,4 @@ def deadline_problem() -> ApiProblem:
 
 @bp.get("/openapi.json")
 def openapi():
-    from app.api.openapi import spec_dict
-
     return jsonify(spec_dict())

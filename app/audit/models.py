@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 
@@ -16,7 +16,7 @@ class AuditEntry(TenantOwned, db.Model):
     __table_args__ = (Index("ix_audit_entries_tenant_at", "tenant_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=clock.column_now)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(254))  # e-mail of the user, or "cli"
     action: Mapped[str] = mapped_column(String(100))

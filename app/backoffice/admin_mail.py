@@ -16,7 +16,8 @@ from app.validators import Invalid
 
 EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch die buchende Person", "moved": "Verschiebung",
                 "reminder": "Erinnerung", "waitlist_offer": "Angebot Warteliste",
-                "office_cancelled": "Absage durch das Amt", "confirm_request": "Bitte um Bestätigung"}
+                "office_cancelled": "Absage durch das Amt", "confirm_request": "Bitte um Bestätigung",
+                "emergency_reply": "Antwort auf eine Notfallanfrage", "invitation": "Einladung ins Back Office"}
 
 
 def _chain_ids() -> list[int]:

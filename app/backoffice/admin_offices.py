@@ -42,6 +42,18 @@ def _back(office: Office, message: str):
     return redirect(url_for("backoffice.office_edit", office_id=office.id))
 
 
+def _apply(office: Office, change, action: str, obj_type: str, message: str):
+    """Run `change()`, an offices.operations call returning (id, before, after): a problem
+    shows the page again (422); otherwise audit, commit and back to the office."""
+    try:
+        obj_id, before, after = change()
+    except Invalid as exc:
+        return _page(office, 422, errors=exc.errors)
+    audit(action, obj_type, obj_id, before=before, after=after)
+    commit()
+    return _back(office, message)
+
+
 def _strands_or_commit(office: Office, action: str, obj_type: str, obj_id, before, after, message: str):
     """Flushed change: if it strands booked appointments and is not confirmed, undo and ask."""
     db.session.flush()
@@ -62,17 +74,16 @@ def _strands_or_commit(office: Office, action: str, obj_type: str, obj_id, befor
 @role_required("admin")
 def office_edit(office_id: int):
     office = one_or_404(Office, office_id)
-    if request.method == "GET":
-        return _page(office)
-    f = request.form
-    try:
+
+    def change():
+        f = request.form
         before = operations.update_office(office, name=f.get("name") or "", address=f.get("address") or "",
                                           notices=(f.get("notices") or "").splitlines())
-    except Invalid as exc:
-        return _page(office, 422, errors=exc.errors)
-    audit("office_updated", "office", office.id, before=before, after=operations.office_snapshot(office))
-    commit()
-    return _back(office, "Büro gespeichert.")
+        return office.id, before, operations.office_snapshot(office)
+
+    if request.method == "POST":
+        return _apply(office, change, "office_updated", "office", "Büro gespeichert.")
+    return _page(office)
 
 
 @bp.route("/offices/<int:office_id>/entrances", methods=["POST"])
@@ -92,31 +103,29 @@ def office_entrance(office_id: int):
         audit("entrance_deleted", "entrance", entrance_id, before=before, after=None)
         commit()
         return _back(office, "Eingang gelöscht.")
-    try:
-        entrance, before = operations.save_entrance(office, entrance, name=f.get("name") or "",
-                                                    directions=f.get("directions") or "")
-    except Invalid as exc:
-        return _page(office, 422, errors=exc.errors)
-    audit("entrance_saved", "entrance", entrance.id, before=before,
-          after={"name": entrance.name, "directions": entrance.directions})
-    commit()
-    return _back(office, "Eingang gespeichert.")
+
+    def change():
+        saved, before = operations.save_entrance(office, entrance, name=f.get("name") or "",
+                                                 directions=f.get("directions") or "")
+        return saved.id, before, {"name": saved.name, "directions": saved.directions}
+
+    return _apply(office, change, "entrance_saved", "entrance", "Eingang gespeichert.")
 
 
 @bp.route("/offices/<int:office_id>/counters", methods=["POST"])
 @role_required("admin")
 def office_counter(office_id: int):
     office = one_or_404(Office, office_id)
-    f = request.form
-    name = f.get("name") or ""
-    try:
-        if not f.get("counter_id"):
+    name, counter_id = request.form.get("name") or "", request.form.get("counter_id")
+    if not counter_id:
+        def change():
             counter = operations.add_counter(office, name)
-            audit("counter_added", "counter", counter.id, after={"name": counter.name})
-            commit()
-            return _back(office, "Schalter angelegt.")
-        counter = one_or_404(Counter, parse_int(f.get("counter_id"), 0), Counter.office_id == office.id)
-        before = operations.update_counter(counter, name=name, active=f.get("active") == "1")
+            return counter.id, None, {"name": counter.name}
+
+        return _apply(office, change, "counter_added", "counter", "Schalter angelegt.")
+    counter = one_or_404(Counter, parse_int(counter_id, 0), Counter.office_id == office.id)
+    try:
+        before = operations.update_counter(counter, name=name, active=request.form.get("active") == "1")
     except Invalid as exc:
         return _page(office, 422, errors=exc.errors)
     return _strands_or_commit(office, "counter_updated", "counter", counter.id, before,

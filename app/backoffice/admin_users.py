@@ -6,8 +6,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.accounts import second_factor, sessions
+from app.accounts.invitations import send_invitation
 from app.accounts.models import Membership, User
-from app.accounts.service import AccountError
+from app.accounts.service import AccountError, NotAllowed, remove_membership
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
 from app.extensions import db
@@ -48,33 +49,39 @@ def user_reset_second_factor(membership_id: int):
 @bp.route("/users/invite", methods=["POST"])
 @role_required("admin")
 def user_invite():
-    from app.backoffice.district import send_invitation
+    return invite_from_form(db.session.get(Tenant, g.tenant.id), ("staff", "admin"), "staff", "backoffice.users")
 
-    role = request.form.get("role", "staff")
-    if role not in ("staff", "admin"):
+
+def invite_from_form(town: Tenant, roles: tuple[str, ...], default_role: str, back: str):
+    """An invite form's POST for `town`: the role one of `roles`; then back to the page `back`."""
+    role = request.form.get("role", default_role)
+    if role not in roles:
         abort(400, description="Unbekannte Rolle.")
     try:
-        email = send_invitation(db.session.get(Tenant, g.tenant.id), request.form.get("email", ""), role)
+        email = send_invitation(town, request.form.get("email", ""), role, sender=g.tenant.name,
+                                invited_by=current_user)
     except AccountError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return redirect(url_for("backoffice.users"))
+        return redirect(url_for(back))
     commit()
     flash(f"Einladung an {email} verschickt.")
-    return redirect(url_for("backoffice.users"))
+    return redirect(url_for(back))
 
 
 @bp.route("/users/<int:membership_id>/remove", methods=["POST"])
 @role_required("admin")
 def user_remove(membership_id: int):
     membership = one_or_404(Membership, membership_id)
-    if membership.user_id == current_user.id:
-        flash("Sie können sich nicht selbst entfernen.", "error")
-        return redirect(url_for("backoffice.users"))
-    if membership.role == "district-it" or (membership.role == "admin" and not current_user.can("admin")):
+    user_id = membership.user_id
+    try:
+        before = remove_membership(membership, by_user_id=current_user.id, may_remove_admins=current_user.can("admin"))
+    except NotAllowed:
         abort(403)
-    audit("user_removed", "user", membership.user_id, before={"role": membership.role}, after=None)
-    db.session.delete(membership)
+    except AccountError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("backoffice.users"))
+    audit("user_removed", "user", user_id, before=before, after=None)
     commit()
     flash("Zugang entfernt.")
     return redirect(url_for("backoffice.users"))

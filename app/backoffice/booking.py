@@ -12,6 +12,7 @@ from app.backoffice.access import audit, one_or_404, parse_int, role_required
 from app.backoffice.common import bookable_services, counters_of, local, parse_day, parse_local, today
 from app.booking import service as booking
 from app.booking import staff
+from app.booking import emergencies
 from app.booking.models import EmergencyRequest
 from app.catalog import visits
 from app.catalog.models import Service
@@ -159,10 +160,7 @@ def emergency_booking():
                 audit("emergency_overbooking" if appt.overbooked else "emergency_booking", "appointment", appt.id,
                       after=after)
                 if request_row is not None:
-                    before = {"status": request_row.status}
-                    request_row.status = "booked"
-                    request_row.appointment_id = appt.id
-                    request_row.answered_at = clock.now()
+                    before = emergencies.link_booking(request_row, appt)
                     audit("emergency_request_booked", "emergency_request", request_row.id, before=before,
                           after={"status": "booked", "appointment": appt.code})
                 commit()

@@ -11,6 +11,7 @@ from app.catalog.models import Service
 from app.extensions import db
 from app.offices.models import Counter, Office
 from app.scheduling.calendar import today_in, zone
+from app.validators import parse_date
 
 
 def tz():
@@ -22,12 +23,7 @@ def today() -> date:
 
 
 def parse_day(value: str | None, default: date | None = None) -> date | None:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+    return parse_date(value) if value else default
 
 
 def parse_time(value: str | None) -> time | None:

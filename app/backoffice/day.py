@@ -12,10 +12,11 @@ from app.backoffice import bp
 from app import clock
 from app.backoffice.access import audit, one_or_404, role_required
 from app.backoffice.common import counters_of, local, offices, parse_day, today, tz
+from app.booking import service as booking
 from app.booking import staff
+from app.booking.codes import normalize_code
 from app.booking.models import Appointment, AppointmentService
 from app.catalog.visits import Visit
-from app.booking.codes import normalize_code
 from app.extensions import db
 from app.queue import operations as queue
 from app.queue.messages import describe
@@ -123,8 +124,6 @@ def set_status(appt_id: int):
 @role_required("staff")
 def cancel(appt_id: int):
     """A clerk cancels one appointment; the citizen is told why and offered a new one."""
-    from app.booking import service as booking
-
     appt = one_or_404(Appointment, appt_id)
     reason = (request.form.get("reason") or "").strip()
     if not reason or len(reason) > 300:

@@ -6,26 +6,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app import clock
-from app.accounts.invitations import invite
+from app.accounts.invitations import send_invitation
 from app.accounts.service import AccountError
 from app.backoffice import bp
 from app.backoffice.access import audit, district_required
-from app.onboarding.export import export_yaml
+from app.backoffice.admin_users import invite_from_form
 from app.booking.models import ACTIVE_STATUSES, Appointment, EmergencyRequest
 from app.extensions import db
-from app.mail.outbox import queue_message
+from app.onboarding.export import export_yaml
+from app.onboarding.sync import SyncError, create_town
 from app.publishing.checklist import NotReady, checklist, publish
 from app.publishing.hours_text import HoursInvalid, format_hours, parse_hours
 from app.publishing.names import STATUS_LABELS, suggest_slug
 from app.tenancy.models import BOOKABLE_STATUSES, TENANT_STATUSES, Tenant
 from app.tenancy.resolve import host_cache
-from app.urls import tenant_url
-from app.tenancy.scope import all_tenants, tenant_scope
-from app.onboarding.sync import SyncError, create_town
+from app.tenancy.scope import all_tenants
 from app.transaction import commit
+from app.urls import tenant_url
 
 
 def _tenants() -> list[Tenant]:
@@ -75,36 +76,6 @@ def district_overview():
                            status_labels=STATUS_LABELS)
 
 
-INVITATION_TEXT = """Guten Tag,
-
-für Sie wurde ein Zugang zum Back Office der Online-Terminvergabe von {tenant} eingerichtet ({role}).
-
-Bitte legen Sie hier Ihr Passwort fest; der Link gilt 7 Tage und nur einmal:
-{link}
-
-Danach melden Sie sich hier an: {login}
-
-Mit freundlichen Grüßen
-{district}"""
-
-
-def send_invitation(town: Tenant, email: str, role: str) -> str:
-    """Invite `email` as `role` of `town` and queue the set-password mail; returns the user's e-mail."""
-    with tenant_scope(town.id):
-        user, token = invite(email, role)
-        link = tenant_url(town.slug, "backoffice.invitation", token=token)
-        body = INVITATION_TEXT.format(tenant=town.name, role=role, link=link,
-                                      login=tenant_url(town.slug, "backoffice.login"), district=g.tenant.name)
-        queue_message(town.id, "invitation", user.email, f"Ihr Zugang zum Back Office – {town.name}", body)
-        from app.audit.models import record
-        from flask_login import current_user
-
-        record("user_invited", "user", user.id, actor=current_user.email, user_id=current_user.id,
-               after={"email": user.email, "role": role})
-        db.session.flush()  # inside the town's scope: the entry belongs to the town's log
-    return user.email
-
-
 def _template_hours() -> str:
     office = (db.session.get(Tenant, g.tenant.id).template or {}).get("office") or {}
     return format_hours(office.get("hours") or [])
@@ -133,7 +104,7 @@ def district_onboard():
                            address=form.get("address") or "", phone=form.get("phone") or "",
                            email=form.get("email") or "", hours=form.get("contact_hours") or "",
                            office_hours=office_hours)
-        send_invitation(town, email, "admin")
+        send_invitation(town, email, "admin", sender=g.tenant.name, invited_by=current_user)
     except SyncError as exc:
         db.session.rollback()
         errors.update(_errors(exc.errors))
@@ -192,19 +163,7 @@ def district_status(slug: str):
 @bp.route("/district/<slug>/invite", methods=["POST"])
 @district_required
 def district_invite(slug: str):
-    town = _own_town(slug)
-    role = request.form.get("role", "admin")
-    if role not in ("admin", "staff"):
-        abort(400, description="Unbekannte Rolle.")
-    try:
-        email = send_invitation(town, request.form.get("email", ""), role)
-    except AccountError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("backoffice.district_overview"))
-    commit()
-    flash(f"Einladung an {email} verschickt.")
-    return redirect(url_for("backoffice.district_overview"))
+    return invite_from_form(_own_town(slug), ("admin", "staff"), "admin", "backoffice.district_overview")
 
 
 @bp.route("/district/<slug>/export")

@@ -32,16 +32,21 @@ def hold(tenant, appt: Appointment, now: datetime | None = None) -> None:
     queue_mail("confirm_request", appt, manage_url=confirm_url(tenant, appt))
 
 
+def lapsed(appt: Appointment, now: datetime) -> bool:
+    """Whether the booking can no longer be confirmed: cancelled, or its hold ran out."""
+    if appt.hold_expires_at is None:
+        return appt.status == "cancelled"
+    return appt.status != "booked" or appt.hold_expires_at <= now
+
+
 def confirm(appt: Appointment, now: datetime | None = None) -> bool:
     """Confirm a held booking: the normal confirmation mail goes out. True when it was
     held until now, False when it was confirmed already (confirming twice is harmless)."""
     now = now or clock.now()
-    if appt.hold_expires_at is None:
-        if appt.status == "cancelled":
-            raise HoldExpired()
-        return False
-    if appt.status != "booked" or appt.hold_expires_at <= now:
+    if lapsed(appt, now):
         raise HoldExpired()
+    if appt.hold_expires_at is None:
+        return False
     appt.hold_expires_at = None
     appt.sequence += 1
     db.session.flush()

@@ -11,15 +11,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
-STATUSES = ("booked", "cancelled", "checked_in", "completed", "no_show")
 ACTIVE_STATUSES = ("booked", "checked_in")
-SOURCES = ("online", "phone", "emergency")
-
-
 def mailbox_key(email: str) -> str:
     """The mailbox an address reaches, for the per-e-mail cap: case and a `+tag` in the
     local part do not make another person (erika+1@… is erika@…)."""
@@ -80,8 +76,8 @@ class Appointment(TenantOwned, db.Model):
     hold_expires_at: Mapped[datetime | None] = mapped_column()  # confirm-by-e-mail holds
     reminder_sent_at: Mapped[datetime | None] = mapped_column()
     anonymized_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.column_now, onupdate=clock.column_now)
     cancelled_at: Mapped[datetime | None] = mapped_column()
 
     service = relationship("Service", foreign_keys=[service_id])
@@ -168,7 +164,7 @@ class EmergencyRequest(TenantOwned, db.Model):
     status: Mapped[str] = mapped_column(String(20), default="open")
     appointment_id: Mapped[int | None] = mapped_column()
     answer: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     answered_at: Mapped[datetime | None] = mapped_column()
     anonymized_at: Mapped[datetime | None] = mapped_column()
 
@@ -196,7 +192,7 @@ class WaitlistEntry(TenantOwned, db.Model):
     lang: Mapped[str] = mapped_column(String(5), default="de")
     token: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="waiting")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     offered_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()
     # The cancelled appointment whose slot was offered; passed on if the offer lapses.

@@ -13,8 +13,8 @@ from app.booking.models import Appointment
 from app.catalog.visits import Visit
 from app.mail.ics import build_ics
 from app.mail.models import OutboxMail
-from app.mail.outbox import queue_message, sender_address
-from app.mail.render import facts_text, format_date, format_time, render_text, weekday
+from app.mail.outbox import queue_event, sender_address
+from app.mail.render import facts_text, format_date, format_time, weekday
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.urls import tenant_url
 
@@ -180,14 +180,12 @@ def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: st
     lang = lang or appt.lang
     lang = lang if lang in ("de", "en") else "de"
     ctx = appointment_context(tenant, appt, lang, **extra)
-    chain = [tenant.id] + ([tenant.parent_id] if tenant.parent_id else [])
-    text = render_text(chain, event, lang, ctx)
     facts = appointment_facts(ctx, lang, event)
     ics = None
     if event in CALENDAR_EVENTS:
         ics = appointment_ics(tenant, appt, ctx, facts, cancelled=CALENDAR_EVENTS[event])
-    return queue_message(tenant, event, to, text.subject, text.body, lang=lang, facts=facts,
-                         appointment_id=appt.id, ics=ics, qr=ctx["code"] if event in CHECK_IN_EVENTS else None)
+    return queue_event(tenant, event, to, ctx, lang=lang, facts=facts, appointment_id=appt.id, ics=ics,
+                       qr=ctx["code"] if event in CHECK_IN_EVENTS else None)
 
 
 def queue_waitlist_offer(entry, freed: Appointment, start: str) -> OutboxMail | None:

@@ -130,14 +130,8 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     limit = int(tenant.settings["max_active_per_email"])
     if email and online and active_bookings(email, now) >= limit:
         raise ActiveBookingLimit(limit)
-    office = db.session.get(Office, office_id)
-    appt = Appointment(
-        code=_unique_code(), manage_token=new_manage_token(), office_id=office_id,
-        counter_id=slot.counter_ids[0], entrance_id=office.main_entrance.id if office.main_entrance else None,
-        starts_at=slot.start, ends_at=slot.end, status="booked", source=source, name=name.strip(), email=email,
-        phone=phone.strip(), note=note.strip(), lang=lang,
-    )
-    appt.set_services(list(visit.items))
+    appt = new_appointment(db.session.get(Office, office_id), slot.counter_ids[0], slot.start, slot.end,
+                           list(visit.items), source=source, name=name, email=email, phone=phone, note=note, lang=lang)
     _insert_guarded(appt, visit, policy, now, online)
     if online and (hold_until_confirmed or confirm_mode(tenant)):
         hold(tenant, appt, now)  # held until the citizen confirms by mail
@@ -158,6 +152,21 @@ def _insert_guarded(appt: Appointment, visit: Visit, policy: Policy, now: dateti
         raise SlotTaken(visit, policy, now, online, appt.id) from exc
 
 
+def new_appointment(office: Office, counter_id: int, start: datetime, end: datetime, items: list, *, source: str,
+                    name: str, email: str = "", phone: str = "", note: str = "", lang: str = "de",
+                    overbook_reason: str = "") -> Appointment:
+    """The row of a booking, online or by a clerk, for the visit `items` [(Service, count)]:
+    a fresh code and manage token, the office's main entrance. Not added to the session."""
+    appt = Appointment(
+        code=_unique_code(), manage_token=new_manage_token(), office_id=office.id, counter_id=counter_id,
+        entrance_id=office.main_entrance.id if office.main_entrance else None, starts_at=start, ends_at=end,
+        status="booked", source=source, name=name.strip(), email=email.strip().lower(), phone=phone.strip(),
+        note=note.strip(), lang=lang, overbooked=bool(overbook_reason), overbook_reason=overbook_reason,
+    )
+    appt.set_services(items)
+    return appt
+
+
 def _unique_code() -> str:
     while True:
         code = new_code()
@@ -176,7 +185,12 @@ def find_by_token(token: str) -> Appointment | None:
 
 def move_deadline(tenant, appt: Appointment) -> datetime:
     """Until when the citizen may move the appointment online (cancelling: until the start)."""
-    return appt.starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))
+    return deadline_for(tenant, appt.starts_at)
+
+
+def deadline_for(tenant, starts_at: datetime) -> datetime:
+    """Until when a citizen may move an appointment at `starts_at` online."""
+    return starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))
 
 
 def may_move_online(tenant, appt: Appointment, now: datetime) -> bool:

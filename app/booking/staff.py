@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from app import clock
 from app.booking import service as booking
-from app.booking.codes import new_code, new_manage_token
 from app.booking.models import ACTIVE_STATUSES, Appointment
 from app.booking.notifications import queue_mail
 from app.catalog.models import Service
@@ -19,6 +18,7 @@ from app.extensions import db
 from app.offices.models import Closure, Counter, Office
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, Slot, next_slot
+from app.validators import is_email
 
 # Which status a clerk may set from which.
 TRANSITIONS = {
@@ -88,14 +88,9 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
     if start < now - timedelta(minutes=5):
         raise StaffError("Der Termin liegt in der Vergangenheit.")
     office = db.session.scalar(select(Office).where(Office.id == service.office_id))
-    appt = Appointment(
-        code=_unique_code(), manage_token=new_manage_token(), service_id=service.id, office_id=service.office_id,
-        counter_id=counter.id, entrance_id=office.main_entrance.id if office.main_entrance else None,
-        starts_at=start, ends_at=start + timedelta(minutes=service.minutes_for(persons)), status="booked",
-        source="emergency", name=name.strip(), email=email.strip().lower(), phone=phone.strip(), persons=persons,
-        note=note.strip(), overbooked=True, overbook_reason=reason,
-    )
-    appt.set_services([(service, persons)])
+    end = start + timedelta(minutes=service.minutes_for(persons))
+    appt = booking.new_appointment(office, counter.id, start, end, [(service, persons)], source="emergency",
+                                   name=name, email=email, phone=phone, note=note, overbook_reason=reason)
     db.session.add(appt)
     db.session.flush()
     queue_mail("confirmation", appt)
@@ -103,23 +98,14 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
 
 
 def _check_person(name: str, persons: int, service: Service, email: str = "") -> None:
-    from app.accounts.service import EMAIL
-
-    if email.strip() and (len(email.strip()) > 254 or not EMAIL.match(email.strip())):
+    if email.strip() and not is_email(email.strip()):
         raise StaffError("Die E-Mail-Adresse ist ungültig; lassen Sie das Feld leer, wenn es keine gibt.")
     if not (name or "").strip():
         raise StaffError("Bitte den Namen der Bürgerin oder des Bürgers angeben.")
     if len(name) > 200:
         raise StaffError("Der Name darf höchstens 200 Zeichen lang sein.")
-    if not 1 <= persons <= max(1, service.persons_max):
+    if not service.takes_persons(persons):
         raise StaffError(f"Für diese Dienstleistung sind 1 bis {service.persons_max} Personen möglich.")
-
-
-def _unique_code() -> str:
-    while True:
-        code = new_code()
-        if not db.session.scalar(select(Appointment.id).where(Appointment.code == code)):
-            return code
 
 
 # --- blocking time -------------------------------------------------------------------------

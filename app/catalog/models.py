@@ -91,6 +91,10 @@ class Service(TenantOwned, db.Model):
         extra = self.additional_person_minutes or self.duration_minutes
         return self.duration_minutes + (max(count, 1) - 1) * extra
 
+    def takes_persons(self, persons: int) -> bool:
+        """Whether one booking of this service may cover `persons` persons (online, by phone, by API)."""
+        return 1 <= persons <= max(1, self.persons_max)
+
     def display_name(self, lang: str = "de") -> str:
         return (self.name_en if lang == "en" and self.name_en else self.name)
 

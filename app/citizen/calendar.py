@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from app.catalog.models import Service
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, Slot, bookable_window, compute_slots, next_slot
+from app.validators import parse_date
 
 NEXT_FEW = 6
 
@@ -31,17 +32,7 @@ class MonthView:
 
 
 def parse_month(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(f"{value}-01") if value and len(value) == 7 else None
-    except ValueError:
-        return None
-
-
-def parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value and len(value) == 10 else None
-    except ValueError:
-        return None
+    return parse_date(f"{value}-01") if value and len(value) == 7 else None
 
 
 def _add_month(month: date, n: int) -> date:
@@ -55,7 +46,7 @@ def month_view(service: Service, policy: Policy, now: datetime, *, month_arg: st
     tz = zone(policy.timezone)
     first, last, _ = bookable_window(policy, now, online=True)
     proposal = next_slot(service, policy, now=now, exclude_appointment_id=exclude_appointment_id)
-    day = parse_day(day_arg)
+    day = parse_date(day_arg)
     if day is not None and not first <= day <= last:
         day = None
     month = parse_month(month_arg) or (day or (proposal.start.astimezone(tz).date() if proposal else first))

@@ -2,12 +2,9 @@
 field to a message for the person who typed it; values keep what was typed."""
 from __future__ import annotations
 
-import re
-
 from flask_babel import gettext as _
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]{2,}$")
-PHONE_RE = re.compile(r"^[0-9+()/ .\-–]{5,40}$")
+from app.validators import is_email, is_phone
 
 
 def _text(form, name: str, limit: int) -> str:
@@ -26,16 +23,17 @@ def _email(values: dict, errors: dict, *, required: bool = True) -> None:
     if not email:
         if required:
             errors["email"] = _("Bitte geben Sie Ihre E-Mail-Adresse an – dorthin schicken wir die Bestätigung.")
-    elif len(email) > 254 or not EMAIL_RE.match(email):
+    elif not is_email(email):
         errors["email"] = _("Bitte prüfen Sie die E-Mail-Adresse; sie sollte aussehen wie name@beispiel.de.")
 
 
 def _phone(values: dict, errors: dict) -> None:
-    if values["phone"] and not PHONE_RE.match(values["phone"]):
+    if values["phone"] and not is_phone(values["phone"]):
         errors["phone"] = _("Bitte geben Sie die Telefonnummer nur mit Ziffern, Leerzeichen, + und - an.")
 
 
-def booking(form, persons_max: int) -> tuple[dict, dict]:
+def booking(form, service) -> tuple[dict, dict]:
+    """The booking form; `service` None for a visit, whose persons are the counts of its services."""
     values = {"name": _text(form, "name", 200), "email": _text(form, "email", 254).replace(" ", ""),
               "phone": _text(form, "phone", 40), "persons": form.get("persons") or "1"}
     errors: dict[str, str] = {}
@@ -46,9 +44,10 @@ def booking(form, persons_max: int) -> tuple[dict, dict]:
         persons = int(values["persons"])
     except ValueError:
         persons = 0
-    if not 1 <= persons <= persons_max:
-        errors["persons"] = _("Bitte wählen Sie zwischen 1 und %(n)d Personen.", n=persons_max)
-    values["persons"] = persons if 1 <= persons <= persons_max else 1
+    allowed = service.takes_persons(persons) if service is not None else persons == 1
+    if not allowed:
+        errors["persons"] = _("Bitte wählen Sie zwischen 1 und %(n)d Personen.", n=service.persons_max if service else 1)
+    values["persons"] = persons if allowed else 1
     return values, errors
 
 

@@ -17,8 +17,8 @@ from app import clock
 from app.ratelimit import limiter, write_limit
 from app.booking import fairness
 from app.booking import service as booking
-from app.booking import waitlist
-from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
+from app.booking import emergencies, waitlist
+from app.booking.models import Appointment, WaitlistEntry
 from app.booking.notifications import calendar_file
 from app.catalog import visits
 from app.catalog.models import Service, bookable_online
@@ -212,7 +212,7 @@ def book():
     proposal: Slot | None = None
     status = 200
     if request.method == "POST":
-        values, errors = forms.booking(request.form, 1 if visit else svc.persons_max)
+        values, errors = forms.booking(request.form, None if visit else svc)  # a visit's persons are its counts
         if start is None:
             abort(400)
         proven = True
@@ -258,8 +258,7 @@ def book():
                            values=values,
                            errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
                            start_iso=local_iso(start) if start else "",
-                           late=start is not None and clock.now() > start - timedelta(
-                               hours=int(g.tenant.settings["cancel_deadline_hours"]))), status
+                           late=start is not None and clock.now() > booking.deadline_for(g.tenant, start)), status
 
 
 def _next(demand, policy: Policy) -> Slot | None:
@@ -381,10 +380,8 @@ def emergency():
     if request.method == "POST":
         values, errors = forms.emergency(request.form)
         if not errors:
-            db.session.add(EmergencyRequest(
-                service_id=svc.id if svc else None, name=values["name"], email=values["email"].lower(),
-                phone=values["phone"], reason=values["reason"], lang=current_lang(),
-            ))
+            emergencies.submit(svc, name=values["name"], email=values["email"], phone=values["phone"],
+                               reason=values["reason"], lang=current_lang())
             commit()
             return redirect(url_for("citizen.emergency_sent", **({"service": svc.slug} if svc else {})), code=303)
     return render_template("citizen/emergency.html", service=svc, form=values, errors=errors,

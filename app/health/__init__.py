@@ -3,6 +3,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from app.extensions import db
+from app.jobs.queue import jobs_health
 
 bp = Blueprint("health", __name__)
 
@@ -18,7 +19,6 @@ def healthz():
         db.session.rollback()
         body["database"] = "unreachable"
         status = 503
-    from app.jobs.queue import jobs_health
 
     try:
         body["jobs"] = jobs_health()

@@ -17,6 +17,7 @@ from app import clock
 from app.booking.holds import expire_holds
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
 from app.booking.notifications import queue_mail
+from app.booking.waitlist import pass_on_lapsed_offers
 from app.extensions import db
 from app.legal.feedback import anonymize_answered
 from app.idempotency.store import forget_expired
@@ -136,8 +137,6 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
 
 def expire_offers(now: datetime) -> int:
     """Waiting-list offers nobody took in time: served; their slot goes to the next in line."""
-    from app.booking.waitlist import pass_on_lapsed_offers
-
     lapsed = pass_on_lapsed_offers(now)
     commit()
     return lapsed

@@ -16,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 
 from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, Retry
 
 from app.extensions import db
 from app.faults import discard_session
@@ -41,8 +43,6 @@ def resolve(func_path: str):
 
 @lru_cache(maxsize=8)
 def _redis(url: str):
-    from redis import Redis
-
     # No read timeout: the worker blocks on BLPOP for minutes by design, and rq quits on
     # a read timeout; a dead server still fails fast at connect.
     return Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
@@ -54,8 +54,6 @@ def redis_connection():
 
 
 def queue(name: str):
-    from rq import Queue
-
     return Queue(name, connection=redis_connection(), default_timeout=JOB_TIMEOUT)
 
 
@@ -118,7 +116,6 @@ def dispatch(func_path: str, *args) -> None:
             job_failed(func_path)
             log.exception("in-process job failed", extra={"job": func_path})
         return
-    from rq import Retry
 
     try:
         queue(QUEUE_OF.get(func_path, "default")).enqueue(

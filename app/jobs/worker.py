@@ -11,6 +11,8 @@ from rq import SimpleWorker
 
 from app.extensions import db
 from app.faults import discard_session
+from app.jobs.due import start_background_sweeper
+from app.jobs.queue import QUEUES, queue, redis_connection
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5
@@ -32,9 +34,6 @@ def run_worker(app: Flask, *, burst: bool = False, sweep_every: float = 10.0) ->
     """Work the queues until stopped. Redis going away does not stop the worker: it
     waits and reconnects, and meanwhile its sweeper thread (due work from the database:
     held mail, reminders, retention) keeps delivering."""
-    from app.jobs.due import start_background_sweeper
-    from app.jobs.queue import QUEUES, queue, redis_connection
-
     conn = redis_connection()
     if conn is None:
         raise SystemExit("REDIS_URL is not set: jobs run in-process in the web server; no worker is needed.")

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 FEEDBACK_STATUSES = ("received", "answered")
@@ -29,7 +29,7 @@ class AccessibilityFeedback(TenantOwned, db.Model):
     message: Mapped[str] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(5), default="de")
     status: Mapped[str] = mapped_column(String(20), default="received")
-    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     due_on: Mapped[date] = mapped_column()
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column()

@@ -1,10 +1,12 @@
 """Built-in mail texts, German and English. A district overrides them, a town overrides
 the district's; what a tenant has not changed follows the level above.
 
-Placeholders (plain values only): name, service, date, time, end_time, weekday, office,
-address, entrance, directions, code, manage_url, tenant, phone, persons, reason,
-new_date, new_time, move_until. The facts block (documents, notices, fee, address) is always added
-below the text, so a changed text can never drop them.
+Placeholders (plain values only, app.mail.render.PLACEHOLDERS): name, service, date, time,
+end_time, weekday, office, address, entrance, directions, code, manage_url, booking_url,
+tenant, phone, persons, reason, documents, notices, fee, move_until; the reply to an emergency request
+also `answer` (the clerk's text), an invitation `role`, `link` (set the password), `login`
+and `sender` (who invites). The facts block (documents, notices, fee, address) is always
+added below an appointment's text, so a changed text can never drop them.
 """
 
 BUILTIN: dict[str, dict[str, dict[str, str]]] = {
@@ -132,6 +134,34 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
                     "{{ reason }}\n\n"
                     "Please book a new appointment: {{ booking_url }}\n"
                     "Questions? Call us at {{ phone }}.\n\nKind regards\n{{ tenant }}",
+        },
+    },
+    "emergency_reply": {
+        "de": {
+            "subject": "Ihre Notfallanfrage – {{ tenant }}",
+            "body": "Guten Tag {{ name }},\n\n{{ answer }}\n\nMit freundlichen Grüßen\n{{ tenant }}\n{{ phone }}",
+        },
+        "en": {
+            "subject": "Your emergency request – {{ tenant }}",
+            "body": "Hello {{ name }},\n\n{{ answer }}\n\nKind regards\n{{ tenant }}\n{{ phone }}",
+        },
+    },
+    "invitation": {
+        "de": {
+            "subject": "Ihr Zugang zum Back Office – {{ tenant }}",
+            "body": "Guten Tag,\n\n"
+                    "für Sie wurde ein Zugang zum Back Office der Online-Terminvergabe von {{ tenant }} eingerichtet "
+                    "({{ role }}).\n\n"
+                    "Bitte legen Sie hier Ihr Passwort fest; der Link gilt 7 Tage und nur einmal:\n{{ link }}\n\n"
+                    "Danach melden Sie sich hier an: {{ login }}\n\nMit freundlichen Grüßen\n{{ sender }}",
+        },
+        "en": {
+            "subject": "Your back-office access – {{ tenant }}",
+            "body": "Hello,\n\n"
+                    "an account for the back office of {{ tenant }}'s online appointments has been set up for you "
+                    "({{ role }}).\n\n"
+                    "Please set your password here; the link is valid for 7 days and works once:\n{{ link }}\n\n"
+                    "Afterwards, sign in here: {{ login }}\n\nKind regards\n{{ sender }}",
         },
     },
 }

@@ -3,10 +3,11 @@ backoff until it goes out (the lease protocol in app.jobs.lease)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.jobs import lease
 from app.mail.models import OutboxMail
@@ -29,7 +30,7 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
     The claim ("sending", with a lease) is committed before the SMTP conversation, so two
     workers never both send it and no transaction waits on the mail server; the row keeps
     its Message-ID, so a receiver sees a resend after a crash as the same message."""
-    sent_at = datetime.now(timezone.utc)
+    sent_at = clock.now()
     taken = lease.take(OutboxMail, mail_id, now or sent_at, prepare=build_message)
     if taken is None:
         return False
@@ -39,7 +40,7 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
     except TransportError as exc:
         failed = row.attempts >= MAX_ATTEMPTS
         lease.record(OutboxMail, mail_id, status="failed" if failed else "pending", last_error=str(exc)[:300],
-                     next_attempt_at=datetime.now(timezone.utc) + backoff(row.attempts))
+                     next_attempt_at=clock.now() + backoff(row.attempts))
         job_failed("mail")
         log.warning("mail delivery failed; will retry", extra={"mail_id": mail_id, "event": row.event})
         raise
@@ -50,7 +51,7 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
 
 def deliver_due(now: datetime | None = None, limit: int = 200) -> int:
     """The sweeper: send rows whose time has come (their job lost or failed, a lease run out)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     with all_tenants():
         ids = list(db.session.scalars(
             select(OutboxMail.id).where(lease.due(OutboxMail, now)).order_by(OutboxMail.id).limit(limit)

@@ -10,7 +10,7 @@ from flask import current_app, render_template
 from app import clock
 from app.extensions import db
 from app.mail.models import OutboxMail
-from app.mail.render import facts_text, text_to_html
+from app.mail.render import facts_text, render_text, text_to_html
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.transaction import after_commit
 
@@ -48,3 +48,14 @@ def queue_message(tenant: TenantInfo | int, event: str, to: str, subject: str, b
     db.session.flush()
     after_commit("app.mail.delivery.deliver", row.id)
     return row
+
+
+def queue_event(tenant: TenantInfo, event: str, to: str, ctx: dict, *, lang: str = "de", facts: list | None = None,
+                appointment_id: int | None = None, ics: str | None = None, qr: str | None = None) -> OutboxMail:
+    """Render `event`'s text in `lang` (the tenant's own, its district's or the built-in one)
+    with the placeholders `ctx` and queue it. The tenant's name and phone are always there."""
+    ctx = {"tenant": tenant.name, "phone": tenant.contact_phone, **ctx}
+    chain = [tenant.id] + ([tenant.parent_id] if tenant.parent_id else [])
+    text = render_text(chain, event, lang, ctx)
+    return queue_message(tenant, event, to, text.subject, text.body, lang=lang, facts=facts,
+                         appointment_id=appointment_id, ics=ics, qr=qr)

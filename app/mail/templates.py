@@ -11,7 +11,7 @@ from app.validators import Invalid
 
 # The events an admin edits in the back office, in the order the list shows them.
 MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled",
-               "confirm_request")
+               "confirm_request", "emergency_reply", "invitation")
 LANGS = ("de", "en")
 
 
@@ -72,4 +72,9 @@ def sample_context(tenant, lang: str) -> dict:
             "tenant": tenant.name, "phone": tenant.contact_phone, "persons": 1,
             "reason": "Wegen einer Personalversammlung.", "documents": ["Personalausweis", "Passbild"],
             "notices": ["Bitte pünktlich kommen."], "fee": "37,00 €",
-            "move_until": "Montag, 23.11.2026, 09:30 Uhr" if lang == "de" else "Monday, 23 November 2026, 09:30"}
+            "move_until": "Montag, 23.11.2026, 09:30 Uhr" if lang == "de" else "Monday, 23 November 2026, 09:30",
+            "answer": "Kommen Sie bitte morgen um 8 Uhr ins Bürgerbüro." if lang == "de"
+            else "Please come to the citizens' office tomorrow at 8 a.m.",
+            "role": "staff", "link": "https://example.org/admin/invitation/…",
+            "login": "https://example.org/admin/login",
+            "sender": tenant.name}

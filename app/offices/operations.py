@@ -40,7 +40,8 @@ def office_snapshot(office: Office) -> dict:
     return {"name": office.name, "address": office.address, "notices": list(office.notices or [])}
 
 
-def save_entrance(office: Office, entrance: Entrance | None, *, name: str, directions: str) -> tuple[Entrance, dict | None]:
+def save_entrance(office: Office, entrance: Entrance | None, *, name: str,
+                  directions: str) -> tuple[Entrance, dict | None]:
     """Add an entrance (`entrance` None) or change one; raises Invalid. Returns it and the values before."""
     name, directions = name.strip(), directions.strip()
     if not 1 <= len(name) <= 200 or len(directions) > 2000:

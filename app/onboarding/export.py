@@ -2,16 +2,17 @@
 reads (app.onboarding.files), so an export round-trips through sync_folder."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 
 import yaml
 from sqlalchemy import select
 
+from app import clock
 from app.catalog.inheritance import district_catalogue
 from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.mail.models import MailTemplate
-from app.offices.models import DAYS, Closure, Counter, OpeningHours, Office
+from app.offices.models import DAYS, Closure, Counter, Office, OpeningHours
 from app.scheduling.calendar import zone
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
@@ -111,6 +112,7 @@ def export_tenant(tenant: Tenant) -> dict:
 
 
 def export_yaml(tenant: Tenant) -> str:
-    header = (f"# {tenant.name}: exported from the back office on {datetime.now().date().isoformat()}.\n"
+    today = clock.now().astimezone(zone(tenant.timezone)).date()
+    header = (f"# {tenant.name}: exported from the back office on {today.isoformat()}.\n"
               "# Import with: flask --app wsgi tenants sync <folder holding this tenant's folder>\n")
     return header + yaml.safe_dump(export_tenant(tenant), allow_unicode=True, sort_keys=False, width=100)

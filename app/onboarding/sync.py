@@ -26,6 +26,19 @@ class SyncError(Exception):
         self.errors = errors
 
 
+def _matched(rows: dict, entries: list[dict], key: str, kind: str, label: str, add, changes: list[str]):
+    """Pair a file's entries with existing rows by `key` (taking them out of `rows`): an
+    entry without a row is add()ed and reported; yields (row, entry, position, label) for
+    the rest. What stays in `rows` is not in the file."""
+    for pos, entry in enumerate(entries):
+        row = rows.pop(entry[key], None)
+        if row is None:
+            add(entry, pos)
+            changes.append(f"{label}: {kind} {entry[key]} added")
+        else:
+            yield row, entry, pos, f"{label}/{entry[key]}"
+
+
 def _set(obj, field: str, value, changes: list[str], label: str) -> None:
     if getattr(obj, field) != value:
         setattr(obj, field, value)
@@ -169,15 +182,15 @@ def _apply_office(tenant: Tenant, data: dict, position: int, changes: list[str])
     _set(office, "position", position, changes, label)
     # Entrances, matched by name.
     existing = {e.name: e for e in office.entrances}
-    for pos, ent in enumerate(data["entrances"]):
-        entrance = existing.pop(ent["name"], None)
-        if entrance is None:
-            office.entrances.append(Entrance(tenant_id=tenant.id, name=ent["name"], directions=ent["directions"],
-                                             position=pos))
-            changes.append(f"{label}: entrance {ent['name']} added")
-        else:
-            _set(entrance, "directions", ent["directions"], changes, f"{label}/{ent['name']}")
-            _set(entrance, "position", pos, changes, f"{label}/{ent['name']}")
+
+    def add_entrance(ent: dict, pos: int) -> None:
+        office.entrances.append(Entrance(tenant_id=tenant.id, name=ent["name"], directions=ent["directions"],
+                                         position=pos))
+
+    for entrance, ent, pos, here in _matched(existing, data["entrances"], "name", "entrance", label, add_entrance,
+                                             changes):
+        _set(entrance, "directions", ent["directions"], changes, here)
+        _set(entrance, "position", pos, changes, here)
     for name, entrance in existing.items():
         used = db.session.scalar(select(Appointment.id).where(Appointment.entrance_id == entrance.id).limit(1))
         if used:
@@ -187,16 +200,15 @@ def _apply_office(tenant: Tenant, data: dict, position: int, changes: list[str])
             changes.append(f"{label}: entrance {name} removed")
     # Counters, matched by slug; one left out of the file is switched off, never deleted.
     counters = {c.slug: c for c in office.counters}
-    for pos, cdata in enumerate(data["counters"]):
-        counter = counters.pop(cdata["slug"], None)
-        if counter is None:
-            office.counters.append(Counter(tenant_id=tenant.id, slug=cdata["slug"], name=cdata["name"],
-                                           position=pos))
-            changes.append(f"{label}: counter {cdata['slug']} added")
-        else:
-            _set(counter, "name", cdata["name"], changes, f"{label}/{cdata['slug']}")
-            _set(counter, "position", pos, changes, f"{label}/{cdata['slug']}")
-            _set(counter, "active", True, changes, f"{label}/{cdata['slug']}")
+
+    def add_counter(cdata: dict, pos: int) -> None:
+        office.counters.append(Counter(tenant_id=tenant.id, slug=cdata["slug"], name=cdata["name"], position=pos))
+
+    for counter, cdata, pos, here in _matched(counters, data["counters"], "slug", "counter", label, add_counter,
+                                              changes):
+        _set(counter, "name", cdata["name"], changes, here)
+        _set(counter, "position", pos, changes, here)
+        _set(counter, "active", True, changes, here)
     for slug, counter in counters.items():
         if counter.active:
             counter.active = False

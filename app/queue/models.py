@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 ENTRY_STATUSES = ("waiting", "called", "parked", "finished", "missed")
@@ -119,7 +119,7 @@ class QueueEntry(TenantOwned, db.Model):
     target_counter_id: Mapped[int | None] = mapped_column()  # passed on to this counter only
     call_count: Mapped[int] = mapped_column(default=0)
     # For the statistics: waiting time = called_at − checked_in_at, service time = finished_at − last_called_at.
-    checked_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_in_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     called_at: Mapped[datetime | None] = mapped_column()
     last_called_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -148,7 +148,7 @@ class QueueCall(TenantOwned, db.Model):
     office_id: Mapped[int] = mapped_column()
     entry_id: Mapped[int] = mapped_column()
     counter_id: Mapped[int] = mapped_column()
-    called_at: Mapped[datetime] = mapped_column(default=utcnow)
+    called_at: Mapped[datetime] = mapped_column(default=clock.column_now)
 
     entry = relationship("QueueEntry", foreign_keys=[entry_id])
     counter = relationship("Counter", foreign_keys=[counter_id])

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, ForeignKeyConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 # Which day each figure is counted on (the local day in the tenant's time zone):
@@ -134,4 +134,4 @@ class StatisticsRecording(TenantOwned, db.Model):
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.column_now)

@@ -9,15 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app import clock
 from app.extensions import db
 
-TENANT_KINDS = ("district", "municipality")
 TENANT_STATUSES = ("draft", "pilot", "live", "disabled")
 # Statuses in which citizens may book online.
 BOOKABLE_STATUSES = ("pilot", "live")
-
-
-def utcnow() -> datetime:
-    """Column defaults follow the app's clock, so a test that moves it moves them too."""
-    return clock.now()
 
 
 class Tenant(db.Model):
@@ -55,8 +49,9 @@ class Tenant(db.Model):
     legal: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     # A district's template for new towns (office, entrance, counters, hours).
     template: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(default=clock.column_now, onupdate=clock.column_now,
+                                                 server_default=func.now())
 
     parent: Mapped[Tenant | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Tenant]] = relationship(back_populates="parent", order_by="Tenant.slug")

@@ -16,6 +16,8 @@ from sqlalchemy import ForeignKey, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
+from app.extensions import db
+
 _current_tenant: ContextVar[int | None] = ContextVar("current_tenant", default=None)
 _all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
 
@@ -41,10 +43,6 @@ def current_tenant_id() -> int:
     if tid is None:
         raise NoTenantError("no tenant is active")
     return tid
-
-
-def active_tenant_id() -> int | None:
-    return _current_tenant.get()
 
 
 @contextlib.contextmanager
@@ -84,8 +82,6 @@ _OWNED: set = set()
 def _owned_tables() -> set:
     """The tables of every tenant-owned model (filled once all models are mapped)."""
     if not _OWNED:
-        from app.extensions import db
-
         _OWNED.update(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantOwned))
     return _OWNED
 

@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import clock
 from app.extensions import db
-from app.tenancy.models import utcnow
 from app.tenancy.scope import TenantOwned
 
 
@@ -25,7 +25,7 @@ class WebhookEndpoint(TenantOwned, db.Model):
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     # The last attempt, for the back office: "" (none yet), "ok" or "failing".
     last_status: Mapped[str] = mapped_column(String(20), default="")
     last_response: Mapped[int | None] = mapped_column()
@@ -54,10 +54,10 @@ class WebhookDelivery(TenantOwned, db.Model):
     payload: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     last_error: Mapped[str] = mapped_column(String(300), default="")
     last_response: Mapped[int | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     sent_at: Mapped[datetime | None] = mapped_column()
 
     endpoint = relationship(WebhookEndpoint, foreign_keys=[endpoint_id],

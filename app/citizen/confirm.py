@@ -2,7 +2,7 @@
 and a button (mail scanners that prefetch links confirm nothing), POST confirms."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
 from app import clock
 from app.booking import holds
@@ -15,8 +15,6 @@ bp = Blueprint("confirm", __name__)
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    from flask import request
-
     appt = find_by_token(token)
     if appt is None:
         abort(404)
@@ -27,7 +25,7 @@ def confirm(token: str):
             return render_template("confirm.html", appt=appt, expired=True, local=_local), 410
         commit()
         return redirect(url_for("citizen.manage", token=token), code=303)
-    expired = appt.status == "cancelled" or (appt.hold_expires_at is not None and appt.hold_expires_at <= clock.now())
+    expired = holds.lapsed(appt, clock.now())
     if appt.hold_expires_at is None and not expired:
         return redirect(url_for("citizen.manage", token=token))
     return render_template("confirm.html", appt=appt, expired=expired, local=_local), (410 if expired else 200)
