@@ -19,7 +19,8 @@ from app.offices.models import Counter, Office, OpeningHours
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
 
-_POSTCODE = re.compile(r"\b\d{5}\b")
+# A real address has a house number or a postcode; "Rathaus" or "Am Markt" alone is a placeholder.
+_DIGIT = re.compile(r"\d")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # The template office's address in a district file is a placeholder, never a town's real address.
 PLACEHOLDER_ADDRESSES = {"", "rathaus", "bürgerbüro", "adresse"}
@@ -53,8 +54,9 @@ def _contact_items(tenant: Tenant) -> list[Item]:
     address_item = Item("address", "Eigene Anschrift", fix="backoffice.contact")
     if address.lower() in PLACEHOLDER_ADDRESSES or address == template_address.strip():
         address_item.problems.append("Anschrift fehlt (Straße, Hausnummer, Postleitzahl und Ort)")
-    elif not _POSTCODE.search(address):
-        address_item.problems.append("Anschrift ohne Postleitzahl: bitte Straße, Hausnummer, Postleitzahl und Ort")
+    elif not _DIGIT.search(address):
+        address_item.problems.append("Anschrift ohne Hausnummer und Postleitzahl: bitte Straße, Hausnummer, "
+                                     "Postleitzahl und Ort")
     elif parent is not None and address == (parent.address or "").strip():
         address_item.problems.append("Anschrift ist die des Kreises, nicht die eigene")
     phone_item = Item("phone", "Eigene Telefonnummer", fix="backoffice.contact")
