@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app import ROOT
 from app.accounts.oidc_cli import oidc_command
 from app.accounts.service import AccountError, create_user
+from app.catalog.leika_cli import import_catalogue_command
 from app.extensions import db
 from app.jobs.due import run_due
 from app.jobs.worker import run_worker
@@ -172,6 +173,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(ops_cli)
     users_cli.add_command(oidc_command)
+    tenants_cli.add_command(import_catalogue_command)
     app.cli.add_command(statistics_cli)
 
 

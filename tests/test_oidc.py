@@ -152,3 +152,22 @@ def test_a_forged_or_replayed_callback_signs_nobody_in(app, provider, steinfurt)
     # The flow was used up by the forged call; the genuine answer cannot be replayed either.
     replay = steinfurt.get(f"{back.path}?{back.query}")
     assert replay.status_code == 403 and steinfurt.get("/admin/day").status_code != 200
+
+
+def test_district_it_connects_a_provider_from_the_command_line(app, provider):
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["users", "oidc", "steinfurt", "--issuer", provider, "--client-id", "amtstermin",
+                               "--role", "amtstermin-admin=admin", "--no-local-passwords"], input="s3cret\n")
+    assert done.exit_code == 0, done.output
+    assert "local passwords are off" in done.output
+    with in_tenant(app, "steinfurt") as tid:
+        configured = oidc.provider_of(tid)
+        assert (configured.client_secret, configured.role_map, configured.local_passwords) == \
+            ("s3cret", {"amtstermin-admin": "admin"}, False)
+    bad = runner.invoke(args=["users", "oidc", "steinfurt", "--issuer", provider, "--client-id", "x",
+                              "--role", "g=chef"], input="s\n")
+    assert bad.exit_code == 1 and "Unbekannte Rollen" in bad.output
+    off = runner.invoke(args=["users", "oidc", "steinfurt", "--off"])
+    assert off.exit_code == 0
+    with in_tenant(app, "steinfurt") as tid:
+        assert oidc.provider_of(tid) is None

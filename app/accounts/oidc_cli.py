@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.accounts import oidc
@@ -14,6 +15,7 @@ from app.transaction import commit
 
 
 @click.command("oidc")
+@with_appcontext
 @click.argument("slug")
 @click.option("--issuer", help="The provider's issuer URL (its /.well-known/openid-configuration is read).")
 @click.option("--client-id", help="This service's client id at the provider.")

@@ -133,6 +133,8 @@ class ServiceOut(Schema):
     combinable = fields.Boolean(metadata={
         "description": "whether it may share a visit with other combinable services of its office"})
     office = fields.Nested(OfficeRef)
+    leika_key = fields.String(allow_none=True, metadata={
+        "description": "the federal service key (LeiKa, 14 digits) when the catalogue gives one"})
 
 
 class SlotOut(Schema):

@@ -170,7 +170,7 @@ def services():
         "slug": s.slug, "name": s.display_name(lg), "description": s.display_description(lg),
         "duration_minutes": s.duration_minutes, "documents": list(s.documents or []), "fee": s.fee,
         "persons_max": s.persons_max, "additional_person_minutes": s.additional_person_minutes or s.duration_minutes,
-        "combinable": s.combinable, "office": office_ref(offices[s.office_id]),
+        "combinable": s.combinable, "office": office_ref(offices[s.office_id]), "leika_key": s.leika_key or None,
     } for s in rows])
 
 

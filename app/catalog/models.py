@@ -21,6 +21,7 @@ INHERITABLE_FIELDS = (
     "description_en",
     "additional_person_minutes",
     "combinable",
+    "leika_key",
 )
 
 
@@ -43,6 +44,7 @@ class Service(TenantOwned, db.Model):
         CheckConstraint("additional_person_minutes IS NULL OR additional_person_minutes BETWEEN 1 AND 480",
                         name="additional_person_minutes_range"),
         CheckConstraint("slug <> ''", name="slug_not_empty"),
+        CheckConstraint("length(leika_key) IN (0, 14)", name="leika_key_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +64,9 @@ class Service(TenantOwned, db.Model):
     # may share a visit with other combinable services of its office.
     additional_person_minutes: Mapped[int | None] = mapped_column()
     combinable: Mapped[bool] = mapped_column(default=True)
+    # The federal service key (LeiKa, Leistungskatalog der öffentlichen Verwaltung): 14
+    # digits, or empty. Inherited from the district's catalogue like the other fields.
+    leika_key: Mapped[str] = mapped_column(String(14), default="", server_default="")
     office_id: Mapped[int | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)  # False: hidden by this tenant
     shared: Mapped[bool] = mapped_column(default=False)  # district: part of the towns' catalogue

@@ -82,6 +82,8 @@ def _services(tenant: Tenant, offices: dict[int, Office]) -> list[dict]:
             entry["counters"] = sorted(slugs[link.counter_id] for link in svc.counter_links)
         if not svc.active:
             entry["hidden"] = True
+        if entry.get("leika_key") == "":
+            del entry["leika_key"]  # no key: nothing to say
         out.append(entry)
     return out
 

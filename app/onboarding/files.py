@@ -124,6 +124,7 @@ class ServiceEntry(Strict):
     additional_person_minutes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 480))
     combinable = fields.Boolean()
     position = fields.Integer(strict=True)
+    leika_key = fields.String(validate=validate.Regexp(r"^(\d{14})?$", error="a LeiKa key has 14 digits"))
 
 
 class MailText(Strict):
