@@ -1,14 +1,14 @@
 """Federal service keys (issue 19): each service may carry its LeiKa key (14 digits).
 Additive: empty by default, so the previous release keeps writing services.
 
-Revision ID: 0017_h7_leika
-Revises: 0016_lc_email_key
+Revision ID: 0019_h7_leika
+Revises: 0018_h2_idempotency_keys
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_h7_leika"
-down_revision = "0016_lc_email_key"
+revision = "0019_h7_leika"
+down_revision = "0018_h2_idempotency_keys"
 branch_labels = None
 depends_on = None
 
