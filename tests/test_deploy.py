@@ -15,9 +15,6 @@ from sqlalchemy import create_engine, text
 from app import ROOT, create_app
 from tests.conftest import _migrate, make_app, needs_pg
 
-HEAD_DIR = ROOT / "migrations" / "versions"
-
-
 def test_ready_when_the_database_is_at_this_codes_migration(app):
     resp = app.test_client().get("/readyz", headers={"Host": "10.0.0.7"})  # by address, as a load balancer calls it
     assert resp.status_code == 200
@@ -59,14 +56,32 @@ def _git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _newest_migration() -> Path:
+def _head_and_parent() -> tuple[str, str]:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     cfg = Config()
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    [head] = ScriptDirectory.from_config(cfg).get_heads()
-    return Path(ScriptDirectory.from_config(cfg).get_revision(head).path)
+    script = ScriptDirectory.from_config(cfg)
+    [head] = script.get_heads()
+    return head, script.get_revision(head).down_revision
+
+
+def _heads_at(commit: str) -> set[str]:
+    """The migration heads of the tree at `commit` (read with git, not imported)."""
+    lines = subprocess.run(["git", "grep", "-h", "-E", r"^(down_)?revision = ", commit, "--", "migrations/versions"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.splitlines()
+    revisions = {line.split("=", 1)[1].strip().strip("'\"") for line in lines if line.startswith("revision")}
+    downs = {line.split("=", 1)[1].strip().strip("'\"") for line in lines if line.startswith("down_revision")}
+    return revisions - downs
+
+
+def _previous_release(parent_revision: str) -> str:
+    """The newest commit whose migrations end one step before ours: the release being upgraded."""
+    for commit in _git("rev-list", "--first-parent", "--max-count=200", "HEAD").split():
+        if _heads_at(commit) == {parent_revision}:
+            return commit
+    pytest.fail(f"no commit with {parent_revision} as its newest migration in the last 200")
 
 
 OLD_RELEASE_SMOKE = r"""
@@ -89,7 +104,7 @@ out["book"] = made.status_code
 token = made.get_json().get("manage_token", "")
 out["get"] = c.get(f"/api/v1/appointments/{token}", headers=h).status_code
 out["cancel"] = c.delete(f"/api/v1/appointments/{token}", headers=h).status_code
-print(json.dumps(out))
+print("RESULT " + json.dumps(out))
 """
 
 
@@ -99,15 +114,13 @@ def test_the_previous_release_runs_on_the_schema_of_the_newest_migration(pg_url,
     Meanwhile the old code serves on the new schema; here it books, reads and cancels."""
     if _git("rev-parse", "--is-inside-work-tree") != "true":
         pytest.fail("the repository's history is needed to check out the previous release")
-    newest = _newest_migration().relative_to(ROOT)
-    added_in = _git("log", "--diff-filter=A", "--format=%H", "-1", "--", str(newest))
-    assert added_in, f"{newest} is not committed yet: commit it, then this test checks the step it adds"
-    previous = _git("rev-parse", f"{added_in}^")
+    head, parent = _head_and_parent()
+    previous = _previous_release(parent)
     old = tmp_path / "previous-release"
     old.mkdir()
     archive = subprocess.run(["git", "archive", previous], cwd=ROOT, check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
-    assert not (old / newest).exists()  # the old code does not know the newest step
+    assert head not in " ".join(p.read_text() for p in (old / "migrations" / "versions").glob("*.py"))
 
     make_app(pg_url, tmp_path)  # the new code: schema at the newest migration, demo tenants synced
     _migrate(pg_url, tmp_path)  # (already at head: a no-op, as `flask db upgrade` twice is)
@@ -117,6 +130,7 @@ def test_the_previous_release_runs_on_the_schema_of_the_newest_migration(pg_url,
     done = subprocess.run([sys.executable, "-c", OLD_RELEASE_SMOKE], cwd=old, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]  # logs share stdout
+    result = json.loads(line.removeprefix("RESULT "))
     assert result.pop("code_from").startswith(str(old))
     assert result == {"services": 200, "slots": 200, "book": 201, "get": 200, "cancel": 204}
