@@ -9,6 +9,7 @@ address, `/visit?services=personalausweis:2,reisepass`, the same notation as the
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+
 from app import clock
 from app.catalog import visits
 from app.catalog.models import bookable_online
