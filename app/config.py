@@ -47,6 +47,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "PRODUCTION": production,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL: the role without BYPASSRLS the app acts as (SET ROLE on connect), so
+        # row-level security holds even when the login owns the tables (app/tenancy/rls.py).
+        "DATABASE_ROLE": env.get("DATABASE_ROLE") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": scheme == "https",

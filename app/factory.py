@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import ROOT, errors, faults, logs, security_headers
+from app.tenancy import rls
 from app import models  # noqa: F401  (registers every model with the metadata)
 from app.accounts import auth  # noqa: F401  (the user loader)
 from app.api import bp as api_bp
@@ -49,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logs.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
+    rls.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)

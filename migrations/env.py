@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from app.tenancy.scope import all_tenants
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -104,14 +106,23 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            # As the login that owns the tables, not the app's role (DATABASE_ROLE), and
+            # across every tenant (app/tenancy/rls.py).
+            connection.exec_driver_sql("RESET ROLE")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
-
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with all_tenants(), context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if postgres:
+                connection.invalidate()  # the owner's session never goes back to the app's pool
 
 
 if context.is_offline_mode():

@@ -67,6 +67,7 @@ def _empty(app) -> None:
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL ROLE NONE"))  # TRUNCATE is the owner's, not the app role's
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
@@ -81,6 +82,9 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
         "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "HOST_CACHE_SECONDS": 0,
         "PUBLIC_PORT": None,
     }
+    if url.startswith("postgresql"):
+        # As in production: a role row-level security applies to (tests log in as a superuser).
+        settings["DATABASE_ROLE"] = "amtstermin_app"
     settings.update(config)
     app = create_app(settings)
     _empty(app)
@@ -220,7 +224,10 @@ def mails(app) -> list:
 
 
 def count_rows(app, table: str) -> int:
-    with app.app_context():
+    """Rows of every tenant (row-level security shows none without a scope)."""
+    from app.tenancy.scope import all_tenants
+
+    with app.app_context(), all_tenants():
         return db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
 
 

@@ -18,8 +18,7 @@ from sqlalchemy import select, update
 from app import clock
 from app.accounts.models import UserSession
 from app.extensions import db
-from app.tenancy.rls import set_tenant_on
-from app.tenancy.scope import all_tenants
+from app.tenancy.scope import all_tenants, tenant_scope
 
 IDLE = timedelta(minutes=60)  # BACKOFFICE_IDLE_MINUTES overrides
 ABSOLUTE = timedelta(hours=12)  # a working day; BACKOFFICE_MAX_HOURS overrides
@@ -85,8 +84,7 @@ def find_open(token: str | None, user_id: int) -> UserSession | None:
 
 def _touch(session_id: int, tenant_id: int, now: datetime) -> None:
     # Its own short transaction: the request's own may be read-only and rolled back.
-    with db.engine.begin() as conn:
-        set_tenant_on(conn, tenant_id)
+    with tenant_scope(tenant_id), db.engine.begin() as conn:
         conn.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
 
 

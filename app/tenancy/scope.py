@@ -45,6 +45,15 @@ def current_tenant_id() -> int:
     return tid
 
 
+def active_tenant_id() -> int | None:
+    return _current_tenant.get()
+
+
+def all_tenants_active() -> bool:
+    """Inside `all_tenants()` (and not in a `tenant_scope()` within it)."""
+    return _all_tenants.get()
+
+
 @contextlib.contextmanager
 def tenant_scope(tenant_id: int) -> Iterator[int]:
     """Act as one tenant; also inside an `all_tenants()` block, which it suspends."""
