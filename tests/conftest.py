@@ -82,9 +82,6 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
         "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "HOST_CACHE_SECONDS": 0,
         "PUBLIC_PORT": None,
     }
-    if url.startswith("postgresql"):
-        # As in production: a role row-level security applies to (tests log in as a superuser).
-        settings["DATABASE_ROLE"] = "amtstermin_app"
     settings.update(config)
     app = create_app(settings)
     _empty(app)

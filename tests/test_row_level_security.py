@@ -10,9 +10,19 @@ from sqlalchemy.exc import ProgrammingError
 
 from app.extensions import db
 from app.tenancy.scope import all_tenants, tenant_scope
+from tests.conftest import close, make_app
 from tests.test_backoffice_support import tenant_id
 
 pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_app(pg_url, tmp_path):
+    """The app as production runs it: switched to the role row-level security applies to
+    (the tests' login is a superuser, whom every policy lets through)."""
+    app = make_app(pg_url, tmp_path, DATABASE_ROLE="amtstermin_app")
+    yield app
+    close(app)
 
 
 def test_raw_sql_without_the_orm_scope_sees_only_its_tenant(pg_app):
@@ -86,6 +96,22 @@ def test_the_app_is_no_role_that_skips_policies(pg_app):
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")).scalar_one()
         db.session.rollback()
     assert (user, superuser, bypass, owns) == ("amtstermin_app", False, False, 0)
+
+
+def test_a_booking_and_the_back_office_work_under_row_level_security(pg_app):
+    from tests.conftest import HostClient, at, next_weekday
+    from tests.test_backoffice_support import logged_in
+
+    citizen = HostClient(pg_app, "steinfurt.localhost")
+    day = next_weekday(1)
+    booked = citizen.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(day, 9).isoformat(),
+                                                         "name": "Rita Rolle", "email": "rita@example.org"})
+    assert booked.status_code == 201, booked.json
+    assert citizen.get(f"/api/v1/appointments/{booked.json['manage_token']}").status_code == 200
+    clerk = logged_in(pg_app, HostClient(pg_app, "steinfurt.localhost"), "staff")
+    assert "Rita Rolle" in clerk.get(f"/admin/day?date={day.isoformat()}").get_data(as_text=True)
+    other = logged_in(pg_app, HostClient(pg_app, "emsdetten.localhost"), "staff")
+    assert "Rita Rolle" not in other.get(f"/admin/day?date={day.isoformat()}").get_data(as_text=True)
 
 
 def test_a_pooled_connection_carries_no_tenant_into_the_next_transaction(pg_app):

@@ -81,6 +81,12 @@ def grant_app_role(op) -> None:
                 END;
             END IF;
             IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+                    BEGIN  -- the login must be a member to SET ROLE to it
+                        EXECUTE format('GRANT {APP_ROLE} TO %I', current_user);
+                    EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation THEN NULL;
+                    END;
+                END IF;
                 EXECUTE 'GRANT USAGE ON SCHEMA public TO {APP_ROLE}';
                 EXECUTE 'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}';
                 EXECUTE 'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}';
