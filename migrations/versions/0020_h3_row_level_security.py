@@ -3,15 +3,15 @@ database refuses another tenant's rows even to SQL that bypasses the ORM's scope
 the app's role `amtstermin_app` (no BYPASSRLS, no superuser) where the login may, with
 the rights on every table; the app switches to it with DATABASE_ROLE.
 
-Revision ID: 0014_h3_row_level_security
-Revises: 0013_h3_accounts_security
+Revision ID: 0020_h3_row_level_security
+Revises: 0019_h7_leika
 """
 from alembic import op
 
 from app.tenancy.rls import disable_tenant_rls, enable_tenant_rls, grant_app_role, tenant_tables
 
-revision = "0014_h3_row_level_security"
-down_revision = "0013_h3_accounts_security"
+revision = "0020_h3_row_level_security"
+down_revision = "0019_h7_leika"
 branch_labels = None
 depends_on = None
 
