@@ -29,9 +29,19 @@ STYLE = Style(
     background="#ffffff", plot_background="#ffffff", foreground="#1a1a1a", foreground_strong="#000000",
     foreground_subtle="#595959", opacity=".85", opacity_hover="1", colors=COLOURS,
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=15, major_label_font_size=15, legend_font_size=15, title_font_size=17, value_font_size=13,
-    tooltip_font_size=15, no_data_font_size=18,
+    label_font_size=14, major_label_font_size=14, legend_font_size=14, title_font_size=16, value_font_size=13,
+    tooltip_font_size=14, no_data_font_size=16,
 )
+
+
+# Drawn at 480 units and scaled to the column: on a 375 px phone the text stays ~10 px.
+WIDTH = 480
+
+
+def _number(v) -> str:
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:.1f}".replace(".", ",")
+    return str(int(v))
 
 
 def _label(value, kind: str, gettext: Callable[[str], str]) -> str:
@@ -50,22 +60,23 @@ def render(table: Table, gettext: Callable[[str], str], *, no_data: str) -> Mark
              "bar": pygal.HorizontalBar if horizontal else pygal.Bar}
     many = len(table.rows) > 14
     chart = kinds[table.chart](
-        style=STYLE, js=[], disable_xml_declaration=True, width=640, height=380 if not horizontal else
-        max(220, 60 + 44 * len(table.rows)), legend_at_bottom=True, legend_at_bottom_columns=2,
+        style=STYLE, js=[], disable_xml_declaration=True, width=WIDTH, height=340 if not horizontal else
+        max(200, 60 + 40 * len(table.rows)), legend_at_bottom=True, legend_at_bottom_columns=min(3, len(table.series)),
         show_legend=len(table.series) > 1, x_label_rotation=0 if horizontal else 30, truncate_label=-1,
         truncate_legend=-1, show_minor_x_labels=not many, x_labels_major_every=7 if many else None,
-        allow_interruptions=True, no_data_text=no_data, margin=12, spacing=8, dots_size=2.5,
-        include_x_axis=True, print_values=False, value_formatter=lambda v: f"{v:.1f}".replace(".", ",")
-        if isinstance(v, float) else str(v),
+        allow_interruptions=True, no_data_text=no_data, margin=12, margin_bottom=12 + 26 * ((len(table.series) + 2) // 3),
+        spacing=8, dots_size=2.5,
+        include_x_axis=True, print_values=False, max_scale=6, value_formatter=_number,
     )
     chart.x_labels = [_label(row[0], x_kind, gettext) for row in table.rows]
     has_data = False
     for i in table.series:
         values = [row[i] for row in table.rows]
         has_data = has_data or any(v for v in values)
-        chart.add(gettext(table.columns[i].label), [None if v is None else round(float(v), 2) for v in values])
+        chart.add(gettext(table.columns[i].label), [v if v is None or isinstance(v, int) else round(float(v), 2)
+                                                    for v in values])
     if not has_data:
-        chart = kinds[table.chart](style=STYLE, js=[], disable_xml_declaration=True, width=640, height=160,
+        chart = kinds[table.chart](style=STYLE, js=[], disable_xml_declaration=True, width=WIDTH, height=140,
                                    no_data_text=no_data, show_legend=False)
     svg = chart.render(is_unicode=True)
     label = escape(gettext(table.title))
