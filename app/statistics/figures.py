@@ -171,8 +171,35 @@ class Summary:
 
 
 def summary(tenant_ids: list[int], period: Period, today: date) -> Summary:
-    by_day_source = _sum_rows(tenant_ids, period, ("day", "source"))
-    capacity = _capacity(tenant_ids, period)
+    return _summarise(_sum_rows(tenant_ids, period, ("day", "source")), _capacity(tenant_ids, period), today)
+
+
+def summaries(tenant_ids: list[int], period: Period, today: date) -> dict[int, Summary]:
+    """One Summary per tenant, from one query per table (district IT's overview)."""
+    rows: dict[int, dict] = defaultdict(dict)
+    for (tid, day, source), figures in _sum_rows(tenant_ids, period, ("tenant_id", "day", "source")).items():
+        rows[tid][(day, source)] = figures
+    capacity: dict[int, dict] = defaultdict(dict)
+    q = (select(StatisticsOfficeDay.tenant_id, StatisticsOfficeDay.day, func.sum(StatisticsOfficeDay.open_minutes),
+                func.sum(StatisticsOfficeDay.held_back_minutes))
+         .where(StatisticsOfficeDay.tenant_id.in_(tenant_ids), StatisticsOfficeDay.day >= period.first,
+                StatisticsOfficeDay.day <= period.last)
+         .group_by(StatisticsOfficeDay.tenant_id, StatisticsOfficeDay.day))
+    for tid, day, o, h in db.session.execute(q):
+        capacity[tid][day] = (int(o or 0), int(h or 0))
+    return {tid: _summarise(rows[tid], capacity[tid], today) for tid in tenant_ids}
+
+
+def _capacity(tenant_ids: list[int], period: Period) -> dict[date, tuple[int, int]]:
+    q = (select(StatisticsOfficeDay.day, func.sum(StatisticsOfficeDay.open_minutes),
+                func.sum(StatisticsOfficeDay.held_back_minutes))
+         .where(StatisticsOfficeDay.tenant_id.in_(tenant_ids), StatisticsOfficeDay.day >= period.first,
+                StatisticsOfficeDay.day <= period.last)
+         .group_by(StatisticsOfficeDay.day))
+    return {d: (int(o or 0), int(h or 0)) for d, o, h in db.session.execute(q)}
+
+
+def _summarise(by_day_source: dict, capacity: dict, today: date) -> Summary:
     totals, by_source = _zero(), defaultdict(_zero)
     booked_open = staff = base = no_shows = 0
     for (day, source), figures in by_day_source.items():
@@ -188,15 +215,6 @@ def summary(tenant_ids: list[int], period: Period, today: date) -> Summary:
     open_minutes = sum(v[0] for v in capacity.values())
     held = sum(v[1] for v in capacity.values())
     return Summary(totals, dict(by_source), open_minutes, held, booked_open, staff, base, no_shows)
-
-
-def _capacity(tenant_ids: list[int], period: Period) -> dict[date, tuple[int, int]]:
-    q = (select(StatisticsOfficeDay.day, func.sum(StatisticsOfficeDay.open_minutes),
-                func.sum(StatisticsOfficeDay.held_back_minutes))
-         .where(StatisticsOfficeDay.tenant_id.in_(tenant_ids), StatisticsOfficeDay.day >= period.first,
-                StatisticsOfficeDay.day <= period.last)
-         .group_by(StatisticsOfficeDay.day))
-    return {d: (int(o or 0), int(h or 0)) for d, o, h in db.session.execute(q)}
 
 
 def _sources_in(by_key: dict) -> list[str]:
@@ -257,14 +275,18 @@ def days_until_free(tenant_ids: list[int], period: Period) -> Table:
 
 
 def utilisation(tenant_ids: list[int], period: Period) -> Table:
-    rows_by = _sum_rows(tenant_ids, period, ("day", "source"))
+    booked: dict[date, int] = defaultdict(int)
+    staff: dict[date, int] = defaultdict(int)
+    for (day, source), f in _sum_rows(tenant_ids, period, ("day", "source")).items():
+        booked[day] += f["booked_minutes"]
+        if source in ("phone", "emergency"):
+            staff[day] += f["booked_minutes"]
     capacity = _capacity(tenant_ids, period)
     rows = []
     for day in period.days:
-        booked = sum(f["booked_minutes"] for (d, _), f in rows_by.items() if d == day)
-        staff = sum(f["booked_minutes"] for (d, s), f in rows_by.items() if d == day and s in ("phone", "emergency"))
         open_minutes, held = capacity.get(day, (0, 0))
-        rows.append([day, booked, open_minutes, pct(booked, open_minutes), held, staff, pct(staff, held)])
+        rows.append([day, booked[day], open_minutes, pct(booked[day], open_minutes), held, staff[day],
+                     pct(staff[day], held)])
     return Table("auslastung", N_("Auslastung: gebuchte Minuten je geöffnete Schalterminute"),
                  [Column(N_("Tag"), "date"), Column(N_("gebuchte Minuten")), Column(N_("geöffnete Schalterminuten")),
                   Column(N_("Auslastung (%)"), "pct"), Column(N_("zurückgehaltene Minuten")),
@@ -290,14 +312,14 @@ def rates(s: Summary) -> Table:
 
 
 def times(tenant_ids: list[int], period: Period) -> Table:
-    rows_by = _sum_rows(tenant_ids, period, ("day", "source"))
+    per_day: dict[date, dict[str, int]] = defaultdict(_zero)
+    ahead_of: dict[date, int] = defaultdict(int)
+    for (day, source), figures in _sum_rows(tenant_ids, period, ("day", "source")).items():
+        _add(per_day[day], figures)
+        ahead_of[day] += figures["bookings"] if source != "walk_in" else 0
     rows = []
     for day in period.days:
-        f, ahead = _zero(), 0
-        for (d, source), figures in rows_by.items():
-            if d == day:
-                _add(f, figures)
-                ahead += figures["bookings"] if source != "walk_in" else 0
+        f, ahead = per_day[day], ahead_of[day]
         wait = ratio(f["wait_seconds"], f["waited"])
         served = ratio(f["service_seconds"], f["served"])
         lead = ratio(f["lead_minutes"], ahead)
@@ -384,8 +406,9 @@ def towns_side_by_side(towns: list[tuple[int, str]], period: Period, today: date
     """One row per town. Reads across tenants: the caller is district IT of these towns."""
     rows = []
     with all_tenants():
+        by_town = summaries([tid for tid, _ in towns], period, today)
         for tid, name in towns:
-            s = summary([tid], period, today)
+            s = by_town[tid]
             rows.append([name, s.bookings, s.online_share, s.utilisation, s.citizen_cancel_rate,
                          s.office_cancel_rate, s.no_show_rate, s.lead_days, s.wait_minutes])
     return Table("gemeinden", N_("Alle Gemeinden nebeneinander"),

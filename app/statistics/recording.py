@@ -19,10 +19,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import selectinload
 
 from app import clock
-from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
+from app.booking.models import Appointment, AppointmentService, EmergencyRequest, WaitlistEntry
 from app.queue.models import QueueEntry
 from app.catalog.models import Service, bookable_online
 from app.extensions import db
@@ -88,9 +87,13 @@ class _OfficeProbe:
         return 0
 
 
-def office_capacity(office_id: int, tenant_id: int, policy: Policy, day: date) -> tuple[int, int]:
-    """(open counter minutes, of which held back for staff) of an office on a day."""
-    schedule = Schedule(_OfficeProbe(None, office_id, tenant_id), policy, day, day, with_bookings=False)
+def office_schedule(office_id: int, tenant_id: int, policy: Policy, first: date, last: date) -> Schedule:
+    """The office's opening hours, closures and counters for a window, loaded once."""
+    return Schedule(_OfficeProbe(None, office_id, tenant_id), policy, first, last, with_bookings=False)
+
+
+def office_capacity(schedule: Schedule, policy: Policy, day: date) -> tuple[int, int]:
+    """(open counter minutes, of which held back for staff) of the schedule's office on a day."""
     spans = schedule.open_spans(day)
     open_seconds = sum(e - s for per_counter in spans.values() for s, e in per_counter)
     # Held back at each moment: the share of the counters open then, rounded half up.
@@ -108,9 +111,10 @@ def record_capacity(tenant, first: date, last: date) -> int:
     policy = Policy.of(tenant)
     rows = []
     for office_id in db.session.scalars(select(Office.id)):
+        schedule = office_schedule(office_id, tenant.id, policy, first, last)
         day = first
         while day <= last:
-            open_minutes, held = office_capacity(office_id, tenant.id, policy, day)
+            open_minutes, held = office_capacity(schedule, policy, day)
             rows.append({"tenant_id": tenant.id, "day": day, "office_id": office_id, "open_minutes": open_minutes,
                          "held_back_minutes": held})
             day += timedelta(days=1)
@@ -164,8 +168,18 @@ def rebuild(tenant, first: date, last: date) -> int:
         (Appointment.starts_at >= lo) & (Appointment.starts_at < hi),
         (Appointment.created_at >= lo) & (Appointment.created_at < hi),
         (Appointment.cancelled_at >= lo) & (Appointment.cancelled_at < hi)))
-    for appt in session.scalars(q.options(selectinload(Appointment.visit_items)).execution_options(yield_per=2000)):
-        add(tracking.appointment_contribution(tracking.state_of(appt), tz))
+    # Plain rows, not ORM objects: a year of a town is tens of thousands of appointments.
+    items: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for appt_id, service_id, count in session.execute(
+            select(AppointmentService.appointment_id, AppointmentService.service_id, AppointmentService.count)
+            .where(AppointmentService.appointment_id.in_(q.with_only_columns(Appointment.id)))
+            .order_by(AppointmentService.appointment_id, AppointmentService.position)):
+        items[appt_id].append((service_id, count))
+    cols = [getattr(Appointment, a) for a in tracking.APPOINTMENT_ATTRS]
+    for row in session.execute(q.with_only_columns(Appointment.id, *cols)):
+        state = dict(zip(tracking.APPOINTMENT_ATTRS, row[1:]))
+        state["items"] = tuple(items.get(row[0], ()))
+        add(tracking.appointment_contribution(state, tz))
     conn = session.connection()
     for entry in session.scalars(select(QueueEntry).where(QueueEntry.day >= first, QueueEntry.day <= last)):
         s = tracking.state_of(entry)
