@@ -8,7 +8,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export PORT
 
-.PHONY: run test install dev serve bench clean
+.PHONY: run test install dev serve bench bench-stats clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -47,6 +47,9 @@ test: dev translations
 
 bench: dev
 	$(BIN)/python -m bench.run
+
+bench-stats: dev
+	$(BIN)/python -m bench.statistics
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
