@@ -15,7 +15,7 @@ from app.catalog.models import Service
 from app.extensions import db
 from app.jobs.due import run_due
 from tests.conftest import HostClient, at
-from tests.test_backoffice_support import in_tenant, logged_in
+from tests.test_backoffice_support import in_tenant, logged_in, login
 
 API = "/api/v1/appointments"
 MONDAY, TUESDAY, WEDNESDAY = date(2027, 2, 1), date(2027, 2, 2), date(2027, 2, 3)
@@ -37,7 +37,8 @@ def appt_id(app, slug: str, code: str) -> int:
 def set_status(client, app, code: str, *statuses: str) -> None:
     aid = appt_id(app, client.host.split(".")[0], code)
     for status in statuses:
-        assert client.post(f"/admin/appointments/{aid}/status", data={"status": status}).status_code == 302
+        resp = client.post(f"/admin/appointments/{aid}/status", data={"status": status})
+        assert resp.status_code == 302 and "/admin/login" not in resp.headers["Location"]
 
 
 def phone_booking(client, app, start) -> str:
@@ -73,6 +74,7 @@ def pilot(app, steinfurt, emsdetten, fixed_now):
     with app.app_context():
         run_due(at(TUESDAY, 7))
     fixed_now(at(TUESDAY, 12))
+    assert login(steinfurt, "staff@steinfurt.example").status_code == 302  # a day later: a fresh session
     set_status(steinfurt, app, a["code"], "checked_in", "completed")
     set_status(steinfurt, app, b["code"], "no_show")
     set_status(steinfurt, app, c, "checked_in", "completed")

@@ -19,7 +19,7 @@ from app.tenancy.models import Tenant
 from app.transaction import commit
 from tests.conftest import BERLIN, at
 from tests.queue_factory import appointment, counter, office, service, switch_on, town
-from tests.test_backoffice_support import in_tenant, logged_in
+from tests.test_backoffice_support import in_tenant, logged_in, login
 
 API = "/api/v1/appointments"
 MONDAY = date(2027, 2, 1)
@@ -76,6 +76,7 @@ def week_of_changes(app, steinfurt, fixed_now):
                           data={"reason": "Schalter geschlossen"}).status_code == 302
     assert steinfurt.patch(f"{API}/{a['manage_token']}", json={"start": at(TUESDAY, 11).isoformat()}).status_code == 200
     fixed_now(at(TUESDAY, 12))
+    assert login(steinfurt, "staff@steinfurt.example").status_code == 302  # a day later: a fresh session
     a_id = appt_id(app, a["code"])
     assert steinfurt.post(f"/admin/appointments/{a_id}/status", data={"status": "no_show"}).status_code == 302
     for status in ("checked_in", "completed"):
