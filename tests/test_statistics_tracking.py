@@ -109,9 +109,9 @@ def test_folding_twice_or_sweeping_again_counts_nothing_twice(app, week_of_chang
 
 
 def test_a_delta_left_by_a_lost_job_is_folded_by_the_sweep(app, steinfurt, fixed_now, monkeypatch):
-    from app.jobs import queue
+    from app.statistics import tracking
 
-    monkeypatch.setattr(queue, "dispatch", lambda *a, **k: None)  # the after-commit job never runs
+    monkeypatch.setattr(tracking, "after_commit", lambda *a, **k: None)  # the after-commit job is lost
     fixed_now(at(MONDAY, 8))
     book(steinfurt, at(TUESDAY, 9), "a@example.org")
     assert totals(app) == {}
