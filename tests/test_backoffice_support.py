@@ -35,9 +35,12 @@ def make_user(app, email: str, tenant: str, role: str, password: str = PASSWORD,
 
 
 def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app shows at the app's time (a test may have frozen it)."""
     import pyotp
 
-    return pyotp.TOTP(secret).now()
+    from app import clock
+
+    return pyotp.TOTP(secret).at(clock.now())
 
 
 def forget_used_code(app, email: str) -> None:

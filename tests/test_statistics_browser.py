@@ -29,7 +29,7 @@ from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import commit
 from tests.conftest import at, make_app
-from tests.test_backoffice_support import make_user
+from tests.test_backoffice_support import make_user, totp_code
 from tests.test_citizen_browser import chromium, serious_violations  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -119,6 +119,10 @@ def login(context, base: str, email: str):
     page.get_by_label("Passwort").fill("richtig-geheim-42")
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_load_state()
+    if page.url.endswith("/admin/login/code"):  # district IT signs in with a second factor
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Bestätigen").click()
+        page.wait_for_load_state()
     return page
 
 

@@ -8,18 +8,21 @@ another device take effect at once, and a copied cookie is worth nothing afterwa
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from app import clock
 from app.accounts.models import UserSession
-from app.extensions import db
+from app.extensions import SQLITE_BUSY_MS, db
 from app.tenancy.scope import all_tenants, tenant_scope
 
+log = logging.getLogger(__name__)
 IDLE = timedelta(minutes=60)  # BACKOFFICE_IDLE_MINUTES overrides
 ABSOLUTE = timedelta(hours=12)  # a working day; BACKOFFICE_MAX_HOURS overrides
 # last_seen_at is written at most this often, not on every request.
@@ -83,9 +86,24 @@ def find_open(token: str | None, user_id: int) -> UserSession | None:
 
 
 def _touch(session_id: int, tenant_id: int, now: datetime) -> None:
-    # Its own short transaction: the request's own may be read-only and rolled back.
-    with tenant_scope(tenant_id), db.engine.begin() as conn:
-        conn.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+    # Its own short transaction: the request's own may be read-only and rolled back. It
+    # must never wait for the request itself: on SQLite the request may already hold the one
+    # write lock (a booking that renders a mail loads the user late), so the touch does not
+    # wait for any lock and is skipped when it would; a missed touch costs a minute of idle time.
+    try:
+        with tenant_scope(tenant_id), db.engine.begin() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            else:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            try:
+                conn.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+            finally:
+                if sqlite:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    except OperationalError:
+        log.info("session refresh skipped: the database was busy")
 
 
 def end(session_row: UserSession) -> None:
