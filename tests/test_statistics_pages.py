@@ -162,7 +162,7 @@ def test_the_anonymous_daily_rows_export_as_a_german_spreadsheet_opens_them(pilo
     logged_in(pilot, steinfurt, "admin")
     rows = csv_rows(steinfurt.get("/admin/statistics.csv", query_string={**PILOT, "figure": "tageswerte"}))
     header = rows[0]
-    assert header[:6] == ["Tag", "Gemeinde", "Büro", "Dienstleistung", "Weg", "Buchungen"]
+    assert header[:6] == ["Tag", "Kommune", "Büro", "Dienstleistung", "Weg", "Buchungen"]
     assert all(len(r) == len(header) for r in rows)
     days = {r[0] for r in rows[1:]}
     assert days == {"01.02.2027", "02.02.2027", "03.02.2027"}
@@ -217,7 +217,7 @@ def test_district_it_sees_all_its_towns_side_by_side(pilot):
     district = HostClient(pilot, "kreis-steinfurt.localhost")
     logged_in(pilot, district, "district-it")
     html = district.get("/admin/statistics", query_string=PILOT).get_data(as_text=True)
-    assert "Alle Gemeinden nebeneinander" in html and "Stadt Steinfurt" in html and "Stadt Emsdetten" in html
+    assert "Alle Kommunen nebeneinander" in html and "Stadt Steinfurt" in html and "Stadt Emsdetten" in html
     towns = by_first(csv_rows(district.get("/admin/statistics.csv", query_string={**PILOT, "figure": "gemeinden"})))
     assert towns["Stadt Steinfurt"][1:3] == ["4", "75,0"]
     assert towns["Stadt Emsdetten"][1:3] == ["1", "100,0"]
@@ -229,7 +229,7 @@ def test_district_it_sees_all_its_towns_side_by_side(pilot):
     assert district.get("/admin/statistics", query_string={**PILOT, "town": "kreis-steinfurt"}).status_code == 404
     assert district.get("/admin/statistics", query_string={**PILOT, "town": "nirgendwo"}).status_code == 404
     report = district.get("/admin/statistics/report", query_string=PILOT).get_data(as_text=True)
-    assert "Pilotbericht – alle Gemeinden" in report
+    assert "Pilotbericht – alle Kommunen" in report
 
 
 def test_the_pilot_report_compares_the_period_with_the_one_before(pilot, steinfurt):

@@ -411,8 +411,8 @@ def towns_side_by_side(towns: list[tuple[int, str]], period: Period, today: date
             s = by_town[tid]
             rows.append([name, s.bookings, s.online_share, s.utilisation, s.citizen_cancel_rate,
                          s.office_cancel_rate, s.no_show_rate, s.lead_days, s.wait_minutes])
-    return Table("gemeinden", N_("Alle Gemeinden nebeneinander"),
-                 [Column(N_("Gemeinde"), "text"), Column(N_("Buchungen")), Column(N_("Online-Anteil (%)"), "pct"),
+    return Table("gemeinden", N_("Alle Kommunen nebeneinander"),
+                 [Column(N_("Kommune"), "text"), Column(N_("Buchungen")), Column(N_("Online-Anteil (%)"), "pct"),
                   Column(N_("Auslastung (%)"), "pct"), Column(N_("Absagen durch Bürgerinnen und Bürger (%)"), "pct"),
                   Column(N_("Absagen durch das Amt (%)"), "pct"), Column(N_("Nicht erschienen (%)"), "pct"),
                   Column(N_("Ø Vorlauf (Tage)"), "dec"), Column(N_("Ø Wartezeit (Minuten)"), "dec")],
@@ -427,8 +427,8 @@ def towns_bookings_by_source(towns: list[tuple[int, str]], period: Period) -> Ta
     for tid, name in towns:
         counts = [rows_by.get((tid, s), _zero())["bookings"] for s in sources]
         rows.append([name, *counts, sum(counts), pct(counts[0], sum(counts))])
-    return Table("gemeinden-buchungen", N_("Buchungen je Gemeinde nach Weg"),
-                 [Column(N_("Gemeinde"), "text"), *(Column(SOURCE_LABELS.get(s, s)) for s in sources),
+    return Table("gemeinden-buchungen", N_("Buchungen je Kommune nach Weg"),
+                 [Column(N_("Kommune"), "text"), *(Column(SOURCE_LABELS.get(s, s)) for s in sources),
                   Column(N_("gesamt")), Column(N_("Online-Anteil (%)"), "pct")],
                  rows, chart="stacked", series=list(range(1, len(sources) + 1)))
 
@@ -445,7 +445,7 @@ def daily_rows(tenants: dict[int, str], period: Period) -> Table:
         rows = [[r.day, tenants[r.tenant_id], office, service, SOURCE_LABELS.get(r.source, r.source),
                  *(getattr(r, f) for f in FIGURES)] for r, office, service in db.session.execute(q)]
     return Table("tageswerte", N_("Anonyme Tageswerte"),
-                 [Column(N_("Tag"), "date"), Column(N_("Gemeinde"), "text"), Column(N_("Büro"), "text"),
+                 [Column(N_("Tag"), "date"), Column(N_("Kommune"), "text"), Column(N_("Büro"), "text"),
                   Column(N_("Dienstleistung"), "text"), Column(N_("Weg"), "text"),
                   *(Column(FIGURE_LABELS[f]) for f in FIGURES)], rows, chart="none")
 
