@@ -76,13 +76,7 @@ def backup(url: str, output: Path) -> Path:
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     if make_url(url).get_backend_name() == "sqlite":
-        source = sqlite3.connect(make_url(url).database)
-        target = sqlite3.connect(str(output))
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _copy_sqlite(make_url(url).database, str(output))
         return output
     check_client(url, "pg_dump")
     dsn, env = _libpq(url)
@@ -94,19 +88,24 @@ def backup(url: str, output: Path) -> Path:
     return output
 
 
+def _copy_sqlite(source_path: str, target_path: str) -> None:
+    """A consistent copy of a SQLite database, taken with SQLite's online backup API."""
+    source = sqlite3.connect(source_path)
+    target = sqlite3.connect(target_path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def restore(dump: Path, url: str) -> None:
     """Restore `dump` into the empty database at `url`, in one transaction: all or nothing."""
     if make_url(url).get_backend_name() == "sqlite":
         target = Path(make_url(url).database)
         if target.exists() and target.stat().st_size:
             raise BackupError(f"{target} exists; restore into a new file")
-        source = sqlite3.connect(str(dump))
-        dest = sqlite3.connect(str(target))
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
+        _copy_sqlite(str(dump), str(target))
         return
     check_client(url, "pg_restore")
     engine = create_engine(url)
