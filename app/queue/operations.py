@@ -307,22 +307,21 @@ def recall(entry: QueueEntry, now: datetime) -> None:
 
 
 def finish(entry: QueueEntry, now: datetime) -> None:
-    _require(entry, "called")
-    entry.status = "finished"
-    entry.finished_at = now
-    if entry.appointment is not None and entry.appointment.status == "checked_in":
-        staff.set_status(entry.appointment, "completed")
-    db.session.flush()
-    signal.changed(entry.counter.office if entry.counter else db.session.get(Office, entry.office_id))
+    _close(entry, "finished", now, appointment_status="completed")
 
 
 def mark_missed(entry: QueueEntry, now: datetime) -> None:
     """Called, but nobody came."""
+    _close(entry, "missed", now, appointment_status="no_show")
+
+
+def _close(entry: QueueEntry, status: str, now: datetime, *, appointment_status: str) -> None:
+    """End a called person's turn: the entry's time of `status`, and the appointment's outcome."""
     _require(entry, "called")
-    entry.status = "missed"
-    entry.missed_at = now
+    entry.status = status
+    setattr(entry, f"{status}_at", now)
     if entry.appointment is not None and entry.appointment.status == "checked_in":
-        staff.set_status(entry.appointment, "no_show")
+        staff.set_status(entry.appointment, appointment_status)
     db.session.flush()
     signal.changed(db.session.get(Office, entry.office_id))
 
