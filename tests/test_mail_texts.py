@@ -103,11 +103,13 @@ def test_move_sends_an_update_with_the_same_uid_and_higher_sequence(app, steinfu
 
 
 def _reminder_setup(app, steinfurt, fixed_now):
+    """Booked a week ahead; the clock at the reminder's time: 24 hours (reminder_hours)
+    before the moving deadline, which is 24 hours (cancel_deadline_hours) before the start."""
     from datetime import datetime, timezone
 
     monday = next_weekday(0)
     a = book(steinfurt, at(monday, 10)).json
-    fixed_now(at(monday, 10).astimezone(timezone.utc) - timedelta(hours=23))
+    fixed_now(at(monday, 10).astimezone(timezone.utc) - timedelta(hours=48))
     return a, datetime
 
 
@@ -121,6 +123,42 @@ def test_reminder_goes_out_once(app, steinfurt, fixed_now):
         assert run_due(now=clock.now())["reminders"] == 0
     subjects = [m["Subject"] for m in mails(app)]
     assert sum(s.startswith("Erinnerung") for s in subjects) == 1
+
+
+def test_the_reminder_comes_before_the_moving_deadline_and_links_the_cancel_page(app, steinfurt, fixed_now):
+    from app import clock
+    from app.jobs.due import run_due
+
+    a, _ = _reminder_setup(app, steinfurt, fixed_now)
+    start = at(next_weekday(0), 10)
+    with app.app_context():
+        assert run_due(now=start - timedelta(hours=48, minutes=1))["reminders"] == 0  # not yet
+        assert run_due(now=clock.now())["reminders"] == 1
+    reminder = mails(app)[-1]
+    body = reminder.get_body(("plain",)).get_content()
+    deadline = (start - timedelta(days=1)).strftime("%d.%m.%Y")
+    assert f"Online verschieben bis Sonntag, {deadline}, 10:00 Uhr; absagen bis zum Beginn." in body
+    cancel_link = f"http://steinfurt.localhost/manage/{a['manage_token']}/cancel"
+    assert f"Absagen: {cancel_link}" in body
+    assert f'href="{cancel_link}"' in reminder.get_body(("html",)).get_content()
+    # The link opens a page with one button; opening it (as a mail scanner does) cancels nothing.
+    page = steinfurt.get(f"/manage/{a['manage_token']}/cancel")
+    assert page.status_code == 200 and "Termin absagen" in page.get_data(as_text=True)
+    assert steinfurt.get(f"/api/v1/appointments/{a['manage_token']}").json["status"] == "booked"
+    assert steinfurt.post(f"/manage/{a['manage_token']}/cancel").status_code == 303
+    assert steinfurt.get(f"/api/v1/appointments/{a['manage_token']}").json["status"] == "cancelled"
+
+
+def test_a_booking_made_after_the_reminder_time_gets_no_reminder(app, steinfurt, fixed_now):
+    from app.jobs.due import run_due
+
+    monday = next_weekday(0)
+    fixed_now(at(monday, 10) - timedelta(hours=30))  # inside the reminder window already
+    assert book(steinfurt, at(monday, 10)).status_code == 201
+    with app.app_context():
+        assert run_due(now=at(monday, 10) - timedelta(hours=29))["reminders"] == 0
+        assert run_due(now=at(monday, 10) - timedelta(hours=1))["reminders"] == 0
+    assert [m["Subject"].split(":")[0] for m in mails(app)] == ["Terminbestätigung"]
 
 
 def test_two_workers_send_one_reminder(pg_app, fixed_now):
@@ -203,3 +241,19 @@ def test_in_english_the_deadlines_are_english(app, steinfurt):
     assert book(steinfurt, at(next_weekday(1), 9, 30), lang="en").status_code == 201
     body = mails(app)[-1].get_body(("plain",)).get_content()
     assert "Move online until Monday" in body and "cancel until the start" in body
+
+
+def test_booked_for_tomorrow_at_eight_the_page_and_mail_are_calm_and_cancel_works_at_half_past_seven(
+        app, steinfurt, fixed_now):
+    tuesday = next_weekday(1)
+    fixed_now(at(tuesday - timedelta(days=1), 14))  # Monday afternoon: moving online has already ended
+    a = book(steinfurt, at(tuesday, 8)).json
+    manage = steinfurt.get(f"/manage/{a['manage_token']}?booked=1").get_data(as_text=True)
+    assert "Ihr Termin ist gebucht" in manage
+    assert 'role="alert"' not in manage and "Online nicht mehr" not in manage  # no warning box
+    assert "Absagen können Sie online bis zum Beginn des Termins." in manage
+    body = mails(app)[-1].get_body(("plain",)).get_content()
+    assert "Verschieben ist online nicht mehr möglich; absagen können Sie bis zum Beginn." in body
+    fixed_now(at(tuesday, 7, 30))
+    assert steinfurt.post(f"/manage/{a['manage_token']}/cancel").status_code == 303
+    assert steinfurt.get(f"/api/v1/appointments/{a['manage_token']}").json["status"] == "cancelled"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import timedelta
+from urllib.parse import quote_plus
 
 from flask import current_app
 
+from app import clock
 from app.booking.models import Appointment
 from app.catalog.visits import Visit
 from app.mail.ics import build_ics
@@ -26,15 +28,25 @@ CHECK_IN_EVENTS = ("confirmation", "moved", "reminder")
 
 # events whose mail says until when the appointment can be moved and cancelled (CONTRACT §7)
 DEADLINE_EVENTS = ("confirmation", "moved", "reminder")
+# events whose mail links straight to the page with the one "Termin absagen" button
+ONE_CLICK_CANCEL_EVENTS = ("reminder",)
 
 LABELS = {
-    "de": {"when": "Wann", "where": "Wo", "entrance": "Eingang", "documents": "Bitte mitbringen",
+    "de": {"what": "Anliegen", "when": "Wann", "where": "Ort", "entrance": "Eingang", "map": "Karte",
+           "map_link": "Auf der Karte ansehen (OpenStreetMap)", "documents": "Bitte mitbringen",
            "notices": "Hinweise", "fee": "Gebühr", "code": "Buchungscode", "manage": "Termin verwalten",
-           "persons": "Personen", "services": "Anliegen", "duration": "Dauer", "changes": "Ändern"},
-    "en": {"when": "When", "where": "Where", "entrance": "Entrance", "documents": "Please bring",
+           "manage_link": "Termin ansehen, verschieben oder absagen", "cancel": "Absagen",
+           "cancel_link": "Termin absagen", "persons": "Personen", "duration": "Dauer",
+           "changes": "Verschieben und absagen", "late": "Verspätung"},
+    "en": {"what": "Service", "when": "When", "where": "Where", "entrance": "Entrance", "map": "Map",
+           "map_link": "Show on the map (OpenStreetMap)", "documents": "Please bring",
            "notices": "Notices", "fee": "Fee", "code": "Booking code", "manage": "Manage appointment",
-           "persons": "Persons", "services": "Services", "duration": "Duration", "changes": "Changes"},
+           "manage_link": "View, move or cancel the appointment", "cancel": "Cancel",
+           "cancel_link": "Cancel the appointment", "persons": "Persons", "duration": "Duration",
+           "changes": "Moving and cancelling", "late": "Running late"},
 }
+# A map link built from the office's address: a link only, nothing is loaded into the mail.
+MAP_SEARCH = "https://www.openstreetmap.org/search?query="
 
 Facts = list[tuple[str, "str | list[str]"]]
 
@@ -93,6 +105,10 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
         "fee": "; ".join(visit_fees(appt, lang)), "_fees": visit_fees(appt, lang),
     }
     move_until = appt.starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))
+    ctx["cancel_url"] = tenant_url(tenant, "citizen.cancel", token=appt.manage_token)
+    # Whether moving online is still possible when the mail is written (a booking for
+    # tomorrow morning: no longer; the mail then says so calmly instead of a past time).
+    ctx["_movable"] = clock.now() <= move_until
     ctx["move_until"] = f"{weekday(move_until, tz, lang)}, {format_date(move_until, tz, lang)}, " \
                         f"{format_time(move_until, tz)}" + ("" if lang == "en" else " Uhr")
     if len(items) > 1 or items[0][1] > 1:
@@ -105,40 +121,60 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
     return ctx
 
 
+def map_url(address: str) -> str:
+    return MAP_SEARCH + quote_plus(" ".join(address.split()))
+
+
 def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
-    """The table below a mail's text: when, where, what to bring, the code and the link."""
+    """What a mail lists between its text and its sign-off, in the order a visit needs it:
+    what, when, where and how to get there, what to bring, what it costs, the house's
+    notices, the deadlines, the booking code and the one manage link. Each fact once."""
     lab = LABELS["en" if lang == "en" else "de"]
-    clock = f"{ctx['time']}–{ctx['end_time']}" + (" Uhr" if lang != "en" else "")
-    facts: Facts = [
-        (lab["when"], f"{ctx['weekday']}, {ctx['date']}, {clock}"),
-        (lab["where"], f"{ctx['office']}, {ctx['address']}"),
-    ]
-    if ctx["entrance"]:
-        facts.append((lab["entrance"], f"{ctx['entrance']}. {ctx['directions']}".strip()))
-    if event in ("cancellation", "office_cancelled"):
-        facts.append((lab["code"], ctx["code"]))
-        return facts
+    span = f"{ctx['time']}–{ctx['end_time']}" + (" Uhr" if lang != "en" else "")
+    facts: Facts = [(lab["what"], ctx["_visit"]) if ctx.get("_visit") else (lab["what"], ctx["service"])]
     if ctx.get("_visit"):
-        facts.append((lab["services"], ctx["_visit"]))
         facts.append((lab["duration"], ctx["_duration"]))
     elif ctx["persons"] and ctx["persons"] > 1:
         facts.append((lab["persons"], str(ctx["persons"])))
+    facts.append((lab["when"], f"{ctx['weekday']}, {ctx['date']}, {span}"))
+    facts.append((lab["where"], f"{ctx['office']}, {ctx['address']}"))
+    if event in ("cancellation", "office_cancelled", "reconfirm_released"):
+        facts.append((lab["code"], ctx["code"]))
+        return facts
+    if ctx["entrance"]:
+        facts.append((lab["entrance"], f"{ctx['entrance']}. {ctx['directions']}".strip()))
+    if ctx["address"]:
+        facts.append((lab["map"], {"href": map_url(ctx["address"]), "text": lab["map_link"]}))
     if ctx["documents"]:
         facts.append((lab["documents"], ctx["documents"]))
-    if ctx["notices"]:
-        facts.append((lab["notices"], ctx["notices"]))
     fees = ctx.get("_fees", [ctx["fee"]] if ctx["fee"] else [])
     if fees:
         facts.append((lab["fee"], fees[0] if len(fees) == 1 else fees))
-    if event == "waitlist_offer":  # no booking yet: no code, the text carries the booking link
+    if ctx["notices"]:
+        facts.append((lab["notices"], ctx["notices"]))
+    if event in ("waitlist_offer", "confirm_request"):  # not booked yet: the text carries its one link
         return facts
     if event in DEADLINE_EVENTS:
-        facts.append((lab["changes"], (f"Move online until {ctx['move_until']}; cancel until the start."
-                                       if lang == "en" else
-                                       f"Online verschieben bis {ctx['move_until']}; absagen bis zum Beginn.")))
+        facts.append((lab["changes"], deadlines_line(ctx, lang)))
+        if ctx.get("phone"):
+            facts.append((lab["late"], (f"If you are running late, please call us: {ctx['phone']}" if lang == "en"
+                                        else f"Wenn Sie sich verspäten, rufen Sie uns bitte an: {ctx['phone']}")))
+    if event in ONE_CLICK_CANCEL_EVENTS:
+        facts.append((lab["cancel"], {"href": ctx["cancel_url"], "text": lab["cancel_link"]}))
     facts.append((lab["code"], ctx["code"]))
-    facts.append((lab["manage"], ctx["manage_url"]))
+    facts.append((lab["manage"], {"href": ctx["manage_url"], "text": lab["manage_link"], "button": True}))
     return facts
+
+
+def deadlines_line(ctx: dict, lang: str) -> str:
+    """Until when the appointment can be moved online, and that cancelling works until the start."""
+    if lang == "en":
+        if ctx.get("_movable", True):
+            return f"Move online until {ctx['move_until']}; cancel until the start."
+        return "Moving online is no longer possible; you can cancel until the start."
+    if ctx.get("_movable", True):
+        return f"Online verschieben bis {ctx['move_until']}; absagen bis zum Beginn."
+    return "Verschieben ist online nicht mehr möglich; absagen können Sie bis zum Beginn."
 
 
 def appointment_uid(tenant_slug: str, appointment_id: int, base_domain: str) -> str:

@@ -74,14 +74,19 @@ def record_statistics_day(tenant: TenantInfo, now: datetime) -> None:
 
 
 def send_reminders(tenant: TenantInfo, now: datetime) -> int:
-    """Each reminder exactly once, even with several workers: lock, re-check, flag, queue."""
+    """Each reminder exactly once, even with several workers: lock, re-check, flag, queue.
+
+    The reminder goes out `reminder_hours` before the moving deadline (`cancel_deadline_hours`
+    before the start), so the citizen can still move the appointment online, and cancel it
+    until the start. A booking made after that point gets none: its confirmation has just
+    said everything."""
     hours = int(tenant.settings["reminder_hours"])
     if hours <= 0:
         return 0
-    lead = timedelta(hours=hours)
+    lead = timedelta(hours=hours + int(tenant.settings["cancel_deadline_hours"]))
     q = select(Appointment.id).where(
         Appointment.status == "booked", Appointment.reminder_sent_at.is_(None), Appointment.email != "",
-        Appointment.starts_at > now, Appointment.starts_at <= now + lead,
+        Appointment.hold_expires_at.is_(None), Appointment.starts_at > now, Appointment.starts_at <= now + lead,
     )
     ids = list(db.session.scalars(q))
     db.session.rollback()
@@ -93,7 +98,6 @@ def send_reminders(tenant: TenantInfo, now: datetime) -> int:
             db.session.rollback()
             continue
         appt.reminder_sent_at = now
-        # Booked inside the reminder window: the confirmation has just told them everything.
         if appt.created_at < appt.starts_at - lead:
             queue_mail("reminder", appt)
             sent += 1

@@ -3,10 +3,12 @@ the district's; what a tenant has not changed follows the level above.
 
 Placeholders (plain values only, app.mail.render.PLACEHOLDERS): name, service, date, time,
 end_time, weekday, office, address, entrance, directions, code, manage_url, booking_url,
-tenant, phone, persons, reason, documents, notices, fee, move_until; the reply to an emergency request
+tenant, phone, persons, reason, documents, notices, fee, move_until, cancel_url; the reply to an emergency request
 also `answer` (the clerk's text), an invitation `role`, `link` (set the password), `login`
-and `sender` (who invites). The facts block (documents, notices, fee, address) is always
-added below an appointment's text, so a changed text can never drop them.
+and `sender` (who invites). The facts (what, when, where, entrance, map link, documents,
+fee, notices, deadlines, code, manage link) are always added to an appointment's mail
+between its text and its last paragraph, the greeting: a changed text can never drop them,
+and need not repeat them.
 """
 
 BUILTIN: dict[str, dict[str, dict[str, str]]] = {
@@ -14,21 +16,13 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
         "de": {
             "subject": "Terminbestätigung: {{ service }} am {{ date }}",
             "body": "Guten Tag {{ name }},\n\n"
-                    "Ihr Termin für „{{ service }}“ ist gebucht: {{ weekday }}, {{ date }}, um {{ time }} Uhr "
-                    "bei {{ office }}.\n\n"
-                    "Bitte kommen Sie pünktlich zum Eingang „{{ entrance }}“. {{ directions }}\n\n"
-                    "Ihr Buchungscode: {{ code }}\n"
-                    "Termin ansehen, verschieben oder absagen: {{ manage_url }}\n\n"
+                    "Ihr Termin ist gebucht. Hier finden Sie alles, was Sie für Ihren Besuch brauchen.\n\n"
                     "Mit freundlichen Grüßen\n{{ tenant }}",
         },
         "en": {
             "subject": "Appointment confirmed: {{ service }} on {{ date }}",
             "body": "Hello {{ name }},\n\n"
-                    "Your appointment for \"{{ service }}\" is booked: {{ weekday }}, {{ date }} at {{ time }} "
-                    "at {{ office }}.\n\n"
-                    "Please arrive on time at the entrance \"{{ entrance }}\". {{ directions }}\n\n"
-                    "Your booking code: {{ code }}\n"
-                    "View, move or cancel the appointment: {{ manage_url }}\n\n"
+                    "your appointment is booked. Here is everything you need for your visit.\n\n"
                     "Kind regards\n{{ tenant }}",
         },
     },
@@ -36,37 +30,27 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
         "de": {
             "subject": "Termin abgesagt: {{ service }} am {{ date }}",
             "body": "Guten Tag {{ name }},\n\n"
-                    "Ihr Termin für „{{ service }}“ am {{ date }} um {{ time }} Uhr ist abgesagt.\n"
-                    "Einen neuen Termin können Sie jederzeit online buchen.\n\n"
-                    "Buchungscode: {{ code }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+                    "Ihr Termin ist abgesagt. Einen neuen Termin können Sie jederzeit online buchen: "
+                    "{{ booking_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
         },
         "en": {
             "subject": "Appointment cancelled: {{ service }} on {{ date }}",
             "body": "Hello {{ name }},\n\n"
-                    "Your appointment for \"{{ service }}\" on {{ date }} at {{ time }} has been cancelled.\n"
-                    "You can book a new appointment online at any time.\n\n"
-                    "Booking code: {{ code }}\n\nKind regards\n{{ tenant }}",
+                    "your appointment has been cancelled. You can book a new one online at any time: "
+                    "{{ booking_url }}\n\nKind regards\n{{ tenant }}",
         },
     },
     "moved": {
         "de": {
             "subject": "Termin verschoben: {{ service }} am {{ date }}",
             "body": "Guten Tag {{ name }},\n\n"
-                    "Ihr Termin für „{{ service }}“ ist verschoben auf {{ weekday }}, {{ date }}, {{ time }} Uhr, "
-                    "bei {{ office }}.\n\n"
-                    "Eingang: „{{ entrance }}“. {{ directions }}\n\n"
-                    "Ihr Buchungscode: {{ code }}\n"
-                    "Termin ansehen, verschieben oder absagen: {{ manage_url }}\n\n"
+                    "Ihr Termin ist verschoben. Hier sind die neuen Angaben.\n\n"
                     "Mit freundlichen Grüßen\n{{ tenant }}",
         },
         "en": {
             "subject": "Appointment moved: {{ service }} on {{ date }}",
             "body": "Hello {{ name }},\n\n"
-                    "Your appointment for \"{{ service }}\" has been moved to {{ weekday }}, {{ date }} at {{ time }}, "
-                    "at {{ office }}.\n\n"
-                    "Entrance: \"{{ entrance }}\". {{ directions }}\n\n"
-                    "Your booking code: {{ code }}\n"
-                    "View, move or cancel the appointment: {{ manage_url }}\n\n"
+                    "your appointment has been moved. Here are the new details.\n\n"
                     "Kind regards\n{{ tenant }}",
         },
     },
@@ -74,17 +58,15 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
         "de": {
             "subject": "Erinnerung: {{ service }} am {{ date }} um {{ time }} Uhr",
             "body": "Guten Tag {{ name }},\n\n"
-                    "wir erinnern Sie an Ihren Termin für „{{ service }}“: {{ weekday }}, {{ date }}, {{ time }} Uhr, "
-                    "bei {{ office }}, Eingang „{{ entrance }}“.\n\n"
-                    "Sie können nicht kommen? Bitte sagen Sie ab, damit andere den Termin nutzen können: "
-                    "{{ manage_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+                    "wir erinnern Sie an Ihren Termin. Sie können nicht kommen? Dann sagen Sie ihn bitte ab, "
+                    "damit jemand anderes die Zeit nutzen kann – ein Klick auf „Termin absagen“ genügt.\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
         },
         "en": {
             "subject": "Reminder: {{ service }} on {{ date }} at {{ time }}",
             "body": "Hello {{ name }},\n\n"
-                    "this is a reminder of your appointment for \"{{ service }}\": {{ weekday }}, {{ date }} at "
-                    "{{ time }}, at {{ office }}, entrance \"{{ entrance }}\".\n\n"
-                    "Cannot come? Please cancel so that someone else can use the slot: {{ manage_url }}\n\n"
+                    "this is a reminder of your appointment. Cannot come? Please cancel it so that someone "
+                    "else can use the time – one click on \"Cancel the appointment\" is enough.\n\n"
                     "Kind regards\n{{ tenant }}",
         },
     },
@@ -122,16 +104,14 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
         "de": {
             "subject": "Ihr Termin am {{ date }} muss leider entfallen",
             "body": "Guten Tag {{ name }},\n\n"
-                    "leider müssen wir Ihren Termin für „{{ service }}“ am {{ date }} um {{ time }} Uhr absagen. "
-                    "{{ reason }}\n\n"
+                    "leider müssen wir Ihren Termin absagen. {{ reason }}\n\n"
                     "Bitte buchen Sie einen neuen Termin: {{ booking_url }}\n"
                     "Bei Fragen erreichen Sie uns unter {{ phone }}.\n\nMit freundlichen Grüßen\n{{ tenant }}",
         },
         "en": {
             "subject": "Your appointment on {{ date }} has to be cancelled",
             "body": "Hello {{ name }},\n\n"
-                    "unfortunately we have to cancel your appointment for \"{{ service }}\" on {{ date }} at {{ time }}. "
-                    "{{ reason }}\n\n"
+                    "unfortunately we have to cancel your appointment. {{ reason }}\n\n"
                     "Please book a new appointment: {{ booking_url }}\n"
                     "Questions? Call us at {{ phone }}.\n\nKind regards\n{{ tenant }}",
         },

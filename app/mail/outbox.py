@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 
 from app import clock
 from app.extensions import db
 from app.mail.models import OutboxMail
-from app.mail.render import facts_text, render_text, text_to_html
+from app.mail.render import mail_html, mail_plain, render_text
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.transaction import after_commit
 
@@ -30,9 +30,8 @@ def queue_message(tenant: TenantInfo | int, event: str, to: str, subject: str, b
     (an appointment's booking code, for the kiosk); delivered once the transaction commits."""
     if not isinstance(tenant, TenantInfo):
         tenant = tenant_info(tenant)
-    text_body = body + "\n\n" + facts_text(facts) if facts else body
-    html_body = render_template("mail/message.html", intro=text_to_html(body), facts=facts or [], lang=lang,
-                                subject=subject, qr=qr)
+    text_body = mail_plain(body, facts)
+    html_body = mail_html(subject, body, facts, lang=lang, qr=qr)
     settings = tenant.settings
     sender_addr = sender_address(tenant)
     sender_name = settings.get("mail_from_name") or tenant.name

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
 
+from flask import render_template
 from jinja2 import nodes
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -30,7 +31,7 @@ ALLOWED_NODES = (
 )
 PLACEHOLDERS = ("name", "service", "date", "time", "end_time", "weekday", "office", "address", "entrance",
                 "directions", "code", "manage_url", "booking_url", "tenant", "phone", "persons", "reason",
-                "documents", "notices", "fee", "move_until", "answer", "role", "link", "login", "sender")
+                "documents", "notices", "fee", "move_until", "cancel_url", "answer", "role", "link", "login", "sender")
 
 WEEKDAYS = {
     "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
@@ -191,13 +192,49 @@ def _linkify(escaped_line: str) -> str:
     return " ".join(words)
 
 
+def link_value(value) -> bool:
+    """A fact's value that is a link: {"href": url, "text": what the HTML shows}; "button"
+    makes it the one prominent action of the mail (the manage link)."""
+    return isinstance(value, dict) and "href" in value
+
+
 def facts_text(facts) -> str:
-    """The plain-text form of a mail's (label, value) table; a list value one item a line."""
+    """The plain-text form of a mail's (label, value) table; a list value one item a line,
+    a link as its address."""
     lines = []
     for label, value in facts:
         if isinstance(value, list):
             lines.append(f"{label}:")
             lines.extend(f"  - {item}" for item in value)
+        elif link_value(value):
+            lines.append(f"{label}: {value['href']}")
         else:
             lines.append(f"{label}: {value}")
     return "\n".join(lines)
+
+
+def split_closing(body: str) -> tuple[str, str]:
+    """A text's last paragraph is its greeting and sign-off ("Mit freundlichen Grüßen …"):
+    in a mail with facts it goes below them, at the very end. One paragraph: no sign-off."""
+    paras = body.strip().split("\n\n")
+    if len(paras) < 2:
+        return body.strip(), ""
+    return "\n\n".join(paras[:-1]).strip(), paras[-1].strip()
+
+
+def mail_plain(body: str, facts) -> str:
+    """The text part: the text, the facts, then the sign-off (the same order as the HTML)."""
+    if not facts:
+        return body
+    intro, closing = split_closing(body)
+    return "\n\n".join(part for part in (intro, facts_text(facts), closing) if part)
+
+
+def mail_html(subject: str, body: str, facts, *, lang: str = "de", qr: str | None = None) -> str:
+    """The HTML part, ready for a phone: one column at most 600 px wide, inline styles only;
+    the text, the facts (links as links, the manage link as a button), the check-in code,
+    then the sign-off. Context in, HTML out."""
+    intro, closing = split_closing(body) if facts else (body, "")
+    return render_template("mail/message.html", intro=text_to_html(intro),
+                           closing=text_to_html(closing) if closing else "", facts=facts or [], lang=lang,
+                           subject=subject, qr=qr)

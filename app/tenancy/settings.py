@@ -11,11 +11,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "slot_minutes": 10,  # the grid appointments start on
     "horizon_days": 56,  # how far ahead citizens may book
     "lead_minutes": 120,  # minimum time between booking and appointment
-    "cancel_deadline_hours": 24,  # citizens may cancel or move until this long before
+    "cancel_deadline_hours": 24,  # citizens may move until this long before (cancel until the start)
     "held_back_share": 0.25,  # share of open counters kept for staff and emergencies
     "max_active_per_email": 2,  # active bookings one e-mail address may hold
     "max_services_per_visit": 3,  # services one appointment may combine
-    "reminder_hours": 24,  # reminder this long before; 0 = no reminder
+    "reminder_hours": 24,  # reminder this long before the moving deadline; 0 = no reminder
     "booking_mode": "instant",  # instant | confirm (confirm-by-e-mail)
     "confirm_minutes": 30,  # how long a confirm-by-e-mail hold lasts
     "retention_days": 30,  # personal data kept this long after the appointment
