@@ -17,7 +17,8 @@ from tests.conftest import make_app
 from tests.test_citizen_browser import chromium  # noqa: F401  (fixture)
 from tests.test_mail_snapshots import COMMON, SAMPLE, SNAPSHOTS
 
-EVENTS = ("confirmation", "moved", "reminder", "cancellation", "office_cancelled")
+EVENTS = ("confirmation", "moved", "reminder", "cancellation", "office_cancelled", "reconfirm_request",
+          "reconfirm_released")
 EXTRA = {
     "de": {"move_until": "Sonntag, 06.12.2026, 09:30 Uhr"},
     "en": {"move_until": "Sunday, 6 December 2026, 09:30"},
@@ -29,6 +30,7 @@ def context(lang: str, **extra) -> dict:
     ctx = {**COMMON, **SAMPLE[lang], **EXTRA[lang], "_movable": True,
            "manage_url": f"https://steinfurt.example/manage/{LONG_TOKEN}",
            "cancel_url": f"https://steinfurt.example/manage/{LONG_TOKEN}/cancel",
+           "reconfirm_url": f"https://steinfurt.example/manage/{LONG_TOKEN}/reconfirm",
            "documents": ["Personalausweis", "ein aktuelles biometrisches Passbild (35 × 45 mm)"]}
     ctx.update(extra)
     return ctx
@@ -112,7 +114,7 @@ def test_past_the_moving_deadline_the_mail_says_so_calmly(flask_app):
 def test_the_html_fits_a_phone_375_px_wide(flask_app, chromium):  # noqa: F811
     page = chromium.new_page(viewport={"width": 375, "height": 740})
     try:
-        for event in ("confirmation", "reminder", "cancellation"):
+        for event in ("confirmation", "reminder", "cancellation", "reconfirm_request"):
             for lang in ("de", "en"):
                 _, _, html = render(event, lang)
                 page.set_content(html)

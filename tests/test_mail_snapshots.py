@@ -15,14 +15,15 @@ from app.mail.render import render_string
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "mail"
 SAMPLE = {
-    "de": {"weekday": "Montag", "date": "07.12.2026"},
-    "en": {"weekday": "Monday", "date": "7 December 2026"},
+    "de": {"weekday": "Montag", "date": "07.12.2026", "reconfirm_until": "Sonntag, 06.12.2026, 09:30 Uhr"},
+    "en": {"weekday": "Monday", "date": "7 December 2026", "reconfirm_until": "Sunday, 6 December 2026, 09:30"},
 }
 COMMON = {
     "name": "Erika Mustermann", "service": "Reisepass beantragen", "time": "09:30", "end_time": "09:50",
     "office": "Bürgerbüro / Einwohnermeldeamt", "address": "Emsdettener Straße 40, 48565 Steinfurt",
     "entrance": "Zugang B (Kantineneingang)", "directions": "Rechts am Rathaus vorbei.", "code": "K7M3-X9QP",
-    "manage_url": "https://steinfurt.example/manage/TOKEN", "booking_url": "https://steinfurt.example/",
+    "manage_url": "https://steinfurt.example/manage/TOKEN", "cancel_url": "https://steinfurt.example/manage/TOKEN/cancel",
+    "reconfirm_url": "https://steinfurt.example/manage/TOKEN/reconfirm", "booking_url": "https://steinfurt.example/",
     "tenant": "Stadt Steinfurt", "phone": "02551 1-0", "persons": 1, "reason": "Der Schalter ist krankheitsbedingt geschlossen.",
     "documents": ["Personalausweis"], "notices": ["Hausordnung"], "fee": "70,00 €",
     "answer": "Kommen Sie bitte morgen um 8 Uhr.", "role": "admin", "link": "https://steinfurt.example/admin/invitation/TOKEN",

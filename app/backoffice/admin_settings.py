@@ -22,7 +22,9 @@ LABELS = {"slot_minutes": "Terminraster (Minuten)", "horizon_days": "Buchungshor
           "confirm_minutes": "Bestätigungsfrist (Minuten)", "retention_days": "Löschfrist (Tage nach dem Termin)",
           "ratelimit_write_per_minute": "Buchungen je Minute und Adresse",
           "ratelimit_read_per_minute": "Abrufe je Minute und Adresse", "mail_from": "Absenderadresse",
-          "mail_from_name": "Absendername", "mail_reply_to": "Antwortadresse"}
+          "mail_from_name": "Absendername", "mail_reply_to": "Antwortadresse",
+          "reconfirm_days_before": "Rückfrage „Kommen Sie?“ (Tage vorher, 0 = keine)",
+          "reconfirm_deadline_hours": "Freigabe ohne Antwort (Stunden vor dem Termin)"}
 
 
 def _tenant() -> Tenant:

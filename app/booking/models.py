@@ -75,6 +75,11 @@ class Appointment(TenantOwned, db.Model):
     sequence: Mapped[int] = mapped_column(default=0)  # iCalendar SEQUENCE, raised on each change
     hold_expires_at: Mapped[datetime | None] = mapped_column()  # confirm-by-e-mail holds
     reminder_sent_at: Mapped[datetime | None] = mapped_column()
+    # Reconfirmation ("Kommen Sie?", tenant setting reconfirm_days_before): asked, answered
+    # "Ja, ich komme", or released by the system because nobody answered in time.
+    reconfirm_sent_at: Mapped[datetime | None] = mapped_column()
+    reconfirmed_at: Mapped[datetime | None] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column()
     anonymized_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.column_now, onupdate=clock.column_now)

@@ -22,14 +22,16 @@ from app.urls import tenant_url
 
 # event -> whether its calendar file cancels the appointment in the citizen's calendar
 CALENDAR_EVENTS = {"confirmation": False, "moved": False, "reminder": False, "cancellation": True,
-                   "office_cancelled": True}
+                   "office_cancelled": True, "reconfirm_released": True}
 # Mails that carry the check-in QR code (the booking code, for the kiosk at the entrance).
 CHECK_IN_EVENTS = ("confirmation", "moved", "reminder")
 
 # events whose mail says until when the appointment can be moved and cancelled (CONTRACT §7)
-DEADLINE_EVENTS = ("confirmation", "moved", "reminder")
+DEADLINE_EVENTS = ("confirmation", "moved", "reminder", "reconfirm_request")
 # events whose mail links straight to the page with the one "Termin absagen" button
-ONE_CLICK_CANCEL_EVENTS = ("reminder",)
+ONE_CLICK_CANCEL_EVENTS = ("reminder", "reconfirm_request")
+# events that tell of an appointment that no longer takes place
+GONE_EVENTS = ("cancellation", "office_cancelled", "reconfirm_released")
 
 LABELS = {
     "de": {"what": "Anliegen", "when": "Wann", "where": "Ort", "entrance": "Eingang", "map": "Karte",
@@ -37,13 +39,15 @@ LABELS = {
            "notices": "Hinweise", "fee": "Gebühr", "code": "Buchungscode", "manage": "Termin verwalten",
            "manage_link": "Termin ansehen, verschieben oder absagen", "cancel": "Absagen",
            "cancel_link": "Termin absagen", "persons": "Personen", "duration": "Dauer",
-           "changes": "Verschieben und absagen", "late": "Verspätung"},
+           "changes": "Verschieben und absagen", "late": "Verspätung", "answer_by": "Bitte antworten bis",
+           "coming": "Kommen Sie?", "coming_link": "Ja, ich komme"},
     "en": {"what": "Service", "when": "When", "where": "Where", "entrance": "Entrance", "map": "Map",
            "map_link": "Show on the map (OpenStreetMap)", "documents": "Please bring",
            "notices": "Notices", "fee": "Fee", "code": "Booking code", "manage": "Manage appointment",
            "manage_link": "View, move or cancel the appointment", "cancel": "Cancel",
            "cancel_link": "Cancel the appointment", "persons": "Persons", "duration": "Duration",
-           "changes": "Moving and cancelling", "late": "Running late"},
+           "changes": "Moving and cancelling", "late": "Running late", "answer_by": "Please answer by",
+           "coming": "Are you coming?", "coming_link": "Yes, I am coming"},
 }
 # A map link built from the office's address: a link only, nothing is loaded into the mail.
 MAP_SEARCH = "https://www.openstreetmap.org/search?query="
@@ -88,6 +92,12 @@ def visit_fees(appt: Appointment, lang: str) -> list[str]:
     return [f"{svc.display_name(lang)}: {svc.fee}" for svc, _ in items if svc.fee]
 
 
+def moment_text(moment, tz: str, lang: str) -> str:
+    """"Montag, 23.11.2026, 09:30 Uhr" / "Monday, 23 November 2026, 09:30"."""
+    text = f"{weekday(moment, tz, lang)}, {format_date(moment, tz, lang)}, {format_time(moment, tz)}"
+    return text if lang == "en" else text + " Uhr"
+
+
 def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extra) -> dict:
     """Plain values only: what a mail template may show."""
     tz = tenant.timezone
@@ -106,11 +116,13 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
     }
     move_until = appt.starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))
     ctx["cancel_url"] = tenant_url(tenant, "citizen.cancel", token=appt.manage_token)
+    ctx["reconfirm_url"] = tenant_url(tenant, "citizen.reconfirm", token=appt.manage_token)
     # Whether moving online is still possible when the mail is written (a booking for
     # tomorrow morning: no longer; the mail then says so calmly instead of a past time).
     ctx["_movable"] = clock.now() <= move_until
-    ctx["move_until"] = f"{weekday(move_until, tz, lang)}, {format_date(move_until, tz, lang)}, " \
-                        f"{format_time(move_until, tz)}" + ("" if lang == "en" else " Uhr")
+    ctx["move_until"] = moment_text(move_until, tz, lang)
+    reconfirm_until = appt.starts_at - timedelta(hours=int(tenant.settings["reconfirm_deadline_hours"]))
+    ctx["reconfirm_until"] = moment_text(reconfirm_until, tz, lang)
     if len(items) > 1 or items[0][1] > 1:
         # A visit: each service with its count and the expected time (not a template
         # placeholder: they go into the facts below the text).
@@ -138,7 +150,7 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
         facts.append((lab["persons"], str(ctx["persons"])))
     facts.append((lab["when"], f"{ctx['weekday']}, {ctx['date']}, {span}"))
     facts.append((lab["where"], f"{ctx['office']}, {ctx['address']}"))
-    if event in ("cancellation", "office_cancelled", "reconfirm_released"):
+    if event in GONE_EVENTS:
         facts.append((lab["code"], ctx["code"]))
         return facts
     if ctx["entrance"]:
@@ -159,10 +171,15 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
         if ctx.get("phone"):
             facts.append((lab["late"], (f"If you are running late, please call us: {ctx['phone']}" if lang == "en"
                                         else f"Wenn Sie sich verspäten, rufen Sie uns bitte an: {ctx['phone']}")))
+    if event == "reconfirm_request":
+        facts.append((lab["answer_by"], ctx["reconfirm_until"]))
+        facts.append((lab["coming"], {"href": ctx["reconfirm_url"], "text": lab["coming_link"], "button": True}))
     if event in ONE_CLICK_CANCEL_EVENTS:
         facts.append((lab["cancel"], {"href": ctx["cancel_url"], "text": lab["cancel_link"]}))
     facts.append((lab["code"], ctx["code"]))
-    facts.append((lab["manage"], {"href": ctx["manage_url"], "text": lab["manage_link"], "button": True}))
+    # One manage link; the prominent button unless the mail asks for an answer.
+    facts.append((lab["manage"], {"href": ctx["manage_url"], "text": lab["manage_link"],
+                                  "button": event != "reconfirm_request"}))
     return facts
 
 

@@ -254,6 +254,8 @@ def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = N
     appt.ends_at = slot.end
     appt.sequence += 1
     appt.reminder_sent_at = None
+    if appt.reconfirm_sent_at is not None and appt.reconfirmed_at is None:
+        appt.reconfirmed_at = now  # moving it answers "Kommen Sie?" as plainly as the button
     _insert_guarded(appt, visit, policy, now, online)
     queue_mail("moved", appt)
     return appt

@@ -17,7 +17,7 @@ from app import clock
 from app.ratelimit import limiter, write_limit
 from app.booking import fairness
 from app.booking import service as booking
-from app.booking import emergencies, waitlist
+from app.booking import emergencies, reconfirm, waitlist
 from app.booking.models import Appointment, WaitlistEntry
 from app.booking.notifications import calendar_file
 from app.catalog import visits
@@ -289,7 +289,8 @@ def render_manage(appt: Appointment, *, problem: str | None = None, status: int 
         visit=visits.Visit.of_appointment(appt),
         movable=booking.may_move_online(g.tenant, appt, now), cancellable=booking.may_cancel_online(appt, now),
         move_until=booking.move_deadline(g.tenant, appt), problem=problem,
-        flag=next((f for f in ("booked", "moved", "cancelled") if request.args.get(f)), None),
+        flag=next((f for f in ("booked", "moved", "cancelled", "reconfirmed") if request.args.get(f)), None),
+        reconfirm_pending=reconfirm.pending(appt),
     ), status
 
 
@@ -320,6 +321,23 @@ def cancel(token: str):
         return render_manage(appt, problem="inactive", status=422)
     commit()
     return redirect(url_for("citizen.manage", token=token, cancelled=1), code=303)
+
+
+@bp.route("/manage/<token>/reconfirm", methods=["GET", "POST"], endpoint="reconfirm")
+@posts_limited
+def reconfirm_page(token: str):
+    """"Kommen Sie?": a page with the one button "Ja, ich komme" (and the way to cancel).
+    Only the POST answers: mail scanners open the link from the mail first."""
+    appt = appointment_or_404(token)
+    if request.method == "GET":
+        if not reconfirm.pending(appt):
+            return redirect(url_for("citizen.manage", token=token))
+        return render_template("citizen/reconfirm.html", appt=appt, service=appt.service, office=appt.office,
+                               visit=visits.Visit.of_appointment(appt),
+                               until=reconfirm.answer_deadline(g.tenant, appt))
+    answered = reconfirm.confirm(appt, clock.now())
+    commit()
+    return redirect(url_for("citizen.manage", token=token, **({"reconfirmed": 1} if answered else {})), code=303)
 
 
 @bp.route("/manage/<token>/move", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Scheduled work: reminders, the mail sweeper, confirm-by-mail holds, data retention.
+"""Scheduled work: reminders, reconfirmation, the mail sweeper, confirm-by-mail holds, data retention.
 
 Run by `flask jobs run-due`, periodically inside `flask jobs worker`, and by a thread
 in the web process when there is no Redis (the embedded default).
@@ -16,6 +16,7 @@ from sqlalchemy import delete, select
 from app import clock
 from app.booking.holds import expire_holds
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
+from app.booking import reconfirm
 from app.booking.notifications import queue_mail
 from app.booking.waitlist import pass_on_lapsed_offers
 from app.extensions import db
@@ -39,7 +40,7 @@ WAITLIST_MAX_DAYS = 180
 
 def run_due(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
-    result = {"reminders": 0, "anonymized": 0, "holds_expired": 0}
+    result = {"reminders": 0, "anonymized": 0, "holds_expired": 0, "reconfirmations": 0, "released": 0}
     with all_tenants():
         tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant))]
     db.session.rollback()
@@ -49,6 +50,8 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
             if tenant.status != "disabled":
                 result["holds_expired"] += expire_holds(now)
                 result["reminders"] += send_reminders(tenant, now)
+                result["reconfirmations"] += send_reconfirmations(tenant, now)
+                result["released"] += release_unconfirmed(tenant, now)
                 result["offers_expired"] += expire_offers(now)
             # A switched-off town's personal data is deleted on time all the same.
             result["anonymized"] += apply_retention(tenant, now)
@@ -79,7 +82,7 @@ def send_reminders(tenant: TenantInfo, now: datetime) -> int:
     The reminder goes out `reminder_hours` before the moving deadline (`cancel_deadline_hours`
     before the start), so the citizen can still move the appointment online, and cancel it
     until the start. A booking made after that point gets none: its confirmation has just
-    said everything."""
+    said everything; neither does one already asked "Kommen Sie?" (reconfirmation)."""
     hours = int(tenant.settings["reminder_hours"])
     if hours <= 0:
         return 0
@@ -98,11 +101,46 @@ def send_reminders(tenant: TenantInfo, now: datetime) -> int:
             db.session.rollback()
             continue
         appt.reminder_sent_at = now
-        if appt.created_at < appt.starts_at - lead:
+        # Asked "Kommen Sie?" already: that mail said everything a reminder says.
+        if appt.created_at < appt.starts_at - lead and appt.reconfirm_sent_at is None:
             queue_mail("reminder", appt)
             sent += 1
         commit()
     return sent
+
+
+def send_reconfirmations(tenant: TenantInfo, now: datetime) -> int:
+    """Each "Kommen Sie?" mail exactly once, even with several workers: claim, re-check, flag,
+    queue, commit (the mail is in the outbox in the same transaction as the flag)."""
+    ids = reconfirm.candidates(tenant, now)
+    db.session.rollback()
+    sent = 0
+    for appt_id in ids:
+        appt = claim(select(Appointment).where(Appointment.id == appt_id, Appointment.reconfirm_sent_at.is_(None),
+                                               Appointment.status == "booked"))
+        if appt is not None and reconfirm.ask(tenant, appt, now):
+            sent += 1
+            commit()
+        else:
+            db.session.rollback()
+    return sent
+
+
+def release_unconfirmed(tenant: TenantInfo, now: datetime) -> int:
+    """Release each unanswered appointment once: claimed, re-checked, cancelled (the waiting
+    list is offered the slot, the citizen is told) and committed one at a time."""
+    ids = reconfirm.overdue(tenant, now)
+    db.session.rollback()
+    released = 0
+    for appt_id in ids:
+        appt = claim(select(Appointment).where(Appointment.id == appt_id, Appointment.status == "booked",
+                                               Appointment.reconfirmed_at.is_(None)))
+        if appt is not None and reconfirm.release(tenant, appt, now):
+            released += 1
+            commit()
+        else:
+            db.session.rollback()
+    return released
 
 
 def apply_retention(tenant: TenantInfo, now: datetime) -> int:

@@ -3,7 +3,8 @@ the district's; what a tenant has not changed follows the level above.
 
 Placeholders (plain values only, app.mail.render.PLACEHOLDERS): name, service, date, time,
 end_time, weekday, office, address, entrance, directions, code, manage_url, booking_url,
-tenant, phone, persons, reason, documents, notices, fee, move_until, cancel_url; the reply to an emergency request
+tenant, phone, persons, reason, documents, notices, fee, move_until, cancel_url,
+reconfirm_url, reconfirm_until (the "Kommen Sie?" answer deadline); the reply to an emergency request
 also `answer` (the clerk's text), an invitation `role`, `link` (set the password), `login`
 and `sender` (who invites). The facts (what, when, where, entrance, map link, documents,
 fee, notices, deadlines, code, manage link) are always added to an appointment's mail
@@ -67,6 +68,42 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
             "body": "Hello {{ name }},\n\n"
                     "this is a reminder of your appointment. Cannot come? Please cancel it so that someone "
                     "else can use the time – one click on \"Cancel the appointment\" is enough.\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
+    "reconfirm_request": {
+        "de": {
+            "subject": "Kommen Sie? {{ service }} am {{ date }} um {{ time }} Uhr",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "kommen Sie zu Ihrem Termin? Bitte sagen Sie es uns mit einem Klick auf „Ja, ich komme“. Ohne "
+                    "Antwort bis zur Frist geben wir den Termin für andere frei. Wenn Sie nicht kommen können, "
+                    "sagen Sie ihn bitte ab.\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Are you coming? {{ service }} on {{ date }} at {{ time }}",
+            "body": "Hello {{ name }},\n\n"
+                    "are you coming to your appointment? Please tell us with one click on \"Yes, I am coming\". "
+                    "Without an answer by the deadline we release the appointment for others. If you cannot come, "
+                    "please cancel it.\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
+    "reconfirm_released": {
+        "de": {
+            "subject": "Termin freigegeben: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Sie haben Ihren Termin nicht bis {{ reconfirm_until }} bestätigt. Deshalb haben wir ihn für "
+                    "andere freigegeben. Einen neuen Termin können Sie jederzeit online buchen: {{ booking_url }}\n"
+                    "Bei Fragen erreichen Sie uns unter {{ phone }}.\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Appointment released: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "you did not confirm your appointment by {{ reconfirm_until }}, so we have released it for "
+                    "others. You can book a new appointment online at any time: {{ booking_url }}\n"
+                    "Questions? Call us at {{ phone }}.\n\n"
                     "Kind regards\n{{ tenant }}",
         },
     },

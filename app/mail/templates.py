@@ -10,7 +10,8 @@ from app.mail.render import TemplateProblem, check_template
 from app.validators import Invalid
 
 # The events an admin edits in the back office, in the order the list shows them.
-MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled",
+MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "reconfirm_request", "reconfirm_released",
+               "waitlist_offer", "office_cancelled",
                "confirm_request", "emergency_reply", "invitation")
 LANGS = ("de", "en")
 
@@ -69,7 +70,9 @@ def sample_context(tenant, lang: str) -> dict:
             "weekday": "Dienstag" if lang == "de" else "Tuesday", "office": "Bürgerbüro",
             "address": "Rathausplatz 1", "entrance": "Haupteingang", "directions": "Im Erdgeschoss rechts.",
             "code": "ABCD-2345", "manage_url": "https://example.org/manage/…",
-            "cancel_url": "https://example.org/manage/…/cancel", "booking_url": "https://example.org/",
+            "cancel_url": "https://example.org/manage/…/cancel",
+            "reconfirm_url": "https://example.org/manage/…/reconfirm",
+            "reconfirm_until": "Sonntag, 22.11.2026, 09:30 Uhr" if lang == "de" else "Sunday, 22 November 2026, 09:30", "booking_url": "https://example.org/",
             "tenant": tenant.name, "phone": tenant.contact_phone, "persons": 1,
             "reason": "Wegen einer Personalversammlung.", "documents": ["Personalausweis", "Passbild"],
             "notices": ["Bitte pünktlich kommen."], "fee": "37,00 €",

@@ -302,13 +302,19 @@ def rates(s: Summary) -> Table:
         [N_("Absagen durch das Amt"), t["cancelled_by_office"], s.bookings_ahead, s.office_cancel_rate],
         [N_("Verschiebungen"), t["moves"], s.bookings_ahead, s.move_rate],
         [N_("Nicht erschienen"), s.no_shows_to_date, s.no_show_base, s.no_show_rate],
+        [N_("Rückfragen „Kommen Sie?“ verschickt"), t["reconfirm_sent"], s.bookings_ahead,
+         pct(t["reconfirm_sent"], s.bookings_ahead)],
+        [N_("davon mit „Ja, ich komme“ beantwortet"), t["reconfirm_confirmed"], t["reconfirm_sent"],
+         pct(t["reconfirm_confirmed"], t["reconfirm_sent"])],
+        [N_("davon unbeantwortet freigegeben"), t["reconfirm_released"], t["reconfirm_sent"],
+         pct(t["reconfirm_released"], t["reconfirm_sent"])],
     ]
     return Table("quoten", N_("Absagen, Verschiebungen und Nichterscheinen"),
                  [Column(N_("Kennzahl"), "text"), Column(N_("Anzahl")), Column(N_("Bezugsgröße")),
                   Column(N_("Quote (%)"), "pct")], rows, chart="bar", series=[3],
-                 note=N_("Absagen und Verschiebungen bezogen auf die Buchungen des Zeitraums, Nichterscheinen "
-                         "auf die bis heute fälligen Termine. Rückbestätigungen und Freigaben werden noch nicht "
-                         "erfasst."))
+                 note=N_("Absagen, Verschiebungen und Rückfragen bezogen auf die Buchungen des Zeitraums, "
+                         "Nichterscheinen auf die bis heute fälligen Termine, Antworten und Freigaben auf die "
+                         "verschickten Rückfragen."))
 
 
 def times(tenant_ids: list[int], period: Period) -> Table:
@@ -462,4 +468,6 @@ FIGURE_LABELS = {
     "emergency_answered": N_("Notfallanfragen beantwortet"),
     "emergency_answer_minutes": N_("Antwortzeit Notfall (Minuten, Summe)"),
     "walk_ins_served": N_("Vorsprachen ohne Termin bedient"), "queue_missed": N_("Aufgerufen und nicht erschienen"),
+    "reconfirm_sent": N_("Rückfragen verschickt"), "reconfirm_confirmed": N_("Rückfragen bestätigt"),
+    "reconfirm_released": N_("unbestätigt freigegeben"),
 }

@@ -20,6 +20,8 @@ from app.tenancy.scope import TenantOwned
 #   moves                                       the day of the move
 #   waitlist_entries, waitlist_offers, _taken   the day of joining / of the offer
 #   emergency_*                                 the day of the request
+#   reconfirm_sent, _confirmed, _released       the day the "Kommen Sie?" mail went out,
+#                                               was answered, the appointment was released
 FIGURES = (
     "bookings", "lead_minutes",
     "appointments", "booked_minutes", "services", "persons", "no_shows", "checked_in", "completed",
@@ -28,6 +30,7 @@ FIGURES = (
     "waitlist_entries", "waitlist_offers", "waitlist_taken",
     "emergency_requests", "emergency_answered", "emergency_answer_minutes",
     "walk_ins_served", "queue_missed",
+    "reconfirm_sent", "reconfirm_confirmed", "reconfirm_released",
 )
 
 
@@ -58,6 +61,9 @@ class _Figures:
     emergency_answer_minutes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     walk_ins_served: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     queue_missed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    reconfirm_sent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    reconfirm_confirmed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    reconfirm_released: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StatisticsDay(TenantOwned, _Figures, db.Model):

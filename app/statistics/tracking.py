@@ -49,13 +49,16 @@ FOLD_LOCK = int.from_bytes(hashlib.blake2b(b"statistics-fold", digest_size=8).di
 # The attributes a contribution reads; their old value is loaded on change, so the state
 # before a flush is known even for an attribute that was expired when it was set.
 APPOINTMENT_ATTRS = ("status", "source", "office_id", "service_id", "starts_at", "ends_at", "created_at",
-                     "cancelled_at", "persons", "hold_expires_at", "sequence")
+                     "cancelled_at", "persons", "hold_expires_at", "sequence", "reconfirm_sent_at",
+                     "reconfirmed_at", "released_at")
 QUEUE_ATTRS = ("kind", "status", "day", "office_id", "service_id", "appointment_id", "checked_in_at", "called_at",
                "last_called_at", "finished_at")
 WAITLIST_ATTRS = ("service_id", "status", "created_at", "offered_at")
 EMERGENCY_ATTRS = ("service_id", "created_at", "answered_at", "status")
 
 Key = tuple  # (tenant_id, day, office_id, service_id, source)
+RECONFIRM_FIGURES = (("reconfirm_sent_at", "reconfirm_sent"), ("reconfirmed_at", "reconfirm_confirmed"),
+                     ("released_at", "reconfirm_released"))
 
 
 def mark_cancelled_by_office(appt: Appointment) -> None:
@@ -86,6 +89,10 @@ def appointment_contribution(s: dict, tz) -> dict[tuple, dict[str, int]]:
     made = out[(_day(s["created_at"], tz), *dims)]
     made["bookings"] = 1
     made["lead_minutes"] = _minutes(s["created_at"], s["starts_at"])
+    # Reconfirmation: asked, answered "Ja, ich komme", released unanswered (each on its day).
+    for attr, figure in RECONFIRM_FIGURES:
+        if s.get(attr) is not None:
+            out[(_day(s[attr], tz), *dims)][figure] = 1
     if s["status"] == "cancelled":
         out[(_day(s["cancelled_at"] or s["starts_at"], tz), *dims)]["cancelled"] = 1
         return out

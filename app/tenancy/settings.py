@@ -31,6 +31,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "release_time": "",  # "HH:MM": the day entering the horizon opens at this local time (empty: midnight)
     "release_cancelled_after_minutes": 0,  # a slot a citizen cancelled goes back online after this long
     "altcha": False,  # online bookings need a solved proof-of-work challenge (CONTRACT §5.3)
+    "reconfirm_days_before": 0,  # "Kommen Sie?" this many days before an online booking; 0 = off
+    "reconfirm_deadline_hours": 24,  # unanswered this long before the start: released
 }
 FLAGS = ("altcha",)
 
@@ -51,7 +53,11 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "queue_checkin_late_minutes": (int, 0, 240),
     "queue_due_tolerance_minutes": (int, 0, 120),
     "release_cancelled_after_minutes": (int, 0, 7 * 24 * 60),
+    "reconfirm_days_before": (int, 0, 14),
+    "reconfirm_deadline_hours": (int, 1, 13 * 24),
 }
+# The citizen has at least this long to answer a "Kommen Sie?" mail.
+RECONFIRM_MIN_ANSWER_HOURS = 12
 CHOICES = {"booking_mode": ("instant", "confirm"), "second_factor": ("district-it", "admin")}
 
 # Texts a tenant may set, with their labels in the back office.
@@ -84,6 +90,11 @@ def validate_settings(values: dict) -> dict[str, str]:
                 problems[key] = f"must be between {low} and {high}"
         elif not isinstance(value, str):
             problems[key] = "must be text"
+    days, hours = values.get("reconfirm_days_before"), values.get("reconfirm_deadline_hours")
+    if (isinstance(days, int) and isinstance(hours, int) and days and not problems.get("reconfirm_days_before")
+            and not problems.get("reconfirm_deadline_hours") and days * 24 - hours < RECONFIRM_MIN_ANSWER_HOURS):
+        problems["reconfirm_deadline_hours"] = (f"must leave at least {RECONFIRM_MIN_ANSWER_HOURS} hours to answer: "
+                                                "fewer hours than reconfirm_days_before × 24 − 12")
     if "slot_minutes" in values and not problems.get("slot_minutes") and 60 % values["slot_minutes"]:
         problems["slot_minutes"] = "must divide an hour (5, 10, 15, 20, 30 or 60)"
     return problems
