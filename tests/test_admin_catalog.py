@@ -114,6 +114,8 @@ def test_mail_template_preview_save_and_back_to_the_inherited_text(app, emsdette
     assert preview.status_code == 200 and re.search(r"Termin am \d\d\.\d\d\.\d{4} um \d\d:\d\d\.", page)
     assert "Am Markt 1, 48282 Emsdetten" in page and "Haupteingang Rathaus" in page
     assert "24.11.2026" not in page
+    # The whole text part in the mail's order: the text, then the facts down to the manage link.
+    assert page.index("Termin am ") < page.index("Ort: Bürgerbüro Emsdetten") < page.index("Termin verwalten:")
     test = emsdetten.post("/admin/mail/confirmation/de", data={
         "action": "test", "subject": "Hallo {{ name }}", "body": "Termin am {{ date }} um {{ time }}."})
     assert test.status_code == 200 and "Testmail an admin@emsdetten.example" in test.get_data(as_text=True)

@@ -2,12 +2,15 @@
 inherited text" (delete this tenant's row)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.backoffice import bp
 from app.backoffice.access import audit, role_required
-from app.mail.render import TemplateProblem, render_string, template_chain
+from app.booking.notifications import APPOINTMENT_EVENTS, appointment_facts
+from app.mail.render import TemplateProblem, mail_plain, render_string, template_chain
 from app.mail.outbox import queue_message
 from app.mail.templates import LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template, save_mail_template
 from app.publishing.preview import preview_context
@@ -41,24 +44,27 @@ def mail_templates():
     return render_template("backoffice/mail_list.html", rows=rows, labels=EVENT_LABELS)
 
 
-def _preview(subject: str, body: str, lang: str) -> tuple[str, str, list[tuple[str, str]]]:
-    """Subject, text and the facts every appointment mail lists below the text, with the
-    tenant's real office, entrance and a future date."""
+class Preview(NamedTuple):
+    """What the edit page shows (indexed 0–2 by its template) and what a test mail sends."""
+    subject: str
+    text: str  # the whole text part as the citizen gets it
+    below: list  # nothing: the facts are in `text`, in the order the mail has them
+    facts: list
+    body: str  # the rendered text alone, for the test mail
+
+
+def _preview(event: str, subject: str, body: str, lang: str) -> Preview:
+    """The mail with the tenant's real office, entrance and a future date: the text, the
+    facts every appointment mail adds, then the greeting."""
     ctx = preview_context(g.tenant, lang)
-    en = lang == "en"
-    facts = [("When" if en else "Wann", f"{ctx['weekday']}, {ctx['date']}, {ctx['time']}–{ctx['end_time']}"),
-             ("Where" if en else "Wo", f"{ctx['office']}, {ctx['address']}"),
-             ("Entrance" if en else "Eingang", f"{ctx['entrance']} – {ctx['directions']}".strip(" –")),
-             ("Please bring" if en else "Bitte mitbringen", "; ".join(ctx["documents"])),
-             ("Notices" if en else "Hinweise", "; ".join(ctx["notices"])),
-             ("Fee" if en else "Gebühr", ctx.get("fee") or "")]
-    return render_string(subject, ctx), render_string(body, ctx), [f for f in facts if f[1]]
+    facts = appointment_facts(ctx, lang, event) if event in APPOINTMENT_EVENTS else []
+    subject, text = render_string(subject, ctx), render_string(body, ctx)
+    return Preview(subject, mail_plain(text, facts), [], facts, text)
 
 
-def _send_test(preview, lang: str) -> None:
-    subject, text, facts = preview
-    body = text + "\n\n" + "\n".join(f"{label}: {value}" for label, value in facts)
-    queue_message(g.tenant.id, "test_mail", current_user.email, f"[Test] {subject}", body, lang=lang)
+def _send_test(preview: Preview, lang: str) -> None:
+    queue_message(g.tenant.id, "test_mail", current_user.email, f"[Test] {preview.subject}", preview.body,
+                  lang=lang, facts=preview.facts)
 
 
 @bp.route("/mail/<event>/<lang>", methods=["GET", "POST"])
@@ -72,7 +78,7 @@ def mail_edit(event: str, lang: str):
         subject, body = request.form.get("subject", ""), request.form.get("body", "")
         try:
             check_mail_text(subject, body)
-            preview = _preview(subject, body, lang)
+            preview = _preview(event, subject, body, lang)
         except (Invalid, TemplateProblem) as exc:
             errors = exc.errors if isinstance(exc, Invalid) else {"Text": f"Vorlage {exc.german}"}
             return render_template("backoffice/mail_edit.html", subject=subject, body=body, errors=errors,
@@ -93,7 +99,7 @@ def mail_edit(event: str, lang: str):
         flash("Mailtext gespeichert.")
         return redirect(url_for("backoffice.mail_edit", event=event, lang=lang))
     return render_template("backoffice/mail_edit.html", subject=subject, body=body,
-                           preview=_preview(subject, body, lang), **ctx)
+                           preview=_preview(event, subject, body, lang), **ctx)
 
 
 def _own(event: str, lang: str) -> dict | None:
