@@ -36,10 +36,11 @@ def context(lang: str, **extra) -> dict:
     return ctx
 
 
-def render(event: str, lang: str, **extra) -> tuple[str, str, str]:
-    """(subject, text part, HTML part) of the built-in mail, pure: context in, mail out."""
+def render(event: str, lang: str, body: str | None = None, **extra) -> tuple[str, str, str]:
+    """(subject, text part, HTML part) of the built-in mail (or of a town's own `body`), pure:
+    context in, mail out."""
     ctx = context(lang, **extra)
-    template = BUILTIN[event][lang]
+    template = {**BUILTIN[event][lang], **({"body": body} if body else {})}
     subject, body = render_string(template["subject"], ctx), render_string(template["body"], ctx)
     facts = appointment_facts(ctx, lang, event)
     qr = ctx["code"] if event in ("confirmation", "moved", "reminder") else None
@@ -133,5 +134,9 @@ def test_the_html_fits_a_phone_375_px_wide(flask_app, chromium):  # noqa: F811
                 smallest = page.evaluate("() => Math.min(...[...document.body.querySelectorAll('p, li, a')]"
                                          ".map(el => parseFloat(getComputedStyle(el).fontSize)))")
                 assert smallest >= 14
+        # A town's own text with a long link in it wraps too (Emsdetten's old text had one).
+        own = "Guten Tag {{ name }},\n\nTermin ändern oder absagen: {{ manage_url }}\n\nIhr Bürgerbüro-Team"
+        page.set_content(render("confirmation", "de", body=own)[2])
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     finally:
         page.close()
