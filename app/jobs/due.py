@@ -110,37 +110,38 @@ def send_reminders(tenant: TenantInfo, now: datetime) -> int:
 
 
 def send_reconfirmations(tenant: TenantInfo, now: datetime) -> int:
-    """Each "Kommen Sie?" mail exactly once, even with several workers: claim, re-check, flag,
-    queue, commit (the mail is in the outbox in the same transaction as the flag)."""
-    ids = reconfirm.candidates(tenant, now)
-    db.session.rollback()
-    sent = 0
-    for appt_id in ids:
-        appt = claim(select(Appointment).where(Appointment.id == appt_id, Appointment.reconfirm_sent_at.is_(None),
-                                               Appointment.status == "booked"))
-        if appt is not None and reconfirm.ask(tenant, appt, now):
-            sent += 1
-            commit()
-        else:
-            db.session.rollback()
-    return sent
+    """Each "Kommen Sie?" mail exactly once, even with several workers (the mail is in the
+    outbox in the same transaction as the flag)."""
+    return each_once(reconfirm.candidates(tenant, now),
+                     lambda appt_id: select(Appointment).where(Appointment.id == appt_id,
+                                                               Appointment.reconfirm_sent_at.is_(None),
+                                                               Appointment.status == "booked"),
+                     lambda appt: reconfirm.ask(tenant, appt, now))
 
 
 def release_unconfirmed(tenant: TenantInfo, now: datetime) -> int:
-    """Release each unanswered appointment once: claimed, re-checked, cancelled (the waiting
-    list is offered the slot, the citizen is told) and committed one at a time."""
-    ids = reconfirm.overdue(tenant, now)
+    """Release each unanswered appointment once: cancelled (the waiting list is offered the
+    slot, the citizen is told)."""
+    return each_once(reconfirm.overdue(tenant, now),
+                     lambda appt_id: select(Appointment).where(Appointment.id == appt_id,
+                                                               Appointment.status == "booked",
+                                                               Appointment.reconfirmed_at.is_(None)),
+                     lambda appt: reconfirm.release(tenant, appt, now))
+
+
+def each_once(ids: list[int], statement, action) -> int:
+    """For each id: claim its row (`statement(id)`, skipped when another worker holds it),
+    let `action(row)` re-check and act, and commit that one row; returns how many acted."""
     db.session.rollback()
-    released = 0
-    for appt_id in ids:
-        appt = claim(select(Appointment).where(Appointment.id == appt_id, Appointment.status == "booked",
-                                               Appointment.reconfirmed_at.is_(None)))
-        if appt is not None and reconfirm.release(tenant, appt, now):
-            released += 1
+    done = 0
+    for row_id in ids:
+        row = claim(statement(row_id))
+        if row is not None and action(row):
+            done += 1
             commit()
         else:
             db.session.rollback()
-    return released
+    return done
 
 
 def apply_retention(tenant: TenantInfo, now: datetime) -> int:
