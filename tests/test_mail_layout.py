@@ -140,3 +140,20 @@ def test_the_html_fits_a_phone_375_px_wide(flask_app, chromium):  # noqa: F811
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
     finally:
         page.close()
+
+
+class English(str):
+    """A town's text that says it is English (as a language-aware accessor may hand it)."""
+    lang = "en"
+
+
+def test_a_towns_german_text_in_an_english_mail_is_marked_lang_de(flask_app):
+    _, _, html = render("confirmation", "en")
+    assert '<ul style="margin: 0; padding-left: 1.2em;" lang="de"><li>Personalausweis</li>' in html
+    assert 'lang="de">Zugang B (Kantineneingang). Rechts am Rathaus vorbei.</p>' in html
+    _, _, html = render("confirmation", "en", documents=[English("Identity card")], entrance=English("Entrance B"),
+                        directions=English("Walk past the town hall on the right."))
+    assert '<ul style="margin: 0; padding-left: 1.2em;"><li>Identity card</li>' in html
+    assert '<p style="margin: 0;">Entrance B. Walk past the town hall on the right.</p>' in html
+    _, _, html = render("confirmation", "de")
+    assert ' lang="de"' not in html.split("<body", 1)[1]

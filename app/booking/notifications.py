@@ -55,7 +55,9 @@ LABELS = {
 # A map link built from the office's address: a link only, nothing is loaded into the mail.
 MAP_SEARCH = "https://www.openstreetmap.org/search?query="
 
-Facts = list[tuple[str, "str | list[str]"]]
+# (label, value) or (label, value, lang): `lang` names the language of a town's own text
+# that differs from the mail's (German documents in an English mail), for lang="de" in HTML.
+Facts = list[tuple]
 
 
 def manage_url(tenant: TenantInfo, appt: Appointment) -> str:
@@ -136,6 +138,15 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
     return ctx
 
 
+def text_lang(lang: str, *values) -> tuple:
+    """() when the values are in the mail's language, else ("de",): a town's texts are German
+    unless they say otherwise (a value may carry `.lang`, as on the pages)."""
+    langs = {getattr(v, "lang", "de") for value in values for v in (value if isinstance(value, list) else [value])
+             if v}
+    other = sorted(langs - {lang})
+    return (other[0],) if other else ()
+
+
 def map_url(address: str) -> str:
     return MAP_SEARCH + quote_plus(" ".join(address.split()))
 
@@ -152,21 +163,23 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
     elif ctx["persons"] and ctx["persons"] > 1:
         facts.append((lab["persons"], str(ctx["persons"])))
     facts.append((lab["when"], f"{ctx['weekday']}, {ctx['date']}, {span}"))
-    facts.append((lab["where"], f"{ctx['office']}, {ctx['address']}"))
+    facts.append((lab["where"], f"{ctx['office']}, {ctx['address']}",
+                  *text_lang(lang, ctx["office"], ctx["address"])))
     if event in GONE_EVENTS:
         facts.append((lab["code"], ctx["code"]))
         return facts
     if ctx["entrance"]:
-        facts.append((lab["entrance"], f"{ctx['entrance']}. {ctx['directions']}".strip()))
+        facts.append((lab["entrance"], f"{ctx['entrance']}. {ctx['directions']}".strip(),
+                      *text_lang(lang, ctx["entrance"], ctx["directions"])))
     if ctx["address"]:
         facts.append((lab["map"], {"href": map_url(ctx["address"]), "text": lab["map_link"]}))
     if ctx["documents"]:
-        facts.append((lab["documents"], ctx["documents"]))
+        facts.append((lab["documents"], ctx["documents"], *text_lang(lang, ctx["documents"])))
     fees = ctx.get("_fees", [ctx["fee"]] if ctx["fee"] else [])
     if fees:
-        facts.append((lab["fee"], fees[0] if len(fees) == 1 else fees))
+        facts.append((lab["fee"], fees[0] if len(fees) == 1 else fees, *text_lang(lang, fees)))
     if ctx["notices"]:
-        facts.append((lab["notices"], ctx["notices"]))
+        facts.append((lab["notices"], ctx["notices"], *text_lang(lang, ctx["notices"])))
     if event in ("waitlist_offer", "confirm_request"):  # not booked yet: the text carries its one link
         return facts
     if event in DEADLINE_EVENTS:

@@ -200,10 +200,10 @@ def link_value(value) -> bool:
 
 
 def facts_text(facts) -> str:
-    """The plain-text form of a mail's (label, value) table; a list value one item a line,
-    a link as its address."""
+    """The plain-text form of a mail's (label, value[, lang]) table; a list value one item a
+    line, a link as its address."""
     lines = []
-    for label, value in facts:
+    for label, value, *_ in facts:
         if isinstance(value, list):
             lines.append(f"{label}:")
             lines.extend(f"  - {item}" for item in value)
