@@ -16,12 +16,14 @@ from app.extensions import db
 from app.jobs.due import run_due
 from app.statistics.models import StatisticsDay
 from app.statistics.tracking import fold_deltas
+from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.tenancy.settings import validate_settings
 from app.transaction import commit
 from tests.conftest import HostClient, at, mails, next_weekday
 from tests.test_citizen_browser import chromium, serious_violations, server  # noqa: F401  (fixtures)
 from tests.test_citizen_pages import set_settings, text
+from tests.test_backoffice_support import logged_in
 from tests.test_mail_texts import book, tenant_id
 
 ON = {"reconfirm_days_before": 3, "reconfirm_deadline_hours": 24}
@@ -143,6 +145,23 @@ def test_the_settings_are_validated():
     assert "reconfirm_days_before" in validate_settings({"reconfirm_days_before": 30})
     assert "reconfirm_deadline_hours" in validate_settings({"reconfirm_days_before": 1, "reconfirm_deadline_hours": 20})
     assert validate_settings({"reconfirm_days_before": 0, "reconfirm_deadline_hours": 200}) == {}
+
+
+def test_an_admin_switches_it_on_in_the_settings_and_edits_its_mail(app, steinfurt):
+    logged_in(app, steinfurt, "admin")
+    page = steinfurt.get("/admin/settings").get_data(as_text=True)
+    assert "Rückfrage „Kommen Sie?“ (Tage vorher, 0 = keine)" in page
+    bad = steinfurt.post("/admin/settings", data={"reconfirm_days_before": "1", "reconfirm_deadline_hours": "20"})
+    assert bad.status_code == 422 and "at least 12 hours to answer" in bad.get_data(as_text=True)
+    ok = steinfurt.post("/admin/settings", data={"reconfirm_days_before": "3", "reconfirm_deadline_hours": "24"})
+    assert ok.status_code == 302
+    with app.app_context(), all_tenants():
+        assert db.session.scalar(select(Tenant.settings).where(Tenant.slug == "steinfurt")) == {
+            "reconfirm_days_before": 3}  # 24 hours is the inherited default
+    mail_list = steinfurt.get("/admin/mail").get_data(as_text=True)
+    assert "Rückfrage „Kommen Sie?“" in mail_list and "Freigabe ohne Rückmeldung" in mail_list
+    edit = steinfurt.get("/admin/mail/reconfirm_request/de")
+    assert edit.status_code == 200 and "Ja, ich komme" in edit.get_data(as_text=True)
 
 
 def test_two_workers_send_one_reconfirmation(pg_app, fixed_now):
