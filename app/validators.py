@@ -1,5 +1,5 @@
 """Input checks every surface shares (citizen forms, API schema, back office, accounts):
-one e-mail pattern, one phone pattern, one date parser, and the error that carries
+one e-mail pattern, one phone pattern and its normalised key, one date parser, and the error that carries
 problems per field."""
 from __future__ import annotations
 
@@ -28,6 +28,19 @@ def is_email(value: str) -> bool:
 
 def is_phone(value: str) -> bool:
     return bool(PHONE.match(value))
+
+
+def phone_key(value: str) -> str:
+    """The line a number reaches, for the per-phone cap: separators do not count, and the
+    country code +49 / 0049 is the same line as the leading 0 ("+49 171 555-1234" is
+    "01715551234"). Other country codes keep their 00 prefix. Empty for no number."""
+    raw = (value or "").strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+"):
+        digits = "00" + digits
+    if digits.startswith("0049"):
+        digits = "0" + digits[4:]
+    return digits
 
 
 def parse_date(value: str | None) -> date | None:

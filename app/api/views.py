@@ -281,14 +281,21 @@ def create_appointment():
     except booking.SlotTaken as exc:
         raise taken_problem(exc.fresh_proposal()) from exc
     except booking.ActiveBookingLimit as exc:
-        raise ApiProblem(409, "Too many active bookings",
-                         f"This e-mail address already holds {exc.limit} active appointment(s) here; cancel one "
-                         "first or call us.", type_="active-booking-limit") from exc
+        raise limit_problem(exc) from exc
     body = appointment_json(appt)
     location = {"Location": url_for("api.get_appointment", token=appt.manage_token)}
     remember_answer(201, body, location)
     commit()
     return jsonify(body), 201, location
+
+
+def limit_problem(exc: booking.ActiveBookingLimit) -> ApiProblem:
+    """409 naming the cap that answered: `cap` is "email" or "phone" (README, API)."""
+    what = "e-mail address" if exc.cap == "email" else "phone number"
+    return ApiProblem(409, "Too many active bookings",
+                      f"The {exc.cap} cap answered: this {what} already holds {exc.limit} active appointment(s) "
+                      "here; cancel one first or call us.", type_="active-booking-limit", cap=exc.cap,
+                      limit=exc.limit)
 
 
 @bp.get("/appointments/<token>")

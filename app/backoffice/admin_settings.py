@@ -18,6 +18,7 @@ from app.validators import Invalid
 LABELS = {"slot_minutes": "Terminraster (Minuten)", "horizon_days": "Buchungshorizont (Tage)",
           "lead_minutes": "Mindestvorlauf (Minuten)", "cancel_deadline_hours": "Absagefrist (Stunden)",
           "held_back_share": "Zurückgehaltener Anteil (0 bis 0,9)", "max_active_per_email": "Aktive Buchungen je E-Mail",
+          "max_active_per_phone": "Aktive Buchungen je Telefonnummer (0 = aus)",
           "reminder_hours": "Erinnerung (Stunden vor der Verschiebefrist, 0 = keine)", "booking_mode": "Buchungsart",
           "confirm_minutes": "Bestätigungsfrist (Minuten)", "retention_days": "Löschfrist (Tage nach dem Termin)",
           "ratelimit_write_per_minute": "Buchungen je Minute und Adresse",

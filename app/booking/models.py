@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import clock
 from app.extensions import db
+from app.validators import phone_key
 from app.tenancy.scope import TenantOwned
 
 ACTIVE_STATUSES = ("booked", "checked_in")
@@ -48,6 +49,7 @@ class Appointment(TenantOwned, db.Model):
         Index("ix_appointments_tenant_counter_start", "tenant_id", "counter_id", "starts_at"),
         Index("ix_appointments_tenant_email", "tenant_id", "email"),
         Index("ix_appointments_tenant_email_key", "tenant_id", "email_key"),
+        Index("ix_appointments_tenant_phone_key", "tenant_id", "phone_key"),
         Index("ix_appointments_tenant_start", "tenant_id", "starts_at"),
     )
 
@@ -67,6 +69,7 @@ class Appointment(TenantOwned, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
     email_key: Mapped[str] = mapped_column(String(254), default="", server_default="")  # mailbox_key(email)
     phone: Mapped[str] = mapped_column(String(64), default="")
+    phone_key: Mapped[str] = mapped_column(String(64), default="", server_default="")  # phone_key(phone)
     note: Mapped[str] = mapped_column(Text, default="")
     persons: Mapped[int] = mapped_column(default=1)
     lang: Mapped[str] = mapped_column(String(5), default="de")
@@ -104,6 +107,11 @@ class Appointment(TenantOwned, db.Model):
     @validates("email")
     def _keep_email_key(self, _key: str, value: str) -> str:
         self.email_key = mailbox_key(value)
+        return value
+
+    @validates("phone")
+    def _keep_phone_key(self, _key: str, value: str) -> str:
+        self.phone_key = phone_key(value)
         return value
 
     def services_with_counts(self) -> list[tuple]:

@@ -21,6 +21,7 @@ from app.offices.models import Office
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, Slot, next_slot, slot_at
 from app.statistics.tracking import mark_cancelled_by_office
+from app.validators import phone_key
 
 
 class BookingError(Exception):
@@ -49,9 +50,13 @@ class SlotTaken(BookingError):
 
 
 class ActiveBookingLimit(BookingError):
-    def __init__(self, limit: int):
-        super().__init__(f"limit {limit}")
+    """The cap that answered: `cap` is "email" (max_active_per_email) or "phone"
+    (max_active_per_phone)."""
+
+    def __init__(self, limit: int, cap: str = "email"):
+        super().__init__(f"{cap} limit {limit}")
         self.limit = limit
+        self.cap = cap
 
 
 class DeadlinePassed(BookingError):
@@ -104,6 +109,27 @@ def active_bookings(email: str, now: datetime) -> int:
     ) or 0
 
 
+def active_bookings_by_phone(phone: str, now: datetime) -> int:
+    """Active bookings of the line `phone` reaches (separators and +49 vs 0 do not count apart)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Appointment).where(
+            Appointment.phone_key == phone_key(phone), Appointment.status.in_(ACTIVE_STATUSES),
+            Appointment.ends_at > now
+        )
+    ) or 0
+
+
+def check_caps(tenant, email: str, phone: str, now: datetime) -> None:
+    """Raise ActiveBookingLimit naming the cap when the mailbox or (with the setting) the
+    phone line already holds the tenant's maximum of active bookings. Call under the lock."""
+    limit = int(tenant.settings["max_active_per_email"])
+    if email and active_bookings(email, now) >= limit:
+        raise ActiveBookingLimit(limit, "email")
+    phone_limit = int(tenant.settings.get("max_active_per_phone") or 0)
+    if phone_limit and phone_key(phone) and active_bookings_by_phone(phone, now) >= phone_limit:
+        raise ActiveBookingLimit(phone_limit, "phone")
+
+
 def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "", phone: str = "",
          persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
          now: datetime | None = None, hold_until_confirmed: bool = False) -> Appointment:
@@ -122,14 +148,15 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     keys = [_day_key(tenant.id, office_id, start, policy.timezone)]
     if email:
         keys.append(("email", tenant.id, mailbox_key(email)))
+    if online and tenant.settings.get("max_active_per_phone") and phone_key(phone):
+        keys.append(("phone", tenant.id, phone_key(phone)))
     _lock(keys, office_id)
     # Under the lock: what is free now, with every committed booking seen.
     _, slot = slot_at(visit, policy, start, now=now, online=online)
     if slot is None:
         raise SlotTaken(visit, policy, now, online)
-    limit = int(tenant.settings["max_active_per_email"])
-    if email and online and active_bookings(email, now) >= limit:
-        raise ActiveBookingLimit(limit)
+    if online:
+        check_caps(tenant, email, phone, now)
     appt = new_appointment(db.session.get(Office, office_id), slot.counter_ids[0], slot.start, slot.end,
                            list(visit.items), source=source, name=name, email=email, phone=phone, note=note, lang=lang)
     _insert_guarded(appt, visit, policy, now, online)

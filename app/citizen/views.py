@@ -233,9 +233,14 @@ def book():
                 notice, proposal = "invalid", _next(demand, policy)
             except booking.ActiveBookingLimit as exc:
                 db.session.rollback()
-                errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich "
-                                    "sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: "
-                                    "%(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
+                if exc.cap == "phone":
+                    errors["phone"] = _("Mit dieser Telefonnummer sind schon so viele Termine gebucht, wie "
+                                        "möglich sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen "
+                                        "Sie uns an: %(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
+                else:
+                    errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich "
+                                        "sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: "
+                                        "%(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
             else:
                 token = appt.manage_token
                 commit()

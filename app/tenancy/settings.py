@@ -14,6 +14,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "cancel_deadline_hours": 24,  # citizens may move until this long before (cancel until the start)
     "held_back_share": 0.25,  # share of open counters kept for staff and emergencies
     "max_active_per_email": 2,  # active bookings one e-mail address may hold
+    "max_active_per_phone": 0,  # active bookings one phone number may hold; 0 = no per-phone cap
     "max_services_per_visit": 3,  # services one appointment may combine
     "reminder_hours": 24,  # reminder this long before the moving deadline; 0 = no reminder
     "booking_mode": "instant",  # instant | confirm (confirm-by-e-mail)
@@ -43,6 +44,7 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "cancel_deadline_hours": (int, 0, 24 * 14),
     "held_back_share": (float, 0.0, 0.9),
     "max_active_per_email": (int, 1, 50),
+    "max_active_per_phone": (int, 0, 50),
     "max_services_per_visit": (int, 1, 10),
     "reminder_hours": (int, 0, 24 * 7),
     "confirm_minutes": (int, 5, 24 * 60),
