@@ -63,3 +63,19 @@ def test_without_javascript_the_booking_is_held_until_confirmed_from_the_mail(ap
     with app.app_context(), all_tenants():
         [appt] = db.session.query(Appointment).all()
         assert appt.hold_expires_at is not None
+
+
+def test_a_challenge_expires_after_ten_minutes_by_the_app_clock(app, steinfurt, fixed_now):
+    from datetime import timedelta
+
+    set_settings(app, "steinfurt", altcha=True)
+    day = next_weekday(1)
+    fetched = fixed_now(at(day - timedelta(days=3), 9))
+    solution = solve(steinfurt.get("/api/v1/altcha").json)
+    fixed_now(fetched + timedelta(minutes=10, seconds=1))
+    late = steinfurt.post("/api/v1/appointments", json=booking(at(day, 9), altcha=solution))
+    assert late.status_code == 422 and "expired" in late.json["errors"]["altcha"][0]
+    fixed_now(fetched + timedelta(minutes=9))
+    fresh = solve(steinfurt.get("/api/v1/altcha").json)
+    assert steinfurt.post("/api/v1/appointments", json=booking(at(day, 9), altcha=fresh)).status_code == 201
+    assert count_rows(app, "appointments") == 1
