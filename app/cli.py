@@ -13,6 +13,7 @@ from app import ROOT
 from app.accounts.oidc_cli import oidc_command
 from app.accounts.service import AccountError, create_user
 from app.catalog.leika_cli import import_catalogue_command
+from app.clitools import exit_unchanged, tenant_or_exit
 from app.extensions import db
 from app.jobs.due import run_due
 from app.jobs.worker import run_worker
@@ -41,11 +42,7 @@ def tenants_sync(path: Path | None):
         changes = sync_folder(path)
         commit()
     except SyncError as exc:
-        db.session.rollback()
-        for line in exc.errors:
-            click.echo(f"error: {line}", err=True)
-        click.echo("Nothing was changed.", err=True)
-        sys.exit(1)
+        exit_unchanged(exc.errors)
     host_cache.clear()
     for line in changes:
         click.echo(line)
@@ -69,10 +66,7 @@ def tenants_create(slug: str, name: str, parent: str, domain: str | None, addres
                            phone=phone, email=email)
         commit()
     except SyncError as exc:
-        db.session.rollback()
-        for line in exc.errors:
-            click.echo(f"error: {line}", err=True)
-        sys.exit(1)
+        exit_unchanged(exc.errors, say_unchanged=False)
     host_cache.clear()
     click.echo(f"Created {town.slug} ({town.name}) under {parent} as a draft: {tenant_url(town.slug, 'citizen.home')}")
     click.echo(f"Back office: {tenant_url(town.slug, 'backoffice.home')}")
@@ -104,11 +98,8 @@ def _publish_or_exit(tenant: Tenant, *, live: bool) -> str:
 @click.option("--live", is_flag=True, help="Go live at once instead of starting as a pilot.")
 def tenants_publish(slug: str, live: bool):
     """Run the go-live checklist; on success the tenant becomes pilot (live with --live)."""
+    tenant = tenant_or_exit(slug)
     with all_tenants():
-        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
-        if tenant is None:
-            click.echo(f"error: no tenant '{slug}'", err=True)
-            sys.exit(1)
         status = _publish_or_exit(tenant, live=live)
     click.echo(f"{tenant.slug} is {status}: {tenant_url(tenant.slug, 'citizen.home')}")
 
@@ -146,9 +137,7 @@ def users_create(email: str, tenant_slug: str, role: str):
         user = create_user(email, password, tenant_slug, role)
         commit()
     except AccountError as exc:
-        db.session.rollback()
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        exit_unchanged([str(exc)], say_unchanged=False)
     click.echo(f"User {user.email} is {role} of {tenant_slug}.")
 
 

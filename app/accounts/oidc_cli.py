@@ -5,11 +5,10 @@ import sys
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from app.accounts import oidc
+from app.clitools import tenant_or_exit
 from app.extensions import db
-from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
 
@@ -28,11 +27,7 @@ from app.transaction import commit
 @click.option("--off", is_flag=True, help="Disconnect the provider (passwords work again).")
 def oidc_command(slug, issuer, client_id, role_claim, roles, local_passwords, label, off):
     """Sign-in with the tenant's identity provider; the client secret is read from standard input."""
-    with all_tenants():
-        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
-    if tenant is None:
-        click.echo(f"error: no tenant {slug}", err=True)
-        sys.exit(1)
+    tenant = tenant_or_exit(slug)
     if off:
         with all_tenants():
             removed = oidc.remove(tenant.id)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import ROLES, Membership, User
 from app.extensions import db
-from app.tenancy.models import Tenant
+from app.tenancy.resolve import tenant_by_slug
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.validators import is_email
 
@@ -49,7 +49,7 @@ def create_user(email: str, password: str, tenant_slug: str, role: str) -> User:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
     with all_tenants():
-        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+        tenant = tenant_by_slug(tenant_slug)
         if tenant is None:
             raise AccountError(f"no tenant '{tenant_slug}'")
         if role == "district-it" and tenant.kind != "district":

@@ -137,17 +137,14 @@ class ServiceOut(Schema):
         "description": "the federal service key (LeiKa, 14 digits) when the catalogue gives one"})
 
 
-class SlotOut(Schema):
-    start = fields.String(metadata={"format": "date-time"})
-    end = fields.String(metadata={"format": "date-time"})
-    office = fields.Nested(OfficeRef)
-    free = fields.Integer()
-
-
 class ProposalOut(Schema):
     start = fields.String(metadata={"format": "date-time"})
     end = fields.String(metadata={"format": "date-time"})
     office = fields.Nested(OfficeRef)
+
+
+class SlotOut(ProposalOut):
+    free = fields.Integer()
 
 
 class SlotsOut(Schema):
@@ -160,9 +157,7 @@ class VisitItemRef(Schema):
     count = fields.Integer()
 
 
-class VisitServiceOut(Schema):
-    slug = fields.String()
-    name = fields.String()
+class VisitServiceOut(ServiceRef):
     count = fields.Integer()
 
 

@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.clitools import tenant_or_exit
 from app.extensions import db
 from app.statistics.recording import rebuild
 from app.statistics.tracking import fold_deltas
@@ -36,13 +37,12 @@ def statistics_rebuild(first, last, slug: str | None):
     if last_day < first_day:
         click.echo("error: --to is before --from", err=True)
         sys.exit(2)
-    with all_tenants():
-        q = select(Tenant).order_by(Tenant.slug)
-        tenants = [TenantInfo.of(t) for t in db.session.scalars(q.where(Tenant.slug == slug) if slug else q)]
+    if slug:
+        tenants = [TenantInfo.of(tenant_or_exit(slug))]
+    else:
+        with all_tenants():
+            tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant).order_by(Tenant.slug))]
     db.session.rollback()  # each rebuild starts its own transaction (one snapshot)
-    if not tenants:
-        click.echo(f"error: no tenant {slug!r}", err=True)
-        sys.exit(1)
     for tenant in tenants:
         with tenant_scope(tenant.id):
             rows = rebuild(tenant, first_day, last_day)

@@ -182,3 +182,9 @@ def tenant_info(tenant_id: int) -> TenantInfo:
         return current
     with all_tenants():
         return TenantInfo.of(db.session.get(Tenant, tenant_id))
+
+
+def tenant_by_slug(slug: str) -> Tenant | None:
+    """The tenant a command line or a file names by its slug (any case, spaces trimmed)."""
+    with all_tenants():
+        return db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))

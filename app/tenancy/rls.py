@@ -44,24 +44,32 @@ def _checked(name: str) -> str:
     return name
 
 
-def enable_tenant_rls(op, table: str) -> None:
-    """In a migration: the tenant policy on `table` (PostgreSQL only; no-op on SQLite)."""
+def _alter(op, table: str, statements: tuple[str, ...]) -> None:
+    """Run `statements` ({t} is the checked table name) on PostgreSQL; SQLite has no policies."""
     if op.get_bind().dialect.name != "postgresql":
         return
     table = _checked(table)
-    op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-    op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
-    op.execute(f"CREATE POLICY {POLICY} ON {table} USING {_CONDITION} WITH CHECK {_CONDITION}")
+    for statement in statements:
+        op.execute(statement.format(t=table))
+
+
+def enable_tenant_rls(op, table: str) -> None:
+    """In a migration: the tenant policy on `table` (PostgreSQL only; no-op on SQLite)."""
+    _alter(op, table, (
+        "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE {t} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {POLICY} ON {{t}}",
+        f"CREATE POLICY {POLICY} ON {{t}} USING {_CONDITION} WITH CHECK {_CONDITION}",
+    ))
 
 
 def disable_tenant_rls(op, table: str) -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    table = _checked(table)
-    op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
-    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    """The downgrade of `enable_tenant_rls`."""
+    _alter(op, table, (
+        f"DROP POLICY IF EXISTS {POLICY} ON {{t}}",
+        "ALTER TABLE {t} NO FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE {t} DISABLE ROW LEVEL SECURITY",
+    ))
 
 
 def grant_app_role(op) -> None:
