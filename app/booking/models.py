@@ -87,6 +87,9 @@ class Appointment(TenantOwned, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.column_now, onupdate=clock.column_now)
     cancelled_at: Mapped[datetime | None] = mapped_column()
+    # A citizen's cancellation with `release_cancelled_after_minutes`: until this moment the
+    # freed start is held back from online booking (the waiting list's offer may take it).
+    online_again_at: Mapped[datetime | None] = mapped_column()
 
     service = relationship("Service", foreign_keys=[service_id])
     office = relationship("Office", foreign_keys=[office_id])

@@ -262,6 +262,7 @@ def queue_waitlist_offer(entry, freed: Appointment, start: str) -> OutboxMail | 
     local ISO time) is free; the link books it. Nothing of the cancelled appointment's
     citizen goes into the mail."""
     tenant = tenant_info(freed.tenant_id)
-    book_url = tenant_url(tenant, "citizen.book", service=freed.service.slug, start=start, lang=entry.lang)
+    book_url = tenant_url(tenant, "citizen.book", service=freed.service.slug, start=start, lang=entry.lang,
+                          offer=entry.token)
     return queue_mail("waitlist_offer", freed, to=entry.email, lang=entry.lang, name=entry.name,
                       manage_url=book_url, persons=1, code="")

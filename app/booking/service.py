@@ -13,7 +13,7 @@ from app.booking.codes import new_code, new_manage_token, tokens_match
 from app.booking.holds import confirm_mode, hold
 from app.booking.models import ACTIVE_STATUSES, Appointment, mailbox_key
 from app.booking.notifications import queue_mail
-from app.booking.waitlist import offer_freed_slot
+from app.booking.waitlist import offer_freed_slot, standing_offer
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
@@ -132,10 +132,12 @@ def check_caps(tenant, email: str, phone: str, now: datetime) -> None:
 
 def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "", phone: str = "",
          persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
-         now: datetime | None = None, hold_until_confirmed: bool = False) -> Appointment:
+         now: datetime | None = None, hold_until_confirmed: bool = False,
+         offer_token: str | None = None) -> Appointment:
     """Book a visit (or one service for `persons`) at `start` on one free counter that
     serves all of it, for its whole duration. Raises InvalidStart, SlotTaken or
-    ActiveBookingLimit. The visit is one appointment: it counts once towards the cap."""
+    ActiveBookingLimit. The visit is one appointment: it counts once towards the cap.
+    `offer_token` (the waiting list's offer link) may take a start still in its cooling-off."""
     visit = demand if isinstance(demand, Visit) else Visit.single(demand, persons)
     now = now or clock.now()
     policy = Policy.of(tenant)
@@ -151,8 +153,10 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     if online and tenant.settings.get("max_active_per_phone") and phone_key(phone):
         keys.append(("phone", tenant.id, phone_key(phone)))
     _lock(keys, office_id)
+    offer = standing_offer(offer_token, visit.first.id, start, now) if online else None
+    freed_id = offer.offer_appointment_id if offer else None
     # Under the lock: what is free now, with every committed booking seen.
-    _, slot = slot_at(visit, policy, start, now=now, online=online)
+    _, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=freed_id)
     if slot is None:
         raise SlotTaken(visit, policy, now, online)
     if online:
@@ -160,6 +164,8 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     appt = new_appointment(db.session.get(Office, office_id), slot.counter_ids[0], slot.start, slot.end,
                            list(visit.items), source=source, name=name, email=email, phone=phone, note=note, lang=lang)
     _insert_guarded(appt, visit, policy, now, online)
+    if offer is not None:
+        offer.status = "booked"  # the offer was taken (counted in the statistics)
     if online and (hold_until_confirmed or confirm_mode(tenant)):
         hold(tenant, appt, now)  # held until the citizen confirms by mail
         return appt
@@ -249,6 +255,10 @@ def cancel(tenant, appt: Appointment, *, now: datetime | None = None, by_citizen
         mark_cancelled_by_office(appt)
     appt.status = "cancelled"
     appt.cancelled_at = now
+    cooling_off = int(tenant.settings.get("release_cancelled_after_minutes") or 0)
+    if by_citizen and cooling_off:
+        # Freed by the citizen: the waiting list first, everyone online after the cooling-off.
+        appt.online_again_at = now + timedelta(minutes=cooling_off)
     appt.sequence += 1
     db.session.flush()
     queue_mail(event, appt, reason=reason)

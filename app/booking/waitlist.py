@@ -56,7 +56,10 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
     now = now or clock.now()
     tenant = tenant_info(appointment.tenant_id)
     service = appointment.service
-    problem, slot = slot_at(service, Policy.of(tenant), appointment.starts_at, now=now, online=True)
+    # Excluding the freed appointment itself: during a cooling-off it still holds its start
+    # back from everyone online — but not from the waiting list, which it is offered to first.
+    problem, slot = slot_at(service, Policy.of(tenant), appointment.starts_at, now=now, online=True,
+                            exclude_appointment_id=appointment.id)
     if problem or slot is None:
         return None
     # Two cancellations at once offer to two different citizens, not twice to one.
@@ -72,6 +75,22 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
     db.session.flush()
     start = appointment.starts_at.astimezone(zone(tenant.timezone)).isoformat()
     queue_waitlist_offer(entry, appointment, start)
+    return entry
+
+
+def standing_offer(token: str | None, service_id: int, start: datetime,
+                   now: datetime | None = None) -> WaitlistEntry | None:
+    """The open offer that `token` (from the offer mail's link) holds for `start`, if any.
+    Its holder may book that start while a cooling-off keeps it from everyone else."""
+    if not token:
+        return None
+    now = now or clock.now()
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token))
+    if entry is None or entry.status != "offered" or entry.service_id != service_id or entry.expires_at < now:
+        return None
+    freed = db.session.get(Appointment, entry.offer_appointment_id) if entry.offer_appointment_id else None
+    if freed is None or freed.starts_at != start:
+        return None
     return entry
 
 

@@ -206,6 +206,7 @@ def book():
     start = parse_start(request.values.get("start"))
     policy = Policy.of(g.tenant)
     demand = visit or svc
+    offer_token = request.values.get("offer") or None  # from a waiting-list offer's link
     values: dict = {"persons": 1}
     errors: dict[str, str] = {}
     notice = None  # why the chosen start cannot be booked, with `proposal` instead
@@ -225,7 +226,7 @@ def book():
             try:
                 appt = booking.book(g.tenant, demand, start, name=values["name"], email=values["email"],
                                     phone=values["phone"], persons=values["persons"], lang=current_lang(),
-                                    source="online", hold_until_confirmed=not proven)
+                                    source="online", hold_until_confirmed=not proven, offer_token=offer_token)
             except booking.SlotTaken as exc:
                 notice, proposal = "taken", exc.fresh_proposal()
             except booking.InvalidStart:
@@ -249,7 +250,9 @@ def book():
                 db.session.rollback()
         status = 422 if errors else 200
     elif start is not None:
-        problem, slot = slot_at(demand, policy, start, now=clock.now())
+        offer = waitlist.standing_offer(offer_token, svc.id, start)
+        problem, slot = slot_at(demand, policy, start, now=clock.now(),
+                                exclude_appointment_id=offer.offer_appointment_id if offer else None)
         if problem or slot is None:
             notice, proposal = ("invalid" if problem else "taken"), _next(demand, policy)
     else:
@@ -262,7 +265,7 @@ def book():
                            proof_of_work=fairness.proof_required(g.tenant),
                            values=values,
                            errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
-                           start_iso=local_iso(start) if start else "",
+                           start_iso=local_iso(start) if start else "", offer_token=offer_token,
                            late=start is not None and clock.now() > booking.deadline_for(g.tenant, start)), status
 
 

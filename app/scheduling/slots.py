@@ -47,6 +47,7 @@ class Policy:
     lead_minutes: int
     held_back_share: float
     release_time: time | None = None  # the day entering the horizon opens at this local time
+    cooling_off_minutes: int = 0  # release_cancelled_after_minutes
 
     @classmethod
     def of(cls, tenant) -> Policy:
@@ -54,7 +55,13 @@ class Policy:
         release = s.get("release_time") or ""
         return cls(tenant.timezone, tenant.state, int(s["slot_minutes"]), int(s["horizon_days"]),
                    int(s["lead_minutes"]), float(s["held_back_share"]),
-                   time.fromisoformat(release) if release else None)
+                   time.fromisoformat(release) if release else None,
+                   int(s.get("release_cancelled_after_minutes") or 0))
+
+    def held_as_of(self, now: datetime, online: bool) -> datetime | None:
+        """The moment against which cancelled starts still count as busy: online only, and
+        only where the tenant holds cancelled slots back."""
+        return now if online and self.cooling_off_minutes else None
 
 
 def held_back(open_counters: int, share: float) -> int:
@@ -89,7 +96,8 @@ class Schedule:
     """The loaded data of one visit's office for a window of days."""
 
     def __init__(self, demand: Service | Visit, policy: Policy, first_day: date, last_day: date,
-                 *, exclude_appointment_id: int | None = None, with_bookings: bool = True):
+                 *, exclude_appointment_id: int | None = None, with_bookings: bool = True,
+                 held_as_of: datetime | None = None):
         self.visit = as_visit(demand)
         self.service = self.visit.first
         self.office_id = self.visit.office_id
@@ -102,6 +110,11 @@ class Schedule:
         self.counter_ids = [c.id for c in self.counters]
         self.window_start, _ = day_bounds_utc(first_day, self.tz)
         _, self.window_end = day_bounds_utc(last_day, self.tz)
+        # Online, a start a citizen cancelled stays busy until its `online_again_at`
+        # (cooling-off); `visible_again` is the earliest such moment in the window, when a
+        # computed answer goes stale without any write.
+        self.held_as_of = held_as_of
+        self.visible_again: float | None = None
         self._load(exclude_appointment_id, with_bookings)
 
     def _load(self, exclude_id: int | None, with_bookings: bool = True) -> None:
@@ -135,11 +148,17 @@ class Schedule:
             Appointment.starts_at < self.window_end,
             Appointment.starts_at > self.window_start - timedelta(minutes=MAX_DURATION_MINUTES),
             Appointment.ends_at > self.window_start,
-            Appointment.status != "cancelled",
         ).order_by(Appointment.counter_id, Appointment.starts_at)
+        if self.held_as_of is None:
+            q = q.where(Appointment.status != "cancelled")
+        else:
+            q = q.add_columns(epoch(Appointment.online_again_at)).where(
+                (Appointment.status != "cancelled") | (Appointment.online_again_at > self.held_as_of))
         if exclude_id is not None:
             q = q.where(Appointment.id != exclude_id)
-        for cid, s, e in db.session.connection().execute(q).all():
+        for cid, s, e, *held in db.session.connection().execute(q).all():
+            if held and held[0] is not None:
+                self.visible_again = min(self.visible_again or held[0], held[0])
             spans = self.busy[cid]
             s, e = round(s), round(e)
             if spans and s <= spans[-1][1]:
@@ -285,16 +304,19 @@ def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_t
         key = (visit.tenant_id, visit.key, visit.office_id, visit.duration_minutes, policy, first,
                day_from, day_to, online, limit, slot_cache.version(connection, visit.office_id))
         cached = slot_cache.get(key)
-        if cached is not None and cached[0] <= earliest:
+        if cached is not None and cached[0] <= earliest and (cached[2] is None or now.timestamp() < cached[2]):
             # Time only removes starts (too early now); it never adds one on the same day.
             # A cut-off list (limit) that lost starts may have missed later ones: recompute.
             kept = [s for s in cached[1] if s.start >= earliest]
             if limit is None or len(kept) == len(cached[1]):
                 return kept
-    schedule = Schedule(visit, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id)
+    schedule = Schedule(visit, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id,
+                        held_as_of=policy.held_as_of(now, online))
     slots = list(_iter_slots(schedule, earliest.timestamp(), online, limit))
     if key is not None:
-        slot_cache.put(key, (earliest, slots))
+        # A cancelled start held back from online booking comes back at `visible_again`
+        # without any write: the answer is kept only until then.
+        slot_cache.put(key, (earliest, slots, schedule.visible_again))
     return slots
 
 
@@ -364,7 +386,7 @@ def slot_at(demand: Service | Visit, policy: Policy, start: datetime, *, now: da
     if visit.office_id is None:
         return "is not offered for this service", None
     schedule = Schedule(visit, policy, day, day, exclude_appointment_id=exclude_appointment_id,
-                        with_bookings=not check_only)
+                        with_bookings=not check_only, held_as_of=policy.held_as_of(now, online))
     open_by_counter = schedule.open_spans(day)
     t, e = start.timestamp(), start.timestamp() + visit.duration_minutes * 60
     n_open = sum(1 for spans in open_by_counter.values() if covers(spans, t, e))
