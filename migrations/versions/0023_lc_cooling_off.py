@@ -1,16 +1,16 @@
 """Cooling-off for cancelled slots (`release_cancelled_after_minutes`): until when a start
 freed by a citizen's cancellation stays held back from online booking.
 
-Revision ID: 0022_lc_cooling_off
-Revises: 0021_h4_reconfirmation
+Revision ID: 0023_lc_cooling_off
+Revises: 0022_h7_phone_key
 """
 import sqlalchemy as sa
 from alembic import op
 
 import app.extensions
 
-revision = "0022_lc_cooling_off"
-down_revision = "0021_h4_reconfirmation"
+revision = "0023_lc_cooling_off"
+down_revision = "0022_h7_phone_key"
 branch_labels = None
 depends_on = None
 
