@@ -10,6 +10,11 @@ LANGS = ("de", "en")
 babel = Babel()
 
 
+def N_(text: str) -> str:
+    """Marks a msgid that is translated where it is shown (with _() or the template's _)."""
+    return text
+
+
 def current_lang() -> str:
     lang = g.get("lang") if _has_g() else None
     if lang:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,7 +12,7 @@ from app.audit.models import AuditEntry
 from app.booking.models import Appointment
 from app.extensions import db
 from tests.conftest import at, next_weekday
-from tests.test_backoffice_support import in_tenant, logged_in  # noqa: F401
+from tests.test_backoffice_support import in_tenant, logged_in, login  # noqa: F401
 
 API = "/api/v1/appointments"
 
@@ -35,7 +37,7 @@ def appt_id(app, code: str, tenant: str = "steinfurt") -> int:
 def test_the_day_lists_appointments_per_counter_with_service_name_status_and_source(app, steinfurt, tuesday):
     booked = book_online(steinfurt, at(tuesday, 9))
     logged_in(app, steinfurt, "staff")
-    page = steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True)
+    page = steinfurt.get(f"/admin/day?date={tuesday}&by=counter").get_data(as_text=True)
     assert "Erika Mustermann" in page and "Personalausweis beantragen" in page
     assert "09:00–09:20" in page and "gebucht" in page and "online" in page
     assert "Schalter 1" in page and "Schalter 4" in page
@@ -45,9 +47,10 @@ def test_the_day_lists_appointments_per_counter_with_service_name_status_and_sou
     assert booked["code"]
 
 
-def test_check_in_then_completed_and_no_show_are_counted_and_audited(app, steinfurt, tuesday):
+def test_check_in_then_completed_and_no_show_are_counted_and_audited(app, steinfurt, tuesday, fixed_now):
     first = book_online(steinfurt, at(tuesday, 9))
     second = book_online(steinfurt, at(tuesday, 10), name="Max Muster", email="max@example.org")
+    fixed_now(at(tuesday, 10, 5))  # the clerk works on the day itself
     logged_in(app, steinfurt, "staff", email="clerk@steinfurt.example")
     a1, a2 = appt_id(app, first["code"]), appt_id(app, second["code"])
     assert steinfurt.post(f"/admin/appointments/{a1}/status", data={"status": "checked_in"}).status_code == 302
@@ -74,6 +77,66 @@ def test_an_impossible_status_change_is_refused_with_a_message(app, steinfurt, t
     page = steinfurt.get(resp.headers["Location"]).get_data(as_text=True)
     assert "kann nicht" in page
     assert steinfurt.get(f"{API}/{booked['manage_token']}").json["status"] == "booked"
+
+
+def text_of(page: str) -> str:
+    """The words a clerk reads: the page without its tags and attribute values."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page).replace("&nbsp;", " "))
+
+
+def buttons(page: str, appt: int) -> list[str]:
+    row = re.search(rf'<tr id="a{appt}".*?</tr>', page, re.S).group(0)
+    return [b.strip() for b in re.findall(r"<button[^>]*>([^<]*)</button>", row)]
+
+
+def test_the_day_is_chronological_across_counters_with_phone_persons_services_and_note(app, steinfurt, tuesday):
+    later = steinfurt.post(API, json={
+        "services": [{"slug": "personalausweis", "count": 2}, {"slug": "reisepass", "count": 1}],
+        "start": at(tuesday, 10).isoformat(), "name": "Familie Beispiel", "email": "fam@example.org",
+        "phone": "02551 123", "note": "Kinderwagen, bitte ebenerdig"})
+    assert later.status_code == 201, later.json
+    book_online(steinfurt, at(tuesday, 9), name="Frühe Frieda", email="frieda@example.org")
+    book_online(steinfurt, at(tuesday, 9), name="Zweite Zora", email="zora@example.org")  # another counter
+    logged_in(app, steinfurt, "staff")
+    page = steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True)
+    words = text_of(page)
+    assert "Alle Termine nach Uhrzeit" in words
+    assert words.index("Frühe Frieda") < words.index("Zweite Zora") < words.index("Familie Beispiel")
+    row = text_of(re.search(r'<tr id="a\d+"[^>]*>(?:(?!</tr>).)*Familie Beispiel.*?</tr>', page, re.S).group(0))
+    assert "Personalausweis beantragen ×2 Reisepass beantragen" in row and "Reisepass" in row
+    assert " 3 " in row  # persons of the whole visit
+    assert "02551 123" in row and "Kinderwagen, bitte ebenerdig" in row
+    assert 'http-equiv="refresh"' in page  # reloads by itself, without JavaScript
+    for english in ("booked", "checked_in", "no_show", "completed", "online booking"):
+        assert f" {english} " not in f" {words} "
+    per_counter = text_of(steinfurt.get(f"/admin/day?date={tuesday}&by=counter").get_data(as_text=True))
+    assert "Alle Termine nach Uhrzeit" not in per_counter and "Schalter 1" in per_counter
+
+
+def test_status_changes_are_guarded_by_time(app, steinfurt, tuesday, fixed_now):
+    booked = book_online(steinfurt, at(tuesday, 9))
+    aid = appt_id(app, booked["code"])
+    fixed_now(at(tuesday, 9) - timedelta(days=1))  # the day before
+    logged_in(app, steinfurt, "staff")
+    page = steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True)
+    assert buttons(page, aid) == []
+    for status in ("checked_in", "no_show", "completed"):
+        resp = steinfurt.post(f"/admin/appointments/{aid}/status", data={"status": status}, follow_redirects=True)
+        assert "nur am Tag des Termins" in resp.get_data(as_text=True) or "noch nicht begonnen" in resp.get_data(
+            as_text=True)
+    assert steinfurt.get(f"{API}/{booked['manage_token']}").json["status"] == "booked"
+
+    fixed_now(at(tuesday, 8, 45))  # early on the day: check in yes, no-show or completed not yet
+    login(steinfurt, "staff@steinfurt.example")  # a day later: a fresh session
+    assert buttons(steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True), aid) == ["Einchecken"]
+    resp = steinfurt.post(f"/admin/appointments/{aid}/status", data={"status": "no_show"}, follow_redirects=True)
+    assert "erst, wenn der Termin begonnen hat" in resp.get_data(as_text=True)
+
+    fixed_now(at(tuesday, 9, 10))  # begun: every change
+    assert buttons(steinfurt.get(f"/admin/day?date={tuesday}").get_data(as_text=True), aid) == [
+        "Einchecken", "Erledigt", "Nicht erschienen"]
+    assert steinfurt.post(f"/admin/appointments/{aid}/status", data={"status": "no_show"}).status_code == 302
+    assert steinfurt.get(f"{API}/{booked['manage_token']}").json["status"] == "no_show"
 
 
 def test_print_view_and_find_by_code(app, steinfurt, tuesday):

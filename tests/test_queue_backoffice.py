@@ -103,3 +103,24 @@ def test_a_check_in_in_the_day_view_puts_todays_appointment_into_the_queue(app, 
     with town(app):
         entry = db.session.scalar(select(QueueEntry).where(QueueEntry.appointment_id == appt_id))
         assert entry.ticket == "T-001" and entry.appointment.status == "checked_in"
+
+
+def test_the_workstation_shows_every_service_of_a_visit(app, steinfurt, fixed_now):
+    day = next_weekday(0)
+    fixed_now(at(day, 9, 55))
+    logged_in(app, steinfurt, "admin")
+    _switch_on_by_form(steinfurt)
+    with town(app):
+        appt = appointment(at(day, 10), name="Familie Mustermann")
+        appt.set_services([(service("personalausweis"), 2), (service("reisepass"), 1)])
+        code = appt.code
+        desk = appt.counter_id
+        commit()
+    steinfurt.post("/admin/queue/desk", data={"action": "check-in", "code": code})
+    waiting = steinfurt.get(f"/admin/queue?counter={desk}").text
+    assert "Personalausweis beantragen ×2, Reisepass beantragen" in waiting
+    r = steinfurt.post("/admin/queue/call", data={"counter": desk, "serving": ""})
+    page = steinfurt.get(r.headers["Location"]).text
+    current = page[page.index("Jetzt am Schalter"):page.index("waiting-title")]
+    assert "Dienstleistungen" in current and "Personalausweis beantragen ×2, Reisepass beantragen" in current
+    assert re.search(r"Personen</dt><dd>3<", current)

@@ -92,7 +92,7 @@ def add_endpoint(app, url, tenant="steinfurt", events=None) -> str:
 def set_status(app, code, status):
     with in_tenant(app, "steinfurt"):
         appt = db.session.scalar(select(Appointment).where(Appointment.code == code))
-        staff.set_status(appt, status)
+        staff.set_status(appt, status, appt.starts_at + timedelta(minutes=5))  # at the counter, not days ahead
         commit()
 
 

@@ -5,6 +5,7 @@ from collections import Counter as Tally
 from datetime import timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +42,10 @@ def _day_data(day, office):
     return counters, by_counter, counts, appts
 
 
+# How often the day view reloads itself (seconds): new bookings, check-ins at the kiosk.
+REFRESH_SECONDS = 60
+
+
 def _office_from_args():
     all_offices = offices()
     if not all_offices:
@@ -59,10 +64,15 @@ def day():
         the_day = today()
     office, all_offices = _office_from_args()
     counters, by_counter, counts, appts = _day_data(the_day, office)
+    per_counter = request.args.get("by") == "counter"
+    now = clock.now()
     return render_template("backoffice/day.html", day=the_day, office=office, offices=all_offices,
                            counters=counters, by_counter=by_counter, counts=counts, total=len(appts),
+                           appts=appts, per_counter=per_counter, refresh=REFRESH_SECONDS,
+                           counter_names={c.id: c.name for c in counters},
                            prev_day=the_day - timedelta(days=1), next_day=the_day + timedelta(days=1),
-                           local=local, transitions=staff.TRANSITIONS, status_labels=staff.STATUS_LABELS,
+                           local=local, actions=lambda a: staff.allowed_transitions(a, now),
+                           action_labels=staff.ACTION_LABELS, status_labels=staff.STATUS_LABELS,
                            source_labels=staff.SOURCE_LABELS)
 
 
@@ -74,6 +84,7 @@ def day_print():
     counters, by_counter, counts, appts = _day_data(the_day, office)
     return render_template("backoffice/day_print.html", day=the_day, office=office, counters=counters,
                            by_counter=by_counter, counts=counts, total=len(appts), local=local,
+                           per_counter=True, counter_names={c.id: c.name for c in counters},
                            status_labels=staff.STATUS_LABELS, source_labels=staff.SOURCE_LABELS)
 
 
@@ -108,14 +119,14 @@ def set_status(appt_id: int):
                 and queue.queue_of(appt.office) is not None:
             queue.check_in(g.tenant, appt, clock.now(), by_staff=True)  # into the office's queue too
         else:
-            staff.set_status(appt, wanted)
+            staff.set_status(appt, wanted, clock.now())
     except (staff.StaffError, queue.QueueError) as exc:
         db.session.rollback()
         flash(describe(exc, to_local=local) if isinstance(exc, queue.QueueError) else str(exc), "error")
     else:
         audit("appointment_status", "appointment", appt.id, before=before, after=staff.snapshot(appt))
         commit()
-        flash(f"Termin {appt.code}: {staff.STATUS_LABELS[appt.status]}.")
+        flash(f"Termin {appt.code}: {_(staff.STATUS_LABELS[appt.status])}.")
     day_value = local(appt.starts_at).date().isoformat()
     return redirect(url_for("backoffice.day", date=day_value, office=appt.office.slug) + f"#a{appt.id}")
 

@@ -15,9 +15,11 @@ from app.booking.notifications import queue_mail
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
+from app.i18n import N_
 from app.offices.models import Closure, Counter, Office
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, Slot, next_slot
+from app.tenancy.resolve import tenant_info
 from app.validators import is_email
 
 # Which status a clerk may set from which.
@@ -27,9 +29,13 @@ TRANSITIONS = {
     "no_show": ("booked", "checked_in"),
     "completed": ("checked_in",),
 }
-STATUS_LABELS = {"booked": "gebucht", "checked_in": "eingecheckt", "completed": "erledigt",
-                 "no_show": "nicht erschienen", "cancelled": "abgesagt"}
-SOURCE_LABELS = {"online": "online", "phone": "Telefon", "emergency": "Notfall"}
+# The one German word for each status, for every back-office page (English in the catalogue).
+STATUS_LABELS = {"booked": N_("gebucht"), "checked_in": N_("eingecheckt"), "completed": N_("erledigt"),
+                 "no_show": N_("nicht erschienen"), "cancelled": N_("abgesagt")}
+# The button that sets a status.
+ACTION_LABELS = {"checked_in": N_("Einchecken"), "completed": N_("Erledigt"), "no_show": N_("Nicht erschienen"),
+                 "booked": N_("Zurück auf gebucht")}
+SOURCE_LABELS = {"online": N_("online"), "phone": N_("Telefon"), "emergency": N_("Notfall")}
 
 
 class StaffError(ValueError):
@@ -44,10 +50,35 @@ def snapshot(appt: Appointment) -> dict:
             "overbooked": appt.overbooked}
 
 
-def set_status(appt: Appointment, status: str) -> None:
+def status_refusal(appt: Appointment, status: str, now: datetime) -> str | None:
+    """Why `status` cannot be set now (None: it can). Guarded by time: check-in and
+    no-show only on the appointment's own day; no-show and "completed" not before its
+    start unless the citizen is checked in (served early, or called and gone).
+    The day view, the workstation and the queue all ask this one rule."""
     if status not in TRANSITIONS.get(appt.status, ()):
-        raise StaffError(f"Ein Termin mit Status „{STATUS_LABELS.get(appt.status, appt.status)}“ kann nicht "
-                         f"auf „{STATUS_LABELS.get(status, status)}“ gesetzt werden.")
+        return (f"Ein Termin mit Status „{STATUS_LABELS.get(appt.status, appt.status)}“ kann nicht "
+                f"auf „{STATUS_LABELS.get(status, status)}“ gesetzt werden.")
+    tz = zone(tenant_info(appt.tenant_id).timezone)
+    same_day = appt.starts_at.astimezone(tz).date() == now.astimezone(tz).date()
+    if status in ("checked_in", "no_show") and not same_day:
+        return "Einchecken und „nicht erschienen“ gehen nur am Tag des Termins."
+    present = appt.status == "checked_in" and same_day
+    if status == "no_show" and now < appt.starts_at and not present:
+        return "„Nicht erschienen“ geht erst, wenn der Termin begonnen hat."
+    if status == "completed" and now < appt.starts_at and not present:
+        return "„Erledigt“ geht nicht für einen Termin, der noch nicht begonnen hat."
+    return None
+
+
+def allowed_transitions(appt: Appointment, now: datetime) -> list[str]:
+    """The statuses a clerk can set now: the buttons the day view shows."""
+    return [s for s in TRANSITIONS.get(appt.status, ()) if status_refusal(appt, s, now) is None]
+
+
+def set_status(appt: Appointment, status: str, now: datetime | None = None) -> None:
+    refusal = status_refusal(appt, status, now or clock.now())
+    if refusal:
+        raise StaffError(refusal)
     appt.status = status
     db.session.flush()
 

@@ -128,6 +128,12 @@ class QueueEntry(TenantOwned, db.Model):
 
     service = relationship("Service", foreign_keys=[service_id])
     appointment = relationship("Appointment", foreign_keys=[appointment_id])
+
+    def services_with_counts(self) -> list[tuple]:
+        """[(Service, count)]: every service of an appointment's visit; a ticket's one service."""
+        if self.appointment is not None:
+            return self.appointment.services_with_counts()
+        return [(self.service, 1)]
     counter = relationship("Counter", foreign_keys=[counter_id])
     target_counter = relationship("Counter", foreign_keys=[target_counter_id])
 

@@ -173,7 +173,7 @@ def check_in(tenant, appt: Appointment, now: datetime, *, by_staff: bool = False
                        service_id=appt.service_id, emergency=appt.source == "emergency", due_at=appt.starts_at,
                        checked_in_at=now)
     db.session.add(entry)
-    staff.set_status(appt, "checked_in")
+    staff.set_status(appt, "checked_in", now)
     signal.changed(office)
     return entry
 
@@ -321,7 +321,7 @@ def _close(entry: QueueEntry, status: str, now: datetime, *, appointment_status:
     entry.status = status
     setattr(entry, f"{status}_at", now)
     if entry.appointment is not None and entry.appointment.status == "checked_in":
-        staff.set_status(entry.appointment, appointment_status)
+        staff.set_status(entry.appointment, appointment_status, now)
     db.session.flush()
     signal.changed(db.session.get(Office, entry.office_id))
 
