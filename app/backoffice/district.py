@@ -3,75 +3,40 @@ enabling and disabling, export as a tenants/ folder. Cross-tenant reads say so w
 all_tenants(); writes enter the tenant they change."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from app import clock
 from app.accounts.invitations import send_invitation
 from app.accounts.service import AccountError
 from app.backoffice import bp
 from app.backoffice.access import audit, district_required
 from app.backoffice.admin_users import invite_from_form
-from app.booking.models import ACTIVE_STATUSES, Appointment, EmergencyRequest
 from app.extensions import db
 from app.onboarding.export import export_yaml
 from app.onboarding.sync import SyncError, create_town
-from app.publishing.checklist import NotReady, checklist, publish
+from app.publishing.checklist import NotReady, checklist, switch_status
 from app.publishing.hours_text import HoursInvalid, format_hours, parse_hours
 from app.publishing.names import STATUS_LABELS, suggest_slug
-from app.tenancy.models import BOOKABLE_STATUSES, TENANT_STATUSES, Tenant
-from app.tenancy.resolve import host_cache
-from app.tenancy.scope import all_tenants
+from app.statistics.overview import key_figures
+from app.tenancy.models import TENANT_STATUSES, Tenant
+from app.tenancy.resolve import district_and_towns, host_cache
 from app.transaction import commit
 from app.urls import tenant_url
 
 
-def _tenants() -> list[Tenant]:
-    """The district and its towns."""
-    with all_tenants():
-        return list(db.session.scalars(
-            select(Tenant).where((Tenant.id == g.tenant.id) | (Tenant.parent_id == g.tenant.id))
-            .order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
-
-
 def _own_town(slug: str) -> Tenant:
-    tenant = next((t for t in _tenants() if t.slug == slug), None)
+    tenant = next((t for t in district_and_towns(g.tenant.id) if t.slug == slug), None)
     if tenant is None:
         abort(404)
     return tenant
 
 
-def _figures(ids: list[int]) -> dict[int, dict]:
-    now = clock.now()
-    figures = {tid: {"upcoming": 0, "week": 0, "open_requests": 0} for tid in ids}
-    with all_tenants():
-        for tid, n in db.session.execute(
-            select(Appointment.tenant_id, func.count()).where(
-                Appointment.tenant_id.in_(ids), Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now)
-            .group_by(Appointment.tenant_id)):
-            figures[tid]["upcoming"] = n
-        for tid, n in db.session.execute(
-            select(Appointment.tenant_id, func.count()).where(
-                Appointment.tenant_id.in_(ids), Appointment.created_at > now - timedelta(days=7))
-            .group_by(Appointment.tenant_id)):
-            figures[tid]["week"] = n
-        for tid, n in db.session.execute(
-            select(EmergencyRequest.tenant_id, func.count()).where(
-                EmergencyRequest.tenant_id.in_(ids), EmergencyRequest.status == "open")
-            .group_by(EmergencyRequest.tenant_id)):
-            figures[tid]["open_requests"] = n
-    return figures
-
-
 @bp.route("/district")
 @district_required
 def district_overview():
-    tenants = _tenants()
+    tenants = district_and_towns(g.tenant.id)
     checklists = {t.id: checklist(t) for t in tenants if t.kind == "municipality"}
-    return render_template("backoffice/district.html", tenants=tenants, figures=_figures([t.id for t in tenants]),
+    return render_template("backoffice/district.html", tenants=tenants, figures=key_figures([t.id for t in tenants]),
                            statuses=TENANT_STATUSES, tenant_url=tenant_url, checklists=checklists,
                            status_labels=STATUS_LABELS)
 
@@ -142,17 +107,15 @@ def _errors(lines: list[str]) -> dict[str, str]:
 def district_status(slug: str):
     town = _own_town(slug)
     status = request.form.get("status", "")
-    if status not in TENANT_STATUSES or town.kind == "district":
-        abort(400, description="Unbekannter Status.")
     before = town.status
-    if status in BOOKABLE_STATUSES and before not in BOOKABLE_STATUSES:
-        try:
-            publish(town, live=status == "live")
-        except NotReady as exc:
-            db.session.rollback()
-            flash(f"{town.name} bleibt {STATUS_LABELS[before]}: " + "; ".join(exc.missing), "error")
-            return redirect(url_for("backoffice.district_overview"))
-    town.status = status
+    try:
+        switch_status(town, status)
+    except ValueError:
+        abort(400, description="Unbekannter Status.")
+    except NotReady as exc:
+        db.session.rollback()
+        flash(f"{town.name} bleibt {STATUS_LABELS[before]}: " + "; ".join(exc.missing), "error")
+        return redirect(url_for("backoffice.district_overview"))
     audit("tenant_status", "tenant", town.id, before={"status": before}, after={"status": status})
     commit()
     host_cache.clear()

@@ -16,7 +16,7 @@ from app.catalog.models import bookable_online
 from app.extensions import db
 from app.legal.fields import PAGES, missing_parts, pages_for
 from app.offices.models import Counter, Office, OpeningHours
-from app.tenancy.models import Tenant
+from app.tenancy.models import BOOKABLE_STATUSES, TENANT_STATUSES, Tenant
 from app.tenancy.scope import tenant_scope
 
 # A real address has a house number or a postcode; "Rathaus" or "Am Markt" alone is a placeholder.
@@ -138,3 +138,17 @@ def publish(tenant: Tenant, *, live: bool = False) -> str:
     db.session.flush()
     return tenant.status
 
+
+
+def switch_status(town: Tenant, status: str) -> str:
+    """District IT switches a town to `status`; returns the status before. Becoming bookable
+    goes through the go-live checklist (NotReady when it fails); a district keeps its status.
+    The caller commits."""
+    if status not in TENANT_STATUSES or town.kind == "district":
+        raise ValueError(f"unknown status {status!r}")
+    before = town.status
+    if status in BOOKABLE_STATUSES and before not in BOOKABLE_STATUSES:
+        publish(town, live=status == "live")
+    town.status = status
+    db.session.flush()
+    return before

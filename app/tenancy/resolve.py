@@ -188,3 +188,11 @@ def tenant_by_slug(slug: str) -> Tenant | None:
     """The tenant a command line or a file names by its slug (any case, spaces trimmed)."""
     with all_tenants():
         return db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
+
+
+def district_and_towns(district_id: int) -> list[Tenant]:
+    """The district first, then its towns by slug."""
+    with all_tenants():
+        return list(db.session.scalars(
+            select(Tenant).where((Tenant.id == district_id) | (Tenant.parent_id == district_id))
+            .order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
