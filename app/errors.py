@@ -7,9 +7,14 @@ from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import ApiProblem
+from app.booking.refusals import count_refusal
 from app.extensions import db
 from app.faults import db_unavailable, discard_session
 from app.tenancy.resolve import MalformedHost, TenantSwitchedOff, host_cache, normalize_host
+from app.transaction import commit
+
+# Refused by the rate limit here, counted for the back office (app/booking/refusals.py).
+BOOKING_ENDPOINTS = ("api.create_appointment", "citizen.book")
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
@@ -45,6 +50,9 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         db.session.rollback()
         status = exc.code or 500
+        if status == 429 and request.method == "POST" and request.endpoint in BOOKING_ENDPOINTS and g.get("tenant"):
+            count_refusal(g.tenant, "ratelimit")  # the day's counter only; the limiter keeps the address
+            commit()
         if _wants_problem():
             detail = exc.description or TITLES.get(status, exc.name)
             if status == 404 and g.get("tenant") is None:

@@ -2,6 +2,7 @@
 from app.accounts.models import Invitation, Membership, User  # noqa: F401
 from app.audit.models import AuditEntry  # noqa: F401
 from app.booking.models import Appointment, AppointmentService, EmergencyRequest, WaitlistEntry  # noqa: F401
+from app.booking.refusals import RefusalCount  # noqa: F401
 from app.catalog.models import Service, ServiceCounter  # noqa: F401
 from app.mail.models import MailTemplate, OutboxMail  # noqa: F401
 from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours  # noqa: F401

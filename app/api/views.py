@@ -15,7 +15,7 @@ from app.api.openapi import spec_dict
 from app.api.problems import ApiProblem, validation_problem
 from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
-from app.booking import fairness
+from app.booking import fairness, refusals
 from app.booking import service as booking
 from app.booking.models import Appointment
 from app.booking.notifications import manage_url
@@ -271,6 +271,7 @@ def create_appointment():
     try:
         fairness.admit_online(g.tenant, data.get("altcha"), may_hold=False)
     except fairness.ProofOfWorkError as exc:
+        counted_refusal("proof_of_work")
         raise validation_problem({"altcha": [fairness.MESSAGES[exc.reason]]}) from exc
     try:
         appt = booking.book(g.tenant, visit, data["start"], name=data["name"], email=data["email"],
@@ -281,12 +282,20 @@ def create_appointment():
     except booking.SlotTaken as exc:
         raise taken_problem(exc.fresh_proposal()) from exc
     except booking.ActiveBookingLimit as exc:
+        counted_refusal(f"cap_{exc.cap}")
         raise limit_problem(exc) from exc
     body = appointment_json(appt)
     location = {"Location": url_for("api.get_appointment", token=appt.manage_token)}
     remember_answer(201, body, location)
     commit()
     return jsonify(body), 201, location
+
+
+def counted_refusal(reason: str) -> None:
+    """The booking's work undone, the refusal counted for the back office (no address kept)."""
+    db.session.rollback()
+    refusals.count_refusal(g.tenant, reason)
+    commit()
 
 
 def limit_problem(exc: booking.ActiveBookingLimit) -> ApiProblem:

@@ -16,6 +16,7 @@ from app.backoffice import (  # noqa: F401
     golive,
     oidc_login,
     queue_desk,
+    refusals,
     statistics,
     headers,
 )

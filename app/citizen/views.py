@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.ratelimit import limiter, write_limit
-from app.booking import fairness
+from app.booking import fairness, refusals
 from app.booking import service as booking
 from app.booking import emergencies, reconfirm, waitlist
 from app.booking.models import Appointment, WaitlistEntry
@@ -220,6 +220,9 @@ def book():
         try:
             proven = fairness.admit_online(g.tenant, request.form.get("altcha"), may_hold=True)
         except fairness.ProofOfWorkError:
+            db.session.rollback()
+            refusals.count_refusal(g.tenant, "proof_of_work")
+            commit()
             errors["altcha"] = _("Die automatische Prüfung ist abgelaufen oder ungültig. Bitte senden Sie das "
                                  "Formular noch einmal ab.")
         if not errors:
@@ -234,6 +237,8 @@ def book():
                 notice, proposal = "invalid", _next(demand, policy)
             except booking.ActiveBookingLimit as exc:
                 db.session.rollback()
+                refusals.count_refusal(g.tenant, f"cap_{exc.cap}")
+                commit()
                 if exc.cap == "phone":
                     errors["phone"] = _("Mit dieser Telefonnummer sind schon so viele Termine gebucht, wie "
                                         "möglich sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen "

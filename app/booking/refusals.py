@@ -1,0 +1,53 @@
+"""Refused online bookings, counted per tenant, day and reason (issue 16 point 6), so the
+office sees when scripts press on the calendar: by the rate limit, by a cap (per e-mail or
+per phone) or by the proof of work. Only counters: no address, no mailbox, no number — the
+limiter keeps client addresses for its one-minute window and nothing here keeps any.
+
+A refusal is counted in its own small transaction after the request's work is rolled back,
+so the count stands although the booking did not."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import Date, String, UniqueConstraint, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app import clock
+from app.extensions import db
+from app.scheduling.calendar import zone
+from app.tenancy.scope import TenantOwned
+
+REASONS = ("ratelimit", "cap_email", "cap_phone", "proof_of_work")
+
+
+class RefusalCount(TenantOwned, db.Model):
+    __tablename__ = "refusal_counts"
+    __table_args__ = (UniqueConstraint("tenant_id", "day", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)  # the tenant's local day
+    reason: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(default=0)
+
+
+def count_refusal(tenant, reason: str) -> None:
+    """Add one refusal of `reason` to today's counter (flushes; the caller commits)."""
+    assert reason in REASONS, reason
+    today = clock.now().astimezone(zone(tenant.timezone)).date()
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(RefusalCount).values(tenant_id=tenant.id, day=today, reason=reason, count=1)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "day", "reason"],
+                                                  set_={"count": RefusalCount.count + 1}))
+
+
+def daily_refusals(days: int = 14) -> list[tuple[date, dict[str, int]]]:
+    """The last `days` days with refusals, newest first: [(day, {reason: count})]."""
+    since = clock.now().date() - timedelta(days=days)
+    rows = db.session.execute(select(RefusalCount.day, RefusalCount.reason, RefusalCount.count)
+                              .where(RefusalCount.day >= since).order_by(RefusalCount.day.desc()))
+    by_day: dict[date, dict[str, int]] = {}
+    for day, reason, count in rows:
+        by_day.setdefault(day, dict.fromkeys(REASONS, 0))[reason] = count
+    return list(by_day.items())

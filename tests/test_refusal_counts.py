@@ -1,0 +1,68 @@
+"""Abuse visible to staff (issue 16 point 6): refused online bookings are counted per day
+and reason — rate limit, e-mail cap, phone cap, proof of work — on the API and the booking
+form, and staff read the counts in the back office; no address is stored with them."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import inspect
+
+from app.extensions import db
+from tests.conftest import HostClient, at, close, count_rows, make_app, next_weekday
+from tests.test_api_booking import book as api_book
+from tests.test_backoffice_support import login, make_user
+from tests.test_citizen_pages import book, book_link_on, set_settings
+
+
+def row_of(page: str, day) -> list[str]:
+    match = re.search(rf"<th scope=\"row\">{day:%d.%m.%Y}</th>(.*?)</tr>", page, re.S)
+    assert match, f"no row for {day}"
+    return re.findall(r"<td>(\d+)</td>", match.group(1))
+
+
+def test_refusals_are_counted_per_reason_and_shown_to_staff(app, steinfurt):
+    day = next_weekday(1)
+    set_settings(app, "steinfurt", altcha=True, max_active_per_email=1, max_active_per_phone=1)
+    # Proof of work: the API without a solution, the form with a broken one.
+    assert api_book(steinfurt, at(day, 9)).status_code == 422
+    link = book_link_on(steinfurt, day)
+    assert book(steinfurt, link, altcha="bm9wZQ==").status_code == 422
+    # Caps: the form without JavaScript is held but counts; the next ones are refused.
+    assert book(steinfurt, link, email="erika@example.org", phone="0171 5551234").status_code == 303
+    assert book(steinfurt, book_link_on(steinfurt, day), email="Erika+2@example.org").status_code == 422
+    set_settings(app, "steinfurt", altcha=False)
+    r = api_book(steinfurt, at(day, 11), email="ERIKA@example.org")
+    assert r.status_code == 409 and r.json["cap"] == "email"
+    r = api_book(steinfurt, at(day, 12), email="max@example.org", phone="+49 171 555 1234")
+    assert r.status_code == 409 and r.json["cap"] == "phone"
+    assert count_rows(app, "appointments") == 1
+
+    make_user(app, "staff@steinfurt.example", "steinfurt", "staff")
+    login(steinfurt, "staff@steinfurt.example")
+    page = steinfurt.get("/admin/refusals")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    from app import clock
+    from app.scheduling.calendar import zone
+    counts = row_of(html, clock.now().astimezone(zone("Europe/Berlin")).date())
+    ratelimit, cap_email, cap_phone, proof, total = map(int, counts)
+    assert (ratelimit, cap_email, cap_phone, proof) == (0, 2, 1, 2) and total == ratelimit + cap_email + cap_phone + proof
+    with app.app_context():
+        columns = {c["name"] for c in inspect(db.engine).get_columns("refusal_counts")}
+    assert columns == {"id", "tenant_id", "day", "reason", "count"}  # nobody's address
+
+
+def test_the_rate_limit_is_counted_too(database_url, tmp_path):
+    app = make_app(database_url, tmp_path, RATELIMIT_ENABLED=True)
+    client = HostClient(app, "steinfurt.localhost")
+    for _ in range(12):
+        last = client.post("/api/v1/appointments", json={"service": "personalausweis", "name": "N", "email": "bad",
+                                                         "start": at(next_weekday(0), 8).isoformat()})
+    assert last.status_code == 429
+    assert count_rows(app, "refusal_counts") == 1
+    from app.booking.refusals import RefusalCount
+    from app.tenancy.scope import all_tenants
+    with app.app_context(), all_tenants():
+        row = db.session.query(RefusalCount).one()
+        assert (row.reason, row.count) == ("ratelimit", 2)
+    close(app)
