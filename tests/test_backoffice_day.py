@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.booking.models import Appointment
 from app.extensions import db
-from tests.conftest import at, next_weekday
+from tests.conftest import at, mails, next_weekday
 from tests.test_backoffice_support import in_tenant, logged_in, login  # noqa: F401
 
 API = "/api/v1/appointments"
@@ -190,3 +190,33 @@ def _service_id(app) -> int:
 
     with in_tenant(app, "steinfurt"):
         return db.session.scalar(select(Service.id).where(Service.slug == "personalausweis"))
+
+
+def test_a_clerk_moves_an_appointment_to_a_proposed_time_and_resends_the_confirmation(app, steinfurt, tuesday):
+    booked = book_online(steinfurt, at(tuesday, 9))
+    aid = appt_id(app, booked["code"])
+    logged_in(app, steinfurt, "staff", email="clerk@steinfurt.example")
+    detail = steinfurt.get(f"/admin/appointments/{aid}").get_data(as_text=True)
+    assert "Termin verschieben" in detail and "Bestätigung erneut senden" in detail
+    sent = len(mails(app))
+    assert steinfurt.post(f"/admin/appointments/{aid}/resend").status_code == 302
+    again = mails(app)
+    assert len(again) == sent + 1 and again[-1]["To"] == "erika@example.org"
+    assert again[-1]["Subject"].strip().startswith("Terminbestätigung")
+
+    page = steinfurt.get(f"/admin/appointments/{aid}/move").get_data(as_text=True)
+    starts = re.findall(r'name="start" value="([^"]+)"', page)
+    assert starts and at(tuesday, 9).isoformat() not in starts  # its own time is not proposed
+    resp = steinfurt.post(f"/admin/appointments/{aid}/move", data={"start": starts[0]}, follow_redirects=True)
+    assert "verschoben auf" in resp.get_data(as_text=True)
+    moved = steinfurt.get(f"{API}/{booked['manage_token']}").json
+    assert moved["start"] != at(tuesday, 9).isoformat()
+    assert mails(app)[-1]["Subject"].strip().startswith("Termin verschoben")
+    # Not a start from the list: refused with a message, nothing moves.
+    resp = steinfurt.post(f"/admin/appointments/{aid}/move", data={"start": "not a time"}, follow_redirects=True)
+    assert "freien Zeiten wählen" in resp.get_data(as_text=True)
+    assert steinfurt.get(f"{API}/{booked['manage_token']}").json["start"] == moved["start"]
+    with in_tenant(app, "steinfurt"):
+        actions = [e.action for e in db.session.scalars(select(AuditEntry).where(
+            AuditEntry.object_id == str(aid)).order_by(AuditEntry.id))]
+    assert actions.count("confirmation_resent") == 1 and actions.count("appointment_moved_by_office") == 1

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from app.backoffice.admin_settings import LABELS as SETTING_LABELS
 from app.backoffice.forms import FIELD_LABELS
+from app.booking.staff import STATUS_LABELS as APPOINTMENT_STATUS_LABELS
 from app.publishing.names import STATUS_LABELS
 
 ACTIONS = {
@@ -21,6 +22,7 @@ ACTIONS = {
     "texts_updated": "Texte geändert", "time_blocked": "Zeit gesperrt", "user_removed": "Zugang entfernt",
     "user_invited": "Zugang eingeladen", "invitation_accepted": "Einladung angenommen",
     "a11y_feedback_answered": "Barriere-Meldung beantwortet",
+    "appointment_moved_by_office": "Termin durch das Amt verschoben", "confirmation_resent": "Bestätigung erneut gesendet",
 }
 UNITS = {"duration_minutes": " Minuten"}
 LABELS = {**SETTING_LABELS, **FIELD_LABELS, "active": "Wird angeboten", "status": "Status", "address": "Anschrift",
@@ -37,6 +39,8 @@ def _value(key: str, value) -> str:
         return "ja" if value else "nein"
     if key == "status" and value in STATUS_LABELS:
         return STATUS_LABELS[value]
+    if key == "status" and value in APPOINTMENT_STATUS_LABELS:
+        return APPOINTMENT_STATUS_LABELS[value]
     if isinstance(value, list):
         return "; ".join(str(v) for v in value) or "leer"
     text = str(value)

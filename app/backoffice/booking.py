@@ -1,7 +1,7 @@
 """Phone and emergency bookings by clerks; the next free slot includes held-back capacity."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import clock
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.common import bookable_services, counters_of, local, parse_day, parse_local, today
+from app.backoffice.common import bookable_services, counters_of, local, parse_day, parse_local, parse_start, today
 from app.booking import service as booking
 from app.booking import staff
 from app.booking import emergencies
@@ -83,21 +83,13 @@ def _attempt(book, taken_message: str):
         return None, taken_message
 
 
-def _start(value: str | None) -> datetime | None:
-    try:
-        start = datetime.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return start if start.tzinfo else None
-
-
 @bp.route("/phone-booking", methods=["GET", "POST"])
 @role_required("staff")
 def phone_booking():
     form = request.form if request.method == "POST" else request.args
     service = _service_from(form.get("service"))
     if request.method == "POST":
-        start = _start(form.get("start"))
+        start = parse_start(form.get("start"))
         error = None
         visit, visit_error = _visit_from(form, service)
         if service is None:
@@ -135,7 +127,7 @@ def emergency_booking():
     if request.method == "POST":
         error = None
         overbooking = form.get("mode") == "overbook"
-        start = (parse_local(form.get("day"), form.get("time")) if overbooking else _start(form.get("start")))
+        start = (parse_local(form.get("day"), form.get("time")) if overbooking else parse_start(form.get("start")))
         if service is None:
             error = "Bitte eine Dienstleistung wählen."
         elif start is None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.backoffice import bp
 from app import clock
 from app.backoffice.access import audit, one_or_404, role_required
-from app.backoffice.common import counters_of, local, offices, parse_day, today, tz
+from app.backoffice.common import counters_of, local, offices, parse_day, parse_start, today, tz
 from app.booking import service as booking
 from app.booking import staff
 from app.booking.codes import normalize_code
@@ -154,4 +154,47 @@ def cancel(appt_id: int):
     commit()
     flash(f"Termin {appt.code} abgesagt" + (" und per E-Mail benachrichtigt." if appt.email else
                                             "; bitte telefonisch benachrichtigen."))
+    return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+
+
+@bp.route("/appointments/<int:appt_id>/move", methods=["GET", "POST"])
+@role_required("staff")
+def move(appt_id: int):
+    """A clerk moves a booking (a caller asks for another time): free starts are proposed."""
+    appt = one_or_404(Appointment, appt_id)
+    if request.method == "POST":
+        before = staff.snapshot(appt)
+        start = parse_start(request.form.get("start"))
+        try:
+            if start is None:
+                raise staff.StaffError("Bitte eine der freien Zeiten wählen.")
+            staff.move_for_citizen(g.tenant, appt, start)
+        except staff.StaffError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("backoffice.move", appt_id=appt_id))
+        audit("appointment_moved_by_office", "appointment", appt.id, before=before, after=staff.snapshot(appt))
+        commit()
+        when = local(appt.starts_at)
+        flash(f"Termin {appt.code} verschoben auf {when:%d.%m.%Y, %H:%M} Uhr"
+              + (", die Bürgerin oder der Bürger erhält eine E-Mail." if appt.email else
+                 "; bitte telefonisch Bescheid geben."))
+        return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+    proposals = staff.move_proposals(g.tenant, appt) if appt.status == "booked" else []
+    return render_template("backoffice/appointment_move.html", appt=appt, proposals=proposals, local=local)
+
+
+@bp.route("/appointments/<int:appt_id>/resend", methods=["POST"])
+@role_required("staff")
+def resend(appt_id: int):
+    """„Bestätigung erneut senden“: the confirmation mail once more, audited."""
+    appt = one_or_404(Appointment, appt_id)
+    try:
+        staff.resend_confirmation(appt)
+    except staff.StaffError as exc:
+        flash(str(exc), "error")
+    else:
+        audit("confirmation_resent", "appointment", appt.id, after=staff.snapshot(appt))
+        commit()
+        flash(f"Die Bestätigung für {appt.code} ist erneut an {appt.email} gesendet.")
     return redirect(url_for("backoffice.appointment", appt_id=appt.id))

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.i18n import N_
 from app.offices.models import Closure, Counter, Office
 from app.scheduling.calendar import zone
-from app.scheduling.slots import Policy, Slot, next_slot
+from app.scheduling.slots import Policy, Slot, bookable_window, compute_slots, next_slot
 from app.tenancy.resolve import tenant_info
 from app.validators import is_email
 
@@ -81,6 +81,45 @@ def set_status(appt: Appointment, status: str, now: datetime | None = None) -> N
         raise StaffError(refusal)
     appt.status = status
     db.session.flush()
+
+
+def move_proposals(tenant, appt: Appointment, *, now: datetime | None = None, count: int = 12) -> list[Slot]:
+    """Free starts a clerk can move `appt` to, earliest first (its own time counts as free,
+    held-back capacity too, no lead time): at most `count`, within the next two weeks that have any."""
+    now = now or clock.now()
+    policy = Policy.of(tenant)
+    visit = Visit.of_appointment(appt)
+    first, last, _ = bookable_window(policy, now, online=False)
+    day = first
+    while day <= last:
+        chunk_end = min(day + timedelta(days=13), last)
+        found = compute_slots(visit, policy, day, chunk_end, now=now, online=False,
+                              exclude_appointment_id=appt.id, limit=count)
+        found = [s for s in found if s.start != appt.starts_at]
+        if found:
+            return found
+        day = chunk_end + timedelta(days=1)
+    return []
+
+
+def move_for_citizen(tenant, appt: Appointment, start: datetime, *, now: datetime | None = None) -> Appointment:
+    """A clerk moves a booked appointment (no moving deadline); the citizen gets the moved-appointment mail."""
+    try:
+        return booking.move(tenant, appt, start, now=now, by_citizen=False)
+    except booking.NotActive as exc:
+        raise StaffError("Nur gebuchte Termine können verschoben werden.") from exc
+    except (booking.InvalidStart, booking.SlotTaken) as exc:
+        raise StaffError("Diese Zeit ist nicht mehr frei; bitte eine andere wählen.") from exc
+
+
+def resend_confirmation(appt: Appointment, *, now: datetime | None = None) -> None:
+    """Send the confirmation mail again (lost, in the spam folder), for a booked appointment to come."""
+    now = now or clock.now()
+    if appt.status != "booked" or appt.ends_at <= now:
+        raise StaffError("Eine Bestätigung gibt es nur für gebuchte Termine, die noch bevorstehen.")
+    if not appt.email:
+        raise StaffError("Für diesen Termin ist keine E-Mail-Adresse hinterlegt; bitte telefonisch bestätigen.")
+    queue_mail("confirmation", appt)
 
 
 def proposal(tenant, demand: Service | Visit, *, now: datetime | None = None) -> Slot | None:
