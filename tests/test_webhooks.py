@@ -237,3 +237,70 @@ def test_the_openapi_description_documents_the_payloads_as_callbacks(app, steinf
         "appointment.booked", "appointment.moved", "appointment.cancelled", "appointment.checked_in",
         "appointment.completed", "appointment.no_show"}
     assert "Amtstermin-Signature" in {p["name"] for p in callback["post"]["parameters"]}
+
+
+@needs_pg
+def test_a_stalling_receiver_holds_no_transaction_and_gets_the_event_once(pg_url, tmp_path):
+    """While the receiver takes its time, the delivery is claimed by a committed lease: its
+    row is not locked, a second sweeper leaves it alone, and it arrives exactly once."""
+    from sqlalchemy import text
+
+    from app.webhooks.delivery import deliver_due
+
+    port = free_port()
+    got, release, bodies = threading.Event(), threading.Event(), []
+
+    class Stalling(BaseHTTPRequestHandler):
+        def do_POST(self):
+            bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+            got.set()
+            release.wait(10)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    app = make_app(pg_url, tmp_path, WEBHOOK_TIMEOUT=15)
+    add_endpoint(app, f"http://127.0.0.1:{port}/hook", events=["booked"])
+    book(HostClient(app, "steinfurt.localhost"), at(next_weekday(2), 9))  # nothing listens yet: stays pending
+    with app.app_context():
+        for _ in range(100):
+            [row] = db.session.scalars(select(WebhookDelivery).execution_options(all_tenants=True))
+            state = (row.status, row.attempts)
+            db.session.rollback()
+            if state == ("pending", 1):
+                break
+            time.sleep(0.05)
+        assert state == ("pending", 1)
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Stalling)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    result = {}
+
+    def first_worker():
+        with app.app_context():
+            result["sent"] = deliver_due(now=later())
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    try:
+        assert got.wait(10)
+        with app.app_context():
+            assert deliver_due(now=later()) == 0  # a second sweeper: the lease is someone else's
+            with db.engine.connect() as conn:  # and the row is not locked by a transaction held open
+                conn.execute(text("SET lock_timeout = '1s'"))
+                status = conn.execute(text("SELECT status FROM webhook_deliveries FOR UPDATE NOWAIT")).scalar()
+                assert status == "sending"
+                conn.rollback()
+    finally:
+        release.set()
+        worker.join(20)
+        server.shutdown()
+        server.server_close()
+    assert result == {"sent": 1} and len(bodies) == 1
+    with app.app_context():
+        assert deliver_due(now=later(7200)) == 0
+        [row] = db.session.scalars(select(WebhookDelivery).execution_options(all_tenants=True))
+        assert row.status == "sent" and row.attempts == 2 and row.last_response == 204

@@ -36,14 +36,14 @@ class WebhookEndpoint(TenantOwned, db.Model):
 
 
 class WebhookDelivery(TenantOwned, db.Model):
-    """One event for one endpoint, written in the event's transaction. Sent at most once
-    (`status` becomes 'sent' in the transaction that holds the row's lock while posting)."""
+    """One event for one endpoint, written in the event's transaction. Posted under a
+    short lease (`status` 'sending', `next_attempt_at` its end; app/jobs/lease.py)."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "endpoint_id"], ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
                              ondelete="CASCADE"),
-        CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
         Index("ix_webhook_deliveries_pending", "status", "next_attempt_at"),
     )
 
