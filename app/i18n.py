@@ -15,13 +15,34 @@ def N_(text: str) -> str:
     return text
 
 
+class Localized(str):
+    """A text of a town's data, knowing its language: German unless the town wrote it in
+    English (pages mark German text on an English page with lang="de")."""
+
+    lang = "de"
+
+
+def pick(lang: str, en: str | None, de: str | None) -> Localized:
+    """The English text when `lang` is English and it is set, else the German one."""
+    text = Localized(en if lang == "en" and en else (de or ""))
+    text.lang = "en" if lang == "en" and en else "de"
+    return text
+
+
+def pick_list(lang: str, en: list | None, de: list | None) -> list[Localized]:
+    use_en = lang == "en" and bool(en)
+    return [pick("en" if use_en else "de", item if use_en else None, item) for item in ((en if use_en else de) or [])]
+
+
 def current_lang() -> str:
     lang = g.get("lang") if _has_g() else None
     if lang:
         return lang
     if not _has_request():
         return "de"
-    lang = request.args.get("lang") or request.cookies.get("lang") or "de"
+    lang = request.args.get("lang") or request.cookies.get("lang")
+    if lang is None:  # first visit, no language chosen yet: the browser's preference
+        lang = request.accept_languages.best_match(LANGS, default="de")
     return lang if lang in LANGS else "de"
 
 

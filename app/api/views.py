@@ -36,6 +36,9 @@ writes = limiter.shared_limit(write_limit, scope="api-write")
 
 # --- helpers ------------------------------------------------------------------------------
 def lang() -> str:
+    """`?lang=de|en` when given, else the Accept-Language header, else German."""
+    if request.args.get("lang") in ("de", "en"):
+        return request.args["lang"]
     best = request.accept_languages.best_match(["de", "en"])
     return best or "de"
 
@@ -113,8 +116,8 @@ def appointment_json(appt: Appointment) -> dict:
         "duration_minutes": round((appt.ends_at - appt.starts_at).total_seconds() / 60),
         "start": iso(appt.starts_at), "end": iso(appt.ends_at),
         "office": office_ref(office),
-        "entrance": {"name": entrance.name, "directions": entrance.directions} if entrance else None,
-        "documents": visit.documents(), "notices": list(office.notices or []), "persons": appt.persons,
+        "entrance": {"name": entrance.name, "directions": entrance.directions_for(appt.lang)} if entrance else None,
+        "documents": visit.documents(appt.lang), "notices": office.notices_for(appt.lang), "persons": appt.persons,
         "manage_token": appt.manage_token, "manage_url": manage_url(g.tenant, appt), "status": appt.status,
     }
 
@@ -154,9 +157,10 @@ def tenant():
     offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
     return jsonify({
         "slug": t.slug, "name": t.name, "timezone": t.timezone, "status": t.status,
-        "contact": {"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours},
-        "offices": [{**office_ref(o), "entrances": [{"name": e.name, "directions": e.directions} for e in o.entrances],
-                     "notices": list(o.notices or [])} for o in offices],
+        "contact": {"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours_for(lang())},
+        "offices": [{**office_ref(o), "entrances": [{"name": e.name, "directions": e.directions_for(lang())}
+                                                    for e in o.entrances],
+                     "notices": o.notices_for(lang())} for o in offices],
     })
 
 
@@ -168,7 +172,7 @@ def services():
     rows = db.session.scalars(bookable_online())
     return jsonify([{
         "slug": s.slug, "name": s.display_name(lg), "description": s.display_description(lg),
-        "duration_minutes": s.duration_minutes, "documents": list(s.documents or []), "fee": s.fee,
+        "duration_minutes": s.duration_minutes, "documents": s.documents_for(lg), "fee": s.fee_for(lg),
         "persons_max": s.persons_max, "additional_person_minutes": s.additional_person_minutes or s.duration_minutes,
         "combinable": s.combinable, "office": office_ref(offices[s.office_id]), "leika_key": s.leika_key or None,
     } for s in rows])
@@ -235,7 +239,7 @@ def proposal_or_problem(demand):
     raise ApiProblem(
         404, "No free appointment", "Every appointment within the booking horizon is taken. In an emergency, "
         "call or write to us; new days open daily.", type_="no-free-slot",
-        contact={"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours},
+        contact={"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours_for(lang())},
         bookable_from=reopens.isoformat() if reopens else None,
     )
 

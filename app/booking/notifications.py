@@ -13,6 +13,7 @@ from flask import current_app
 from app import clock
 from app.booking.models import Appointment
 from app.catalog.visits import Visit
+from app.i18n import pick
 from app.mail.ics import build_ics
 from app.mail.models import OutboxMail
 from app.mail.outbox import queue_event, sender_address
@@ -93,8 +94,10 @@ def visit_fees(appt: Appointment, lang: str) -> list[str]:
     """The fee of each service of the visit, named (one service: its fee alone)."""
     items = appt.services_with_counts()
     if len(items) == 1:
-        return [items[0][0].fee] if items[0][0].fee else []
-    return [f"{svc.display_name(lang)}: {svc.fee}" for svc, _ in items if svc.fee]
+        fee = items[0][0].fee_for(lang)
+        return [fee] if fee else []
+    return [pick(fee.lang, f"{svc.display_name(lang)}: {fee}", f"{svc.display_name(lang)}: {fee}")
+            for svc, fee in ((svc, svc.fee_for(lang)) for svc, _ in items) if fee]
 
 
 def moment_text(moment, tz: str, lang: str) -> str:
@@ -113,10 +116,10 @@ def appointment_context(tenant: TenantInfo, appt: Appointment, lang: str, **extr
         "name": appt.name, "service": visit_title(appt, lang), "date": format_date(appt.starts_at, tz, lang),
         "time": format_time(appt.starts_at, tz), "end_time": format_time(appt.ends_at, tz),
         "weekday": weekday(appt.starts_at, tz, lang), "office": office.name, "address": office.address,
-        "entrance": entrance.name if entrance else "", "directions": entrance.directions if entrance else "",
+        "entrance": entrance.name if entrance else "", "directions": entrance.directions_for(lang) if entrance else "",
         "code": appt.code, "manage_url": manage_url(tenant, appt), "booking_url": tenant_url(tenant, "citizen.home"),
         "tenant": tenant.name, "phone": tenant.contact_phone, "persons": appt.persons, "reason": "",
-        "documents": Visit.of_appointment(appt).documents(), "notices": list(office.notices or []),
+        "documents": Visit.of_appointment(appt).documents(lang), "notices": office.notices_for(lang),
         "fee": "; ".join(visit_fees(appt, lang)), "_fees": visit_fees(appt, lang),
     }
     move_until = appt.starts_at - timedelta(hours=int(tenant.settings["cancel_deadline_hours"]))

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.i18n import Localized, pick, pick_list
 from app.tenancy.scope import TenantOwned
 
 # Fields a town inherits from its district's catalogue unless it overrides them.
@@ -22,6 +23,8 @@ INHERITABLE_FIELDS = (
     "additional_person_minutes",
     "combinable",
     "leika_key",
+    "documents_en",
+    "fee_en",
 )
 
 
@@ -56,6 +59,9 @@ class Service(TenantOwned, db.Model):
     duration_minutes: Mapped[int] = mapped_column()
     documents: Mapped[list] = mapped_column(JSON, default=list)
     fee: Mapped[str] = mapped_column(String(200), default="")
+    # English texts; empty: the German one is shown (marked lang="de").
+    documents_en: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    fee_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     bookable_online: Mapped[bool] = mapped_column(default=True)
     persons_max: Mapped[int] = mapped_column(default=1)
     position: Mapped[int] = mapped_column(default=0)
@@ -105,6 +111,13 @@ class Service(TenantOwned, db.Model):
 
     def display_description(self, lang: str = "de") -> str:
         return self.description_en if lang == "en" and self.description_en else self.description
+
+    def documents_for(self, lang: str = "de") -> list[Localized]:
+        """The documents to bring, in English when asked and set (else German)."""
+        return pick_list(lang, self.documents_en, self.documents)
+
+    def fee_for(self, lang: str = "de") -> Localized:
+        return pick(lang, self.fee_en, self.fee)
 
 
 def bookable_online():

@@ -94,13 +94,13 @@ class Visit:
         """The documents of all services, each once, in the order they first appear."""
         seen: dict[str, None] = {}
         for svc in self.services:
-            for doc in svc.documents or []:
+            for doc in svc.documents_for(lang):
                 seen.setdefault(doc, None)
         return list(seen)
 
     def fees(self, lang: str = "de") -> list[tuple[str, str]]:
         """(service name, fee) of each service that has one."""
-        return [(svc.display_name(lang), svc.fee) for svc in self.services if svc.fee]
+        return [(svc.display_name(lang), svc.fee_for(lang)) for svc in self.services if svc.fee_for(lang)]
 
     @property
     def param(self) -> str:

@@ -80,19 +80,9 @@ def book_url(service: Service, slot: Slot | datetime) -> str:
 
 
 
-class TenantText(str):
-    """A tenant's text, knowing its language (German unless the tenant wrote it in English)."""
-
-    lang = "de"
-
-
 def localized(key: str) -> str:
     """A tenant text (privacy, emergency) in the page's language when the tenant has one."""
-    texts = g.tenant.texts
-    own = texts.get(f"{key}_{current_lang()}")
-    text = TenantText(own or texts.get(key) or "")
-    text.lang = current_lang() if own else "de"
-    return text
+    return g.tenant.text(key, current_lang())
 
 
 def release_announcement(policy: Policy) -> tuple | None:
@@ -473,6 +463,8 @@ def lang_url(code: str) -> str:
 
 def lang_of(value) -> Markup:
     """` lang="de"` on tenant data (German) shown on an English page (WCAG 3.1.2)."""
+    if isinstance(value, (list, tuple)):  # a list of a town's texts: all in one language
+        value = value[0] if value else ""
     lang = getattr(value, "lang", "de")
     return Markup(f' lang="{lang}"') if lang != current_lang() else Markup("")
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.i18n import Localized, pick, pick_list
 from app.tenancy.scope import TenantOwned
 
 
@@ -31,6 +32,7 @@ class Office(TenantOwned, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
     notices: Mapped[list] = mapped_column(JSON, default=list)
+    notices_en: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # empty: German
     position: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     # Raised in the same transaction as any change to the office's bookable time
@@ -45,6 +47,10 @@ class Office(TenantOwned, db.Model):
         back_populates="office", order_by="Counter.position", cascade="all, delete-orphan",
         foreign_keys="Counter.office_id",
     )
+
+    def notices_for(self, lang: str = "de") -> list[Localized]:
+        """The office's notices, in English when asked and set (else German)."""
+        return pick_list(lang, self.notices_en, self.notices)
 
     @property
     def main_entrance(self) -> Entrance | None:
@@ -62,9 +68,13 @@ class Entrance(TenantOwned, db.Model):
     office_id: Mapped[int] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(200))
     directions: Mapped[str] = mapped_column(Text, default="")
+    directions_en: Mapped[str] = mapped_column(Text, default="", server_default="")  # empty: German
     position: Mapped[int] = mapped_column(default=0)
 
     office: Mapped[Office] = relationship(back_populates="entrances", foreign_keys=[office_id])
+
+    def directions_for(self, lang: str = "de") -> Localized:
+        return pick(lang, self.directions_en, self.directions)
 
 
 class Counter(TenantOwned, db.Model):

@@ -52,8 +52,10 @@ def _office(tenant: Tenant, office: Office) -> dict:
             closures.append({"start": start.isoformat(), "end": end.isoformat(), "reason": c.reason})
     return {
         "slug": office.slug, "name": office.name, "address": office.address,
-        "entrances": [{"name": e.name, "directions": e.directions} for e in office.entrances],
+        "entrances": [{"name": e.name, "directions": e.directions,
+                       **({"directions_en": e.directions_en} if e.directions_en else {})} for e in office.entrances],
         "notices": list(office.notices or []),
+        **({"notices_en": list(office.notices_en)} if office.notices_en else {}),
         "counters": [{"slug": c.slug, "name": c.name} for c in counters],
         "hours": hours, "closures": closures,
     }
@@ -82,8 +84,9 @@ def _services(tenant: Tenant, offices: dict[int, Office]) -> list[dict]:
             entry["counters"] = sorted(slugs[link.counter_id] for link in svc.counter_links)
         if not svc.active:
             entry["hidden"] = True
-        if entry.get("leika_key") == "":
-            del entry["leika_key"]  # no key: nothing to say
+        for field in ("leika_key", "documents_en", "fee_en"):
+            if field in entry and not entry[field]:
+                del entry[field]  # no key, no English: nothing to say (empty is the default)
         out.append(entry)
     return out
 
@@ -95,6 +98,7 @@ def export_tenant(tenant: Tenant) -> dict:
         **({"parent": tenant.parent.slug} if tenant.parent else {}),
         "timezone": tenant.timezone, "state": tenant.state, "status": tenant.status,
         "contact": {"phone": tenant.contact_phone, "email": tenant.contact_email, "hours": tenant.contact_hours,
+                    **({"hours_en": tenant.contact_hours_en} if tenant.contact_hours_en else {}),
                     "address": tenant.address},
         "domains": [h.host for h in tenant.hosts],
         "settings": dict(tenant.settings or {}), "texts": dict(tenant.texts or {}),

@@ -71,6 +71,7 @@ class ClosureEntry(Strict):
 class EntranceEntry(Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     directions = fields.String(load_default="", validate=validate.Length(max=2000))
+    directions_en = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class CounterEntry(Strict):
@@ -91,6 +92,7 @@ class OfficeEntry(Strict):
     address = fields.String(required=True, validate=validate.Length(min=1, max=300))
     entrances = fields.List(fields.Nested(EntranceEntry), load_default=list)
     notices = fields.List(fields.String(validate=validate.Length(min=1, max=1000)), load_default=list)
+    notices_en = fields.List(fields.String(validate=validate.Length(min=1, max=1000)), load_default=list)
     counters = fields.List(fields.Nested(CounterEntry), required=True, validate=validate.Length(min=1))
     hours = fields.List(fields.Nested(HoursRule), required=True, validate=validate.Length(min=1))
     closures = fields.List(fields.Nested(ClosureEntry), load_default=list)
@@ -119,6 +121,8 @@ class ServiceEntry(Strict):
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(5, 480))
     documents = fields.List(fields.String(validate=validate.Length(min=1, max=500)))
     fee = fields.String(validate=validate.Length(max=200))
+    documents_en = fields.List(fields.String(validate=validate.Length(min=1, max=500)))
+    fee_en = fields.String(validate=validate.Length(max=200))
     bookable_online = fields.Boolean()
     persons_max = fields.Integer(strict=True, validate=validate.Range(1, 10))
     additional_person_minutes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(1, 480))
@@ -151,6 +155,7 @@ class Contact(Strict):
     phone = fields.String(load_default="", validate=validate.Length(max=64))
     email = fields.String(load_default="", validate=lambda v: v == "" or bool(validate.Email()(v)))
     hours = fields.String(load_default="", validate=validate.Length(max=200))
+    hours_en = fields.String(load_default="", validate=validate.Length(max=200))
     address = fields.String(load_default="", validate=validate.Length(max=300))
 
 

@@ -110,6 +110,7 @@ def _apply_tenant(data: dict, known: dict[str, Tenant]) -> list[str]:
         _set(tenant, "contact_phone", data["contact"]["phone"], changes, label)
         _set(tenant, "contact_email", data["contact"]["email"], changes, label)
         _set(tenant, "contact_hours", data["contact"]["hours"], changes, label)
+        _set(tenant, "contact_hours_en", data["contact"].get("hours_en", ""), changes, label)
         _set(tenant, "address", data["contact"]["address"], changes, label)
         _set(tenant, "legal", dict(data["legal"]), changes, label)
         _set(tenant, "settings", dict(data["settings"]), changes, label)
@@ -173,11 +174,11 @@ def _apply_office(tenant: Tenant, data: dict, position: int, changes: list[str])
     office = db.session.scalar(select(Office).where(Office.slug == data["slug"]))
     if office is None:
         office = Office(tenant_id=tenant.id, slug=data["slug"], name=data["name"], address=data["address"],
-                        notices=data["notices"], position=position)
+                        notices=data["notices"], notices_en=data["notices_en"], position=position)
         db.session.add(office)
         db.session.flush()
         changes.append(f"{label}: office created")
-    for field in ("name", "address", "notices"):
+    for field in ("name", "address", "notices", "notices_en"):
         _set(office, field, data[field], changes, label)
     _set(office, "position", position, changes, label)
     # Entrances, matched by name.
@@ -185,11 +186,12 @@ def _apply_office(tenant: Tenant, data: dict, position: int, changes: list[str])
 
     def add_entrance(ent: dict, pos: int) -> None:
         office.entrances.append(Entrance(tenant_id=tenant.id, name=ent["name"], directions=ent["directions"],
-                                         position=pos))
+                                         directions_en=ent["directions_en"], position=pos))
 
     for entrance, ent, pos, here in _matched(existing, data["entrances"], "name", "entrance", label, add_entrance,
                                              changes):
         _set(entrance, "directions", ent["directions"], changes, here)
+        _set(entrance, "directions_en", ent["directions_en"], changes, here)
         _set(entrance, "position", pos, changes, here)
     for name, entrance in existing.items():
         used = db.session.scalar(select(Appointment.id).where(Appointment.entrance_id == entrance.id).limit(1))

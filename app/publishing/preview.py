@@ -34,10 +34,11 @@ def preview_context(tenant, lang: str) -> dict:
     ctx.update({"date": format_date(start, tenant.timezone, lang), "time": format_time(start, tenant.timezone),
                 "end_time": format_time(end, tenant.timezone), "weekday": weekday(start, tenant.timezone, lang)})
     if service is not None:
-        ctx.update({"service": service.display_name(lang), "documents": list(service.documents or []),
-                    "fee": service.fee})
+        ctx.update({"service": service.display_name(lang), "documents": service.documents_for(lang),
+                    "fee": service.fee_for(lang)})
     if office is not None:
         entrance = office.entrances[0] if office.entrances else None
-        ctx.update({"office": office.name, "address": office.address, "notices": list(office.notices or []),
-                    "entrance": entrance.name if entrance else "", "directions": entrance.directions if entrance else ""})
+        ctx.update({"office": office.name, "address": office.address, "notices": office.notices_for(lang),
+                    "entrance": entrance.name if entrance else "",
+                    "directions": entrance.directions_for(lang) if entrance else ""})
     return ctx

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import db
+from app.i18n import Localized, pick
 
 TENANT_STATUSES = ("draft", "pilot", "live", "disabled")
 # Statuses in which citizens may book online.
@@ -37,6 +38,7 @@ class Tenant(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(64), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_hours: Mapped[str] = mapped_column(String(200), default="")
+    contact_hours_en: Mapped[str] = mapped_column(String(200), default="", server_default="")  # empty: German
     # The authority's postal address as citizens read it (Impressum, privacy notice, footer).
     address: Mapped[str] = mapped_column(String(300), default="", server_default="")
     status: Mapped[str] = mapped_column(String(20), default="pilot")
@@ -61,6 +63,9 @@ class Tenant(db.Model):
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
+
+    def contact_hours_for(self, lang: str = "de") -> Localized:
+        return pick(lang, self.contact_hours_en, self.contact_hours)
 
 
 class TenantHost(db.Model):

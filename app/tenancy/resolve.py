@@ -14,7 +14,8 @@ from app.extensions import db
 from app.faults import discard_session, retry_safe
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants, enter_tenant, leave_tenant
-from app.tenancy.settings import effective_settings, effective_texts
+from app.i18n import Localized, pick
+from app.tenancy.settings import effective_settings, effective_texts, text_for
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_RE = re.compile(rf"^(?P<name>{_LABEL}(?:\.{_LABEL})*)\.?(?::(?P<port>\d{{1,5}}))?$")
@@ -71,6 +72,14 @@ class TenantInfo:
     settings: dict[str, Any] = field(default_factory=dict)
     texts: dict[str, Any] = field(default_factory=dict)
     address: str = ""
+    contact_hours_en: str = ""
+
+    def contact_hours_for(self, lang: str = "de") -> Localized:
+        return pick(lang, self.contact_hours_en, self.contact_hours)
+
+    def text(self, key: str, lang: str = "de") -> Localized:
+        """A tenant text (privacy, emergency, footer …) in `lang` when set, else German."""
+        return text_for(self.texts, key, lang)
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantInfo:
@@ -80,6 +89,7 @@ class TenantInfo:
             state=tenant.state, status=tenant.status, contact_phone=tenant.contact_phone,
             contact_email=tenant.contact_email, contact_hours=tenant.contact_hours,
             settings=effective_settings(tenant), texts=effective_texts(tenant), address=tenant.address or "",
+            contact_hours_en=tenant.contact_hours_en or "",
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.extensions import db
+from app.i18n import Localized, pick
 from app.validators import Invalid
 
 # Built-in defaults; every key a tenant may set is listed here with its type and bounds.
@@ -63,8 +64,12 @@ RECONFIRM_MIN_ANSWER_HOURS = 12
 CHOICES = {"booking_mode": ("instant", "confirm"), "second_factor": ("district-it", "admin")}
 
 # Texts a tenant may set, with their labels in the back office.
-TEXT_KEYS = {"privacy": "Datenschutzhinweis", "emergency": "Hinweis für Notfälle", "branding_color": "Markenfarbe",
-             "branding_logo_url": "Logo-Adresse", "footer": "Fußzeile"}
+TEXT_KEYS = {"privacy": "Datenschutzhinweis", "privacy_en": "Datenschutzhinweis (Englisch)",
+             "emergency": "Hinweis für Notfälle", "emergency_en": "Hinweis für Notfälle (Englisch)",
+             "branding_color": "Markenfarbe", "branding_logo_url": "Logo-Adresse",
+             "footer": "Fußzeile", "footer_en": "Fußzeile (Englisch)"}
+# A text `KEY_en` is the English of `KEY`; where a town (or its district) has none, the German one is shown.
+TRANSLATED_TEXTS = ("privacy", "emergency", "footer")
 MAX_TEXT_CHARS = 5000
 
 
@@ -138,7 +143,25 @@ def setting_origin(tenant, key: str) -> str:
 
 
 def effective_texts(tenant) -> dict[str, Any]:
-    return _inherited(tenant, "texts", {})
+    """The district's texts, then the town's own. A town that writes its own German text
+    without an English one drops the district's English of it (it would say something else)."""
+    chain = []
+    t = tenant
+    while t is not None:
+        chain.append(t.texts or {})
+        t = t.parent
+    merged: dict[str, Any] = {}
+    for own in reversed(chain):
+        for key in TRANSLATED_TEXTS:
+            if key in own and f"{key}_en" not in own:
+                merged.pop(f"{key}_en", None)
+        merged.update(own)
+    return merged
+
+
+def text_for(texts: dict, key: str, lang: str = "de") -> Localized:
+    """The effective text `key` in `lang` (its `KEY_en`), else the German one."""
+    return pick(lang, texts.get(f"{key}_en"), texts.get(key))
 
 
 def apply_settings(tenant, values: dict, reset: list[str], effective: dict) -> dict:
