@@ -3,14 +3,14 @@ directions of an entrance, English notices of an office, the tenant's English co
 hours. Additive: empty by default (German is shown where no English is set), so the
 previous release keeps writing these rows.
 
-Revision ID: 0024_h5_english
-Revises: 0023_lc_cooling_off
+Revision ID: 0025_h5_english
+Revises: 0024_h7_refusal_counts
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_h5_english"
-down_revision = "0023_lc_cooling_off"
+revision = "0025_h5_english"
+down_revision = "0024_h7_refusal_counts"
 branch_labels = None
 depends_on = None
 
