@@ -3,14 +3,14 @@ directions of an entrance, English notices of an office, the tenant's English co
 hours. Additive: empty by default (German is shown where no English is set), so the
 previous release keeps writing these rows.
 
-Revision ID: 0025_h5_english
-Revises: 0024_h7_refusal_counts
+Revision ID: 0026_h5_english
+Revises: 0025_h1_webhook_sending
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0025_h5_english"
-down_revision = "0024_h7_refusal_counts"
+revision = "0026_h5_english"
+down_revision = "0025_h1_webhook_sending"
 branch_labels = None
 depends_on = None
 
