@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app import ROOT
@@ -164,11 +164,3 @@ def register_cli(app: Flask) -> None:
     users_cli.add_command(oidc_command)
     tenants_cli.add_command(import_catalogue_command)
     app.cli.add_command(statistics_cli)
-
-
-def main() -> None:
-    """The `amtstermin` console script: the same commands as `flask --app wsgi`."""
-    from app import create_app  # cycle: the factory imports this module to register the commands
-
-    cli = FlaskGroup(create_app=lambda: create_app())
-    cli(prog_name="amtstermin")
