@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, g, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.api.problems import ApiProblem
@@ -51,8 +52,12 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         status = exc.code or 500
         if status == 429 and request.method == "POST" and request.endpoint in BOOKING_ENDPOINTS and g.get("tenant"):
-            count_refusal(g.tenant, "ratelimit")  # the day's counter only; the limiter keeps the address
-            commit()
+            try:  # the day's counter only; the limiter keeps the address. Best effort: the 429 stands.
+                count_refusal(g.tenant, "ratelimit")
+                commit()
+            except SQLAlchemyError:
+                db.session.rollback()
+                log.warning("refusal not counted: database unavailable")
         if _wants_problem():
             detail = exc.description or TITLES.get(status, exc.name)
             if status == 404 and g.get("tenant") is None:
