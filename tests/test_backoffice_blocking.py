@@ -111,3 +111,80 @@ def test_a_clerk_cancels_one_appointment_with_a_reason(app, steinfurt, tuesday):
     assert again.status_code == 302  # cancelling twice changes nothing
     with in_tenant(app, "steinfurt"):
         assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["appointment_cancelled_by_office"]
+
+
+def _book(client, start, name, email, service="personalausweis"):
+    r = client.post(f"{API}/appointments", json={"service": service, "start": start.isoformat(), "name": name,
+                                                 "email": email})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
+def test_blocking_a_date_range_closes_every_day_of_it(app, steinfurt, tuesday):
+    from datetime import timedelta
+
+    wednesday, thursday = tuesday + timedelta(days=1), tuesday + timedelta(days=2)
+    tue = _book(steinfurt, at(tuesday, 9), "Tina Dienstag", "tina@example.org")
+    wed = _book(steinfurt, at(wednesday, 10), "Willi Mittwoch", "willi@example.org")
+    thu = _book(steinfurt, at(thursday, 9), "Theo Donnerstag", "theo@example.org")
+    logged_in(app, steinfurt, "staff")
+    office_id, _ = ids(app)
+    form = {"office": office_id, "date": tuesday.isoformat(), "until": wednesday.isoformat(), "whole_day": "1",
+            "reason": "Umzug des Bürgerbüros"}
+    preview = steinfurt.post("/admin/block", data=form).get_data(as_text=True)
+    assert "Tina Dienstag" in preview and "Willi Mittwoch" in preview and "Theo Donnerstag" not in preview
+    assert steinfurt.post("/admin/block", data={**form, "confirm": "1"}).status_code == 302
+    status = {k: steinfurt.get(f"{API}/appointments/{v['manage_token']}").json["status"]
+              for k, v in {"tue": tue, "wed": wed, "thu": thu}.items()}
+    assert status == {"tue": "cancelled", "wed": "cancelled", "thu": "booked"}
+    slots = steinfurt.get(f"{API}/services/personalausweis/slots?from={tuesday}&to={thursday}").json["slots"]
+    assert {s["start"][:10] for s in slots} == {thursday.isoformat()}
+    backwards = steinfurt.post("/admin/block", data={**form, "until": (tuesday - timedelta(days=1)).isoformat()})
+    assert backwards.status_code == 422 and "nicht vor dem ersten" in backwards.get_data(as_text=True)
+
+
+def test_blocking_one_counter_moves_whom_it_can_and_cancels_the_rest_with_the_next_free_time(app, steinfurt,
+                                                                                           tuesday):
+    from app.booking.models import Appointment
+    from app.catalog.models import Service
+
+    _book(steinfurt, at(tuesday, 9), "Anna Neun", "anna@example.org")
+    _book(steinfurt, at(tuesday, 9), "Bernd Neun", "bernd@example.org")
+    logged_in(app, steinfurt, "staff", email="clerk@steinfurt.example")
+    with in_tenant(app, "steinfurt"):
+        service_id = db.session.scalar(select(Service.id).where(Service.slug == "personalausweis"))
+    for n in range(3):  # the clerk fills 9:00 on every counter that offers the ID card
+        r = steinfurt.post("/admin/phone-booking", data={"service": service_id, "start": at(tuesday, 9).isoformat(),
+                                                         "name": f"Carla Neun {n}", "email": f"carla{n}@example.org"})
+        if r.status_code != 302:
+            break
+    assert n >= 1
+    later = _book(steinfurt, at(tuesday, 10), "Dora Zehn", "dora@example.org")
+    with in_tenant(app, "steinfurt"):
+        dora = db.session.scalar(select(Appointment).where(Appointment.code == later["code"]))
+        blocked, dora_id = dora.counter_id, dora.id
+        stuck = db.session.scalar(select(Appointment).where(Appointment.counter_id == blocked,
+                                                            Appointment.id != dora.id))
+        stuck_name, stuck_email = stuck.name, stuck.email
+    office_id, _ = ids(app)
+    form = {"office": office_id, "counter": blocked, "date": tuesday.isoformat(), "from": "08:00", "to": "12:00",
+            "reason": "Der Schalter ist defekt."}
+    before_mails = len(mails(app))
+    preview = steinfurt.post("/admin/block", data=form).get_data(as_text=True)
+    moving = preview[preview.index("an einen anderen Schalter verlegt"):preview.index("werden abgesagt")]
+    cancelling = preview[preview.index("werden abgesagt"):]
+    assert "Dora Zehn" in moving and stuck_name not in moving
+    assert stuck_name in cancelling and "Dora Zehn" not in cancelling
+    assert steinfurt.post("/admin/block", data={**form, "confirm": "1"}).status_code == 302
+    assert steinfurt.get(f"{API}/appointments/{later['manage_token']}").json["status"] == "booked"
+    with in_tenant(app, "steinfurt"):
+        moved = db.session.get(Appointment, dora_id)
+        assert moved.counter_id != blocked and moved.starts_at == at(tuesday, 10)
+        assert db.session.scalar(select(Appointment.status).where(Appointment.email == stuck_email)) == "cancelled"
+    new = mails(app)[before_mails:]
+    assert [m["To"] for m in new] == [stuck_email]  # the moved citizen keeps time and place: no mail
+    body = new[0].get_body(("plain",)).get_content()
+    assert "Der Schalter ist defekt." in body and "Der nächste freie Termin wäre am" in body
+    with in_tenant(app, "steinfurt"):
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "time_blocked"))
+        assert entry.after["moved"] == [later["code"]] and len(entry.after["cancelled"]) == 1

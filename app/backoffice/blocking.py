@@ -25,11 +25,14 @@ def _block_from(form):
         raise staff.StaffError("Bitte ein gültiges Datum angeben.")
     if day < today():
         raise staff.StaffError("Vergangene Tage können nicht gesperrt werden.")
+    until = parse_day(form.get("until")) if form.get("until") else day
+    if until is None:
+        raise staff.StaffError("Bitte ein gültiges Datum für den letzten Tag angeben.")
     whole_day = form.get("whole_day") == "1"
     opens, closes = (None, None) if whole_day else (parse_time(form.get("from")), parse_time(form.get("to")))
     if not whole_day and (opens is None or closes is None):
         raise staff.StaffError("Bitte Beginn und Ende angeben oder „ganzer Tag“ wählen.")
-    return staff.make_block(g.tenant, office, counter, day, opens, closes, form.get("reason", ""))
+    return staff.make_block(g.tenant, office, counter, day, opens, closes, form.get("reason", ""), until=until)
 
 
 @bp.route("/block", methods=["GET", "POST"])
@@ -43,19 +46,25 @@ def block():
         blk = _block_from(form)
     except staff.StaffError as exc:
         return render_template("backoffice/block.html", error=str(exc), **ctx), 422
-    hits = staff.affected(blk)
     if form.get("confirm") != "1":
-        return render_template("backoffice/block.html", preview=blk, hits=hits, **ctx)
-    closure, cancelled = staff.apply_block(g.tenant, blk)
+        plan = staff.placement(g.tenant, blk)
+        return render_template("backoffice/block.html", preview=blk, moves=[(a, c) for a, c in plan if c],
+                               hits=[a for a, c in plan if c is None], **ctx)
+    before = {a.id: staff.snapshot(a) for a in staff.affected(blk)}
+    closure, moved, cancelled = staff.apply_block(g.tenant, blk)
     audit("time_blocked", "closure", closure.id, after={
         "office_id": blk.office.id, "counter_id": blk.counter.id if blk.counter else None,
         "starts_at": blk.starts_at.isoformat(), "ends_at": blk.ends_at.isoformat(), "reason": blk.reason,
-        "cancelled": [a.code for a in cancelled]})
+        "moved": [a.code for a in moved], "cancelled": [a.code for a in cancelled]})
+    for appt in moved:
+        audit("appointment_moved_by_office", "appointment", appt.id, before=before[appt.id],
+              after=staff.snapshot(appt))
     for appt in cancelled:
         audit("appointment_cancelled_by_office", "appointment", appt.id,
-              before={"status": "booked"}, after=staff.snapshot(appt) | {"reason": blk.reason})
+              before=before[appt.id], after=staff.snapshot(appt) | {"reason": blk.reason})
     commit()
     notified = sum(1 for a in cancelled if a.email)
-    flash(f"Gesperrt. {len(cancelled)} Termin(e) abgesagt, {notified} per E-Mail benachrichtigt"
+    flash(f"Gesperrt. {len(moved)} Termin(e) an einen anderen Schalter verlegt, {len(cancelled)} abgesagt, "
+          f"{notified} per E-Mail benachrichtigt"
           + (f"; {len(cancelled) - notified} ohne E-Mail bitte anrufen." if len(cancelled) > notified else "."))
     return redirect(url_for("backoffice.day", date=local(blk.starts_at).date().isoformat(), office=blk.office.slug))

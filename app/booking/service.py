@@ -99,6 +99,18 @@ def _day_key(tenant_id: int, office_id: int, start: datetime, tz_name: str) -> t
     return ("day", tenant_id, office_id, start.astimezone(zone(tz_name)).date().isoformat())
 
 
+def lock_office_days(tenant, office_id: int, starts_at: datetime, ends_at: datetime) -> None:
+    """Take the booking locks of every local day from `starts_at` to `ends_at` of an office
+    (a block moving and cancelling there must not race a booking)."""
+    policy_tz = tenant.timezone
+    day, last = starts_at.astimezone(zone(policy_tz)).date(), ends_at.astimezone(zone(policy_tz)).date()
+    keys = []
+    while day <= last:
+        keys.append(("day", tenant.id, office_id, day.isoformat()))
+        day += timedelta(days=1)
+    _lock(keys, office_id)
+
+
 def active_bookings(email: str, now: datetime) -> int:
     """Active bookings of the mailbox `email` reaches (case and +tag do not count apart)."""
     return db.session.scalar(

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.i18n import N_
 from app.offices.models import Closure, Counter, Office
 from app.scheduling.calendar import zone
-from app.scheduling.slots import Policy, Slot, bookable_window, compute_slots, next_slot
+from app.scheduling.slots import Policy, Slot, bookable_window, compute_slots, next_slot, slot_at
 from app.tenancy.resolve import tenant_info
 from app.validators import is_email
 
@@ -188,9 +188,15 @@ class Block:
     reason: str
 
 
-def make_block(tenant, office: Office, counter: Counter | None, day, opens, closes, reason: str) -> Block:
-    """Validate a block of `day` from `opens` to `closes` (local times; None: the whole day)."""
+MAX_BLOCK_DAYS = 366
+
+
+def make_block(tenant, office: Office, counter: Counter | None, day, opens, closes, reason: str,
+               until=None) -> Block:
+    """Validate a block from `day` to `until` (inclusive; None: the one day), from `opens`
+    on the first day to `closes` on the last (local times; None: whole days)."""
     tz = zone(tenant.timezone)
+    until = until or day
     if counter is not None and counter.office_id != office.id:
         raise StaffError("Dieser Schalter gehört nicht zu diesem Büro.")
     reason = (reason or "").strip()
@@ -198,19 +204,23 @@ def make_block(tenant, office: Office, counter: Counter | None, day, opens, clos
         raise StaffError("Bitte einen Grund angeben; er steht in der Nachricht an die Betroffenen.")
     if len(reason) > 300:
         raise StaffError("Der Grund darf höchstens 300 Zeichen lang sein.")
+    if until < day:
+        raise StaffError("Der letzte Tag darf nicht vor dem ersten liegen.")
+    if (until - day).days >= MAX_BLOCK_DAYS:
+        raise StaffError(f"Höchstens {MAX_BLOCK_DAYS} Tage auf einmal sperren.")
     if opens is None or closes is None:
         start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+        end = datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=tz)
     else:
-        if opens >= closes:
-            raise StaffError("Das Ende muss nach dem Beginn liegen.")
         start = datetime.combine(day, opens, tzinfo=tz)
-        end = datetime.combine(day, closes, tzinfo=tz)
+        end = datetime.combine(until, closes, tzinfo=tz)
+        if start >= end:
+            raise StaffError("Das Ende muss nach dem Beginn liegen.")
     return Block(office, counter, start.astimezone(zone("UTC")), end.astimezone(zone("UTC")), reason)
 
 
 def affected(block: Block) -> list[Appointment]:
-    """Active appointments the block would cancel, earliest first."""
+    """Active appointments the block hits, earliest first."""
     q = select(Appointment).where(
         Appointment.office_id == block.office.id, Appointment.status.in_(ACTIVE_STATUSES),
         Appointment.starts_at < block.ends_at, Appointment.ends_at > block.starts_at,
@@ -220,15 +230,64 @@ def affected(block: Block) -> list[Appointment]:
     return list(db.session.scalars(q))
 
 
-def apply_block(tenant, block: Block, *, now: datetime | None = None) -> tuple[Closure, list[Appointment]]:
-    """Close the time (online slots lose it at once) and cancel what falls into it; each
-    citizen with an e-mail address is told why, with a link to book anew."""
+def placement(tenant, block: Block, *, now: datetime | None = None) -> list[tuple[Appointment, Counter | None]]:
+    """What a block does to each appointment it hits: (appointment, the counter it moves to)
+    or (appointment, None) when it is cancelled. Only a one-counter block moves anyone: to
+    another counter of the same office that offers every service of the visit and is free
+    for the same time (earlier moves of the same block count). Reads only."""
+    now = now or clock.now()
+    policy = Policy.of(tenant)
+    taken: list[tuple[int, datetime, datetime]] = []
+    plan = []
+    for appt in affected(block):
+        target = None
+        if block.counter is not None and appt.status == "booked":
+            _, slot = slot_at(Visit.of_appointment(appt), policy, appt.starts_at, now=now, online=False,
+                              exclude_appointment_id=appt.id)
+            for cid in slot.counter_ids if slot else ():
+                if cid == block.counter.id or any(c == cid and s < appt.ends_at and appt.starts_at < e
+                                                  for c, s, e in taken):
+                    continue
+                target = db.session.get(Counter, cid)
+                taken.append((cid, appt.starts_at, appt.ends_at))
+                break
+        plan.append((appt, target))
+    return plan
+
+
+def apply_block(tenant, block: Block, *, now: datetime | None = None
+                ) -> tuple[Closure, list[Appointment], list[Appointment]]:
+    """Close the time (online slots lose it at once); move who can be placed at another
+    counter at the same time (same office, no mail: time and place stay), cancel the rest.
+    Each cancelled citizen with an e-mail address is told why and offered the next free time.
+    Returns (closure, moved, cancelled)."""
+    now = now or clock.now()
+    booking.lock_office_days(tenant, block.office.id, block.starts_at, block.ends_at)
+    plan = placement(tenant, block, now=now)  # under the lock: what is free now
     closure = Closure(office_id=block.office.id, counter_id=block.counter.id if block.counter else None,
                       starts_at=block.starts_at, ends_at=block.ends_at, reason=block.reason)
     db.session.add(closure)
-    cancelled = []
-    for appt in affected(block):
-        booking.cancel(tenant, appt, now=now, by_citizen=False, event="office_cancelled", reason=block.reason)
+    db.session.flush()
+    moved, cancelled = [], []
+    for appt, target in plan:
+        if target is not None:
+            appt.counter_id = target.id
+            appt.sequence += 1
+            db.session.flush()
+            moved.append(appt)
+            continue
+        booking.cancel(tenant, appt, now=now, by_citizen=False, event="office_cancelled",
+                       reason=_with_next_free(tenant, appt, block.reason, now))
         cancelled.append(appt)
     db.session.flush()
-    return closure, cancelled
+    return closure, moved, cancelled
+
+
+def _with_next_free(tenant, appt: Appointment, reason: str, now: datetime) -> str:
+    """The office's reason and, for the mail, the next time the citizen could book online."""
+    slot = next_slot(Visit.of_appointment(appt), Policy.of(tenant), now=now, online=True,
+                     exclude_appointment_id=appt.id)
+    if slot is None:
+        return reason
+    when = slot.start.astimezone(zone(tenant.timezone))
+    return f"{reason} Der nächste freie Termin wäre am {when:%d.%m.%Y} um {when:%H:%M} Uhr."
