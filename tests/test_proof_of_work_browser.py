@@ -1,6 +1,7 @@
 """ALTCHA end to end in a real browser (issue 16 point 3): on a town with `altcha: true` the
 booking page carries our own widget; Chromium solves the challenge and the booking stands at
-once (not held), with its confirmation mail."""
+once (not held), with its confirmation mail. And the staff page of refused bookings
+(point 6) at 375 px, clean under axe."""
 from __future__ import annotations
 
 import re
@@ -8,7 +9,13 @@ import re
 from playwright.sync_api import expect
 
 from tests.conftest import next_weekday
-from tests.test_citizen_browser import chromium, mail_files, server, site  # noqa: F401  (fixtures)
+from app.booking.refusals import count_refusal
+from app.extensions import db
+from app.tenancy.models import Tenant
+from app.tenancy.scope import tenant_scope
+from app.transaction import commit
+from tests.test_backoffice_support import PASSWORD, make_user
+from tests.test_citizen_browser import chromium, mail_files, serious_violations, server, site  # noqa: F401  (fixtures)
 from tests.test_citizen_pages import day_url, english_catalogue, set_settings  # noqa: F401  (autouse fixture)
 
 
@@ -35,3 +42,34 @@ def test_the_widget_solves_the_challenge_and_the_booking_stands(chromium, site):
     assert len(mail_files(app)) == before + 1
     assert third_party == []
     context.close()
+
+
+def test_staff_read_the_refused_bookings_at_375_px_clean_under_axe(chromium, site):  # noqa: F811
+    app, base = site
+    make_user(app, "refusals@steinfurt.example", "steinfurt", "staff")
+    with app.app_context(), tenant_scope(tenant_id(app, "steinfurt")):
+        count_refusal(db.session.get(Tenant, tenant_id(app, "steinfurt")), "cap_email")
+        commit()
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 375, "height": 740})  # axe is injected
+    page = context.new_page()
+    page.goto(base + "/admin/login")
+    page.get_by_label("E-Mail").fill("refusals@steinfurt.example")
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url("**/admin/**")
+    page.get_by_role("link", name="Abgewiesene Buchungen").click()
+    page.get_by_role("heading", name="Abgewiesene Online-Buchungen").wait_for()
+    assert "abgewiesen" in page.locator("table caption").first.inner_text()
+    # The table fits a phone (the back-office frame around it is h3's new layout's concern).
+    assert page.evaluate("Math.max(...[...document.querySelectorAll('table')].map(t => t.scrollWidth))") <= 360
+    assert serious_violations(page) == []
+    context.close()
+
+
+def tenant_id(app, slug: str) -> int:
+    from sqlalchemy import select
+
+    from app.tenancy.scope import all_tenants
+
+    with app.app_context(), all_tenants():
+        return db.session.scalar(select(Tenant.id).where(Tenant.slug == slug))
