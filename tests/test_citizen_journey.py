@@ -8,7 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.booking.models import Appointment, WaitlistEntry
+from app.booking.models import WaitlistEntry
+from app.catalog.models import Service
+from app.offices.models import Entrance
 from app.extensions import db
 from app.jobs.due import run_due
 from app.tenancy.scope import tenant_scope
@@ -26,13 +28,16 @@ def test_book_tomorrow_at_eight_in_english_reminded_cancel_at_half_past_seven_wa
     tuesday = next_weekday(1)
     start = at(tuesday, 8)
     fixed_now(at(tuesday - timedelta(days=1), 9))
-    a = book(steinfurt, start, lang="en").json
-    token = a["manage_token"]
     with app.app_context(), tenant_scope(tenant_id("steinfurt")):
-        service_id = db.session.scalar(select(Appointment.service_id))
-        db.session.add(WaitlistEntry(service_id=service_id, name="Wanda Warte", email="wanda@example.org",
+        service = db.session.scalar(select(Service).where(Service.slug == "personalausweis"))
+        service.documents_en = ["Your current ID card or passport", "A recent biometric photo (35 × 45 mm)"]
+        for entrance in db.session.scalars(select(Entrance)):
+            entrance.directions_en = "From the car park, walk past the town hall on the right."
+        db.session.add(WaitlistEntry(service_id=service.id, name="Wanda Warte", email="wanda@example.org",
                                      token="wanda-journey", lang="en"))
         commit()
+    a = book(steinfurt, start, lang="en").json
+    token = a["manage_token"]
     page = steinfurt.get(f"/manage/{token}?booked=1&lang=en")
     assert "Your appointment is booked" in text(page)
     assert 'role="alert"' not in page.get_data(as_text=True)
@@ -41,6 +46,9 @@ def test_book_tomorrow_at_eight_in_english_reminded_cancel_at_half_past_seven_wa
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html and "max-width: 600px" in html
     plain = confirmation.get_body(("plain",)).get_content()
     assert "Where: Bürgerbüro / Einwohnermeldeamt, Emsdettener Straße 40" in plain
+    assert "  - Your current ID card or passport" in plain and "Personalausweis oder Reisepass" not in plain
+    assert "From the car park, walk past the town hall on the right." in plain and "Parkplatz" not in plain
+    assert '<ul style="margin: 0; padding-left: 1.2em;"><li>Your current ID card or passport</li>' in html
     assert "Moving and cancelling: Move online until Monday" in plain and "cancel until the start" in plain
     with app.app_context():
         assert run_due(now=at(tuesday - timedelta(days=1), 13, 59))["reminders"] == 0

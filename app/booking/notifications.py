@@ -173,7 +173,7 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
         return facts
     if ctx["entrance"]:
         facts.append((lab["entrance"], f"{ctx['entrance']}. {ctx['directions']}".strip(),
-                      *text_lang(lang, ctx["entrance"], ctx["directions"])))
+                      *text_lang(lang, ctx["directions"] or ctx["entrance"])))  # the name: a proper name
     if ctx["address"]:
         facts.append((lab["map"], {"href": map_url(ctx["address"]), "text": lab["map_link"]}))
     if ctx["documents"]:
