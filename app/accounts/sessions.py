@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.exc import OperationalError
 
 from app import clock
@@ -86,19 +87,22 @@ def find_open(token: str | None, user_id: int) -> UserSession | None:
 
 
 def _touch(session_id: int, tenant_id: int, now: datetime) -> None:
-    # Its own short transaction: the request's own may be read-only and rolled back. It
+    # Its own short ORM session under the tenant scope (the scoped select and the flush check,
+    # as every write): the request's own transaction may be read-only and rolled back. It
     # must never wait for the request itself: on SQLite the request may already hold the one
     # write lock (a booking that renders a mail loads the user late), so the touch does not
     # wait for any lock and is skipped when it would; a missed touch costs a minute of idle time.
     try:
-        with tenant_scope(tenant_id), db.engine.begin() as conn:
+        with tenant_scope(tenant_id), db.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                conn.exec_driver_sql("PRAGMA busy_timeout=0")
-            else:
-                conn.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            conn.exec_driver_sql("PRAGMA busy_timeout=0" if sqlite else "SET LOCAL lock_timeout = '200ms'")
             try:
-                conn.execute(update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now))
+                with Session(bind=conn) as own:
+                    row = own.get(UserSession, session_id)
+                    if row is not None:
+                        row.last_seen_at = now
+                    own.commit()
+                conn.commit()
             finally:
                 if sqlite:
                     conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
