@@ -78,7 +78,8 @@ def office_edit(office_id: int):
     def change():
         f = request.form
         before = operations.update_office(office, name=f.get("name") or "", address=f.get("address") or "",
-                                          notices=(f.get("notices") or "").splitlines())
+                                          notices=(f.get("notices") or "").splitlines(),
+                                          notices_en=(f["notices_en"].splitlines() if "notices_en" in f else None))
         return office.id, before, operations.office_snapshot(office)
 
     if request.method == "POST":
@@ -106,8 +107,10 @@ def office_entrance(office_id: int):
 
     def change():
         saved, before = operations.save_entrance(office, entrance, name=f.get("name") or "",
-                                                 directions=f.get("directions") or "")
-        return saved.id, before, {"name": saved.name, "directions": saved.directions}
+                                                 directions=f.get("directions") or "",
+                                                 directions_en=f.get("directions_en") or "")
+        return saved.id, before, {"name": saved.name, "directions": saved.directions,
+                                  "directions_en": saved.directions_en}
 
     return _apply(office, change, "entrance_saved", "entrance", "Eingang gespeichert.")
 

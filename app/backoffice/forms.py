@@ -13,7 +13,8 @@ FIELD_LABELS = {"name": "Name", "description": "Beschreibung", "duration_minutes
                 "persons_max": "Personen höchstens", "name_en": "Name (englisch)",
                 "description_en": "Beschreibung (englisch)", "position": "Reihenfolge",
                 "additional_person_minutes": "Minuten je weitere Person",
-                "combinable": "Mit anderen Anliegen in einem Termin buchbar"}
+                "combinable": "Mit anderen Anliegen in einem Termin buchbar",
+                "documents_en": "Mitzubringende Unterlagen (englisch)", "fee_en": "Gebühr (englisch)"}
 
 
 def parse_service_form(form) -> dict:
@@ -38,12 +39,20 @@ def parse_service_form(form) -> dict:
         if not low <= number <= high:
             errors[FIELD_LABELS[key]] = f"muss zwischen {low} und {high} liegen"
         values[key] = number
-    docs = [line.strip() for line in (form.get("documents") or "").splitlines() if line.strip()]
-    if any(len(d) > 500 for d in docs):
-        errors[FIELD_LABELS["documents"]] = "jede Zeile darf höchstens 500 Zeichen lang sein"
-    if len(docs) > 30:
-        errors[FIELD_LABELS["documents"]] = "höchstens 30 Zeilen"
-    values["documents"] = docs
+    for key in ("documents", "documents_en"):
+        if key == "documents_en" and key not in form:
+            continue  # a form without the English fields leaves them as they are
+        docs = [line.strip() for line in (form.get(key) or "").splitlines() if line.strip()]
+        if any(len(d) > 500 for d in docs):
+            errors[FIELD_LABELS[key]] = "jede Zeile darf höchstens 500 Zeichen lang sein"
+        if len(docs) > 30:
+            errors[FIELD_LABELS[key]] = "höchstens 30 Zeilen"
+        values[key] = docs
+    if "fee_en" in form:
+        fee_en = (form.get("fee_en") or "").strip()
+        if len(fee_en) > 200:
+            errors[FIELD_LABELS["fee_en"]] = "darf höchstens 200 Zeichen lang sein"
+        values["fee_en"] = fee_en
     values["bookable_online"] = form.get("bookable_online") == "1"
     # Empty: each further person takes the service's own duration.
     extra = (form.get("additional_person_minutes") or "").strip()

@@ -52,7 +52,8 @@ def contact():
     texts = tenant.texts or {}
     form = {"name": tenant.name, "address": tenant.address, "contact_phone": tenant.contact_phone,
             "contact_email": tenant.contact_email, "contact_hours": tenant.contact_hours,
-            **{k: texts.get(k, "") for k in ("branding_color", "branding_logo_url", "footer")}}
+            "contact_hours_en": tenant.contact_hours_en,
+            **{k: texts.get(k, "") for k in ("branding_color", "branding_logo_url", "footer", "footer_en")}}
     ratio = contrast_ratio(form["branding_color"]) if form["branding_color"] else None
     return render_template("backoffice/contact.html", tenant=tenant, form=form, ratio=ratio)
 

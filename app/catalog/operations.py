@@ -12,7 +12,7 @@ from app.offices.models import Counter
 from app.validators import Invalid
 
 EDITABLE = ("name", "description", "duration_minutes", "documents", "fee", "bookable_online", "persons_max",
-            "name_en", "description_en", "additional_person_minutes", "combinable")
+            "name_en", "description_en", "additional_person_minutes", "combinable", "documents_en", "fee_en")
 
 
 def field_origins(svc: Service) -> dict[str, str]:

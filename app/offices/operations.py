@@ -17,11 +17,15 @@ class EntranceInUse(Exception):
     """Appointments point at the entrance; it can be changed, not deleted."""
 
 
-def update_office(office: Office, *, name: str, address: str, notices: list[str]) -> dict:
-    """Set name, address and notices; raises Invalid. Returns the values before."""
+def update_office(office: Office, *, name: str, address: str, notices: list[str],
+                  notices_en: list[str] | None = None) -> dict:
+    """Set name, address and notices (English ones: None leaves them); raises Invalid. Returns the values before."""
     name, address = name.strip(), address.strip()
     notices = [n.strip() for n in notices if n.strip()]
+    notices_en = None if notices_en is None else [n.strip() for n in notices_en if n.strip()]
     errors = {}
+    if notices_en is not None and any(len(n) > 1000 for n in notices_en):
+        errors["Hinweise (englisch)"] = "jeder Hinweis darf höchstens 1000 Zeichen lang sein"
     if not 1 <= len(name) <= 200:
         errors["Name"] = "muss 1 bis 200 Zeichen lang sein"
     if not 1 <= len(address) <= 300:
@@ -32,27 +36,31 @@ def update_office(office: Office, *, name: str, address: str, notices: list[str]
         raise Invalid(errors)
     before = office_snapshot(office)
     office.name, office.address, office.notices = name, address, notices
+    if notices_en is not None:
+        office.notices_en = notices_en
     db.session.flush()
     return before
 
 
 def office_snapshot(office: Office) -> dict:
-    return {"name": office.name, "address": office.address, "notices": list(office.notices or [])}
+    return {"name": office.name, "address": office.address, "notices": list(office.notices or []),
+            "notices_en": list(office.notices_en or [])}
 
 
 def save_entrance(office: Office, entrance: Entrance | None, *, name: str,
-                  directions: str) -> tuple[Entrance, dict | None]:
+                  directions: str, directions_en: str = "") -> tuple[Entrance, dict | None]:
     """Add an entrance (`entrance` None) or change one; raises Invalid. Returns it and the values before."""
-    name, directions = name.strip(), directions.strip()
-    if not 1 <= len(name) <= 200 or len(directions) > 2000:
+    name, directions, directions_en = name.strip(), directions.strip(), directions_en.strip()
+    if not 1 <= len(name) <= 200 or len(directions) > 2000 or len(directions_en) > 2000:
         raise Invalid({"Eingang": "Name 1 bis 200 Zeichen, Wegbeschreibung höchstens 2000"})
     if entrance is None:
-        entrance = Entrance(name=name, directions=directions, position=len(office.entrances))
+        entrance = Entrance(name=name, directions=directions, directions_en=directions_en,
+                            position=len(office.entrances))
         office.entrances.append(entrance)
         before = None
     else:
-        before = {"name": entrance.name, "directions": entrance.directions}
-        entrance.name, entrance.directions = name, directions
+        before = {"name": entrance.name, "directions": entrance.directions, "directions_en": entrance.directions_en}
+        entrance.name, entrance.directions, entrance.directions_en = name, directions, directions_en
     db.session.flush()
     return entrance, before
 

@@ -49,7 +49,8 @@ def update_contact(tenant: Tenant, form) -> dict:
     """Apply the contact form; returns {field: (before, after)} of what changed. The caller commits."""
     errors: dict[str, str] = {}
     values = {key: (form.get(key) or "").strip() for key in
-              ("name", "address", "contact_phone", "contact_email", "contact_hours")}
+              ("name", "address", "contact_phone", "contact_email", "contact_hours", "contact_hours_en")
+              if key in form or key != "contact_hours_en"}  # a form without the English field leaves it
     if not 1 <= len(values["name"]) <= 200:
         errors["Name"] = "muss 1 bis 200 Zeichen lang sein"
     if len(values["address"]) > 300:
@@ -60,6 +61,8 @@ def update_contact(tenant: Tenant, form) -> dict:
         errors["E-Mail"] = "ist keine gültige E-Mail-Adresse"
     if len(values["contact_hours"]) > 200:
         errors["Erreichbarkeit"] = "darf höchstens 200 Zeichen lang sein"
+    if len(values.get("contact_hours_en", "")) > 200:
+        errors["Erreichbarkeit (englisch)"] = "darf höchstens 200 Zeichen lang sein"
     values["contact_email"] = values["contact_email"].lower()
     texts = dict(tenant.texts or {})
     colour = (form.get("branding_color") or "").strip()
@@ -76,6 +79,9 @@ def update_contact(tenant: Tenant, form) -> dict:
     footer = (form.get("footer") or "").strip()
     if len(footer) > 1000:
         errors["Fußzeile"] = "darf höchstens 1000 Zeichen lang sein"
+    footer_en = (form.get("footer_en") or "").strip()
+    if len(footer_en) > 1000:
+        errors["Fußzeile (englisch)"] = "darf höchstens 1000 Zeichen lang sein"
     if errors:
         raise ContactInvalid(errors)
     changed = {}
@@ -83,7 +89,10 @@ def update_contact(tenant: Tenant, form) -> dict:
         if getattr(tenant, key) != value:
             changed[key] = (getattr(tenant, key), value)
             setattr(tenant, key, value)
-    for key, value in (("branding_color", colour.lower()), ("branding_logo_url", logo), ("footer", footer)):
+    own_texts = [("branding_color", colour.lower()), ("branding_logo_url", logo), ("footer", footer)]
+    if "footer_en" in form:
+        own_texts.append(("footer_en", footer_en))
+    for key, value in own_texts:
         if texts.get(key, "") != value:
             changed[key] = (texts.get(key, ""), value)
             if value:
