@@ -20,6 +20,7 @@ from app import ROOT
 from app.extensions import db
 from app.jobs.queue import wait_for_background
 from app.mail.models import OutboxMail
+from app.mail.transport import build_message, close_connections, send
 from app.tenancy.scope import all_tenants
 from tests.conftest import REDIS_URL, HostClient, at, count_rows, make_app, needs_redis, next_weekday
 
@@ -36,6 +37,7 @@ class Sink:
     def __init__(self, port: int):
         self.port = port
         self.messages: list = []
+        self.peers: list = []  # the client's (address, port) per accepted mail: one per connection
         self.stall_first_rcpt = False
         self.rcpt_seen = threading.Event()
         self.controller = Controller(self, hostname="127.0.0.1", port=port)
@@ -50,6 +52,7 @@ class Sink:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.peers.append(session.peer)
         return "250 Message accepted"
 
     def start(self):
@@ -94,8 +97,19 @@ def test_smtp_down_during_ten_bookings_then_each_mail_arrives_once(database_url,
             run_due(now=later(600))
         assert sorted(m["To"] for m in sink.messages) == sorted(f"citizen{i}@example.org" for i in range(10))
         assert len({m["Message-ID"] for m in sink.messages}) == 10
+        # The ten went over one kept connection, not ten connects and greetings.
+        assert len(set(sink.peers)) == 1
+        # The server restarts: this thread's kept connection is dead; the next send notices
+        # before saying anything of the mail and goes out once over a new connection.
+        sink.stop()
+        sink = Sink(smtp_port).start()
+        with app.app_context(), all_tenants():
+            row = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).first()
+            send(build_message(row), row)
+        assert [m["Message-ID"] for m in sink.messages] == [row.message_id]
     finally:
         sink.stop()
+        close_connections()
         with app.app_context():
             db.engine.dispose()
 

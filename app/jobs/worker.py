@@ -13,6 +13,7 @@ from app.extensions import db
 from app.faults import discard_session
 from app.jobs.due import start_background_sweeper
 from app.jobs.queue import QUEUES, queue, redis_connection
+from app.mail.transport import close_connections
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5
@@ -45,6 +46,7 @@ def run_worker(app: Flask, *, burst: bool = False, sweep_every: float = 10.0) ->
             worker = AppWorker([queue(name) for name in QUEUES], connection=conn)
             log.info("worker started", extra={"job": ",".join(QUEUES)})
             worker.work(burst=burst, with_scheduler=False)
+            close_connections()
             return
         except (RedisConnectionError, RedisTimeoutError):
             if burst:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import sys
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -63,23 +64,73 @@ def _console(msg: EmailMessage, row: OutboxMail) -> None:
               file=sys.stdout, flush=True)
 
 
-def _smtp(msg: EmailMessage, url: str) -> None:
+class _Connections(threading.local):
+    """One open SMTP connection per thread and MAIL_URL, kept between mails: the rq
+    worker (a SimpleWorker, jobs in its own process) then pays connect, EHLO, STARTTLS
+    and login once, not per mail."""
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, smtplib.SMTP] = {}
+
+
+_connections = _Connections()
+
+
+def _connect(url: str) -> smtplib.SMTP:
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     host = parts.hostname or "localhost"
     timeout = float(query.get("timeout", 10))
     implicit_tls = parts.scheme == "smtps"
     port = parts.port or (465 if implicit_tls else 25)
+    if implicit_tls:
+        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(host, port, timeout=timeout)
     try:
-        if implicit_tls:
-            client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(host, port, timeout=timeout)
-        with client:
-            if not implicit_tls and query.get("starttls") in ("1", "true", "yes"):
-                client.starttls(context=ssl.create_default_context())
-            if parts.username:
-                client.login(unquote(parts.username), unquote(parts.password or ""))
-            client.send_message(msg)
+        if not implicit_tls and query.get("starttls") in ("1", "true", "yes"):
+            client.starttls(context=ssl.create_default_context())
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: smtplib.SMTP) -> None:
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+
+
+def close_connections() -> None:
+    """Say QUIT to every kept connection of this thread (worker shutdown, tests)."""
+    for url in list(_connections.by_url):
+        _close(_connections.by_url.pop(url))
+
+
+def _smtp(msg: EmailMessage, url: str) -> None:
+    """Send over the kept connection; one that the server closed meanwhile (idle timeout,
+    restart) is replaced by a new one. A failure leaves no connection behind, and the row goes
+    back to the lease protocol (retried with its Message-ID), as before."""
+    client = _connections.by_url.pop(url, None)
+    try:
+        if client is not None:
+            try:
+                # One round trip that proves the kept connection alive before any of the
+                # mail is said, so a send is never repeated on a fresh connection.
+                if client.noop()[0] != 250:
+                    raise smtplib.SMTPServerDisconnected("noop refused")
+            except (OSError, smtplib.SMTPException):
+                client.close()
+                client = None
+        if client is None:
+            client = _connect(url)
+        client.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
+        if client is not None:
+            client.close()
         raise TransportError(type(exc).__name__) from exc
+    _connections.by_url[url] = client
