@@ -11,8 +11,6 @@ from app import clock
 from app.extensions import db
 from app.tenancy.scope import TenantOwned
 
-FEEDBACK_STATUSES = ("received", "answered")
-
 
 class AccessibilityFeedback(TenantOwned, db.Model):
     __tablename__ = "accessibility_feedback"

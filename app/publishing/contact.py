@@ -15,7 +15,6 @@ from app.tenancy.scope import tenant_scope
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_CONTRAST = 4.5  # WCAG 2.1 AA for text: white on the brand colour in the header and buttons
-BRANDING_KEYS = ("branding_color", "branding_logo_url", "footer")
 
 
 class ContactInvalid(ValueError):

@@ -12,9 +12,6 @@ from app import clock
 from app.extensions import db
 from app.tenancy.scope import TenantOwned
 
-ENTRY_STATUSES = ("waiting", "called", "parked", "finished", "missed")
-KINDS = ("appointment", "walk_in")
-
 
 class OfficeQueue(TenantOwned, db.Model):
     """An office's queue set-up; an office without an enabled row keeps no queue."""

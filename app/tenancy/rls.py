@@ -115,14 +115,6 @@ def tenant_tables(conn) -> list[str]:
         "ORDER BY c.table_name")).scalars())
 
 
-def set_tenant_on(conn, tenant_id: int | None, every_tenant: bool = False) -> None:
-    """Tell this transaction of `conn` which tenant it acts for (PostgreSQL; no-op elsewhere)."""
-    if conn.dialect.name != "postgresql":
-        return
-    conn.execute(text("SELECT set_config('app.tenant_id', :tid, true), set_config('app.all_tenants', :all, true)"),
-                 {"tid": "" if tenant_id is None else str(tenant_id), "all": "on" if every_tenant else "off"})
-
-
 # --- the engine hooks ---------------------------------------------------------------------------
 def _wanted() -> tuple[str, str]:
     tid = active_tenant_id()
