@@ -46,3 +46,34 @@ def test_a_lapsed_offer_passes_to_the_next_in_line(app, steinfurt):
     offers = [m for m in mails(app) if m["To"] in ("anna@example.org", "bernd@example.org")]
     assert [m["To"] for m in offers] == ["anna@example.org", "bernd@example.org"]
     assert "Carla" not in offers[1].get_body(("plain",)).get_content()
+
+
+def test_a_freed_slot_is_offered_to_the_entry_whose_preferences_match(app, steinfurt, fixed_now):
+    monday = next_weekday(0, after_days=7)
+    fixed_now(at(monday - timedelta(days=3), 10))
+    # Joined first, but wants afternoons only: the 09:00 start does not match.
+    assert steinfurt.post("/waitlist", data={"service": "personalausweis", "name": "Nina Nachmittag",
+                                             "email": "nina@example.org", "daypart": "afternoon"}).status_code == 303
+    # Wants Tuesdays only.
+    assert steinfurt.post("/waitlist", data={"service": "personalausweis", "name": "Tom Dienstag",
+                                             "email": "tom@example.org", "weekdays": "1"}).status_code == 303
+    # Mondays and Wednesdays, mornings, in a range that holds the day: matches.
+    assert steinfurt.post("/waitlist", data={
+        "service": "personalausweis", "name": "Mia Morgen", "email": "mia@example.org",
+        "weekdays": ["0", "2"], "daypart": "morning", "date_from": (monday - timedelta(days=1)).isoformat(),
+        "date_until": (monday + timedelta(days=1)).isoformat()}).status_code == 303
+    a = steinfurt.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(monday, 9).isoformat(),
+                                                     "name": "Carla", "email": "carla@example.org"}).json
+    assert steinfurt.delete(f"/api/v1/appointments/{a['manage_token']}").status_code == 204
+    waiting = ("nina@example.org", "tom@example.org", "mia@example.org")
+    offers = [m for m in mails(app) if m["To"] in waiting and "/book?" in m.get_body(("plain",)).get_content()]
+    assert [m["To"] for m in offers] == ["mia@example.org"]
+
+
+def test_waiting_list_errors_stand_next_to_their_fields(steinfurt):
+    resp = steinfurt.post("/waitlist", data={"service": "personalausweis", "name": "Mia", "email": "mia@example.org",
+                                             "date_from": "2026-12-10", "date_until": "2026-12-01"})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'id="wl-date_until-error"' in page and 'href="#wl-date_until"' in page
+    assert "Das Ende liegt vor dem Anfang" in page

@@ -6,7 +6,7 @@ on one counter: on PostgreSQL an exclusion constraint over (tenant, counter,
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -213,5 +213,11 @@ class WaitlistEntry(TenantOwned, db.Model):
     expires_at: Mapped[datetime | None] = mapped_column()
     # The cancelled appointment whose slot was offered; passed on if the offer lapses.
     offer_appointment_id: Mapped[int | None] = mapped_column()
+    # Preferences: weekdays as digits (0 = Monday; empty: any), "morning"/"afternoon"
+    # (empty: any time), and the local days offers may fall on (None: open end).
+    weekdays: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    daypart: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    date_from: Mapped[date | None] = mapped_column()
+    date_until: Mapped[date | None] = mapped_column()
 
     service = relationship("Service", foreign_keys=[service_id])

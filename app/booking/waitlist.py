@@ -1,10 +1,11 @@
-"""The waiting list: citizens who found the calendar full are offered freed slots,
-first come, first served. Like every business function here it flushes, never commits."""
+"""The waiting list: citizens who found the calendar full are offered freed slots that
+match their preferences (weekdays, morning/afternoon, a date range), in the order they
+joined. Like every business function here it flushes, never commits."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app import clock
 from app.booking.codes import new_manage_token
@@ -20,11 +21,15 @@ from app.transaction import claim
 OPEN_STATUSES = ("waiting", "offered")
 # An offer stands until the slot, but at most this long; then the entry counts as served.
 OFFER_VALID = timedelta(days=2)
+DAYPARTS = ("morning", "afternoon")
+NOON = time(12, 0)  # a start before it is "morning", from it on "afternoon"
 
 
 def join(service: Service, *, name: str, email: str, lang: str = "de",
-         now: datetime | None = None) -> WaitlistEntry:
-    """Put `email` on the waiting list of `service`; joining again keeps the place held."""
+         now: datetime | None = None, weekdays: str = "", daypart: str = "",
+         date_from: date | None = None, date_until: date | None = None) -> WaitlistEntry:
+    """Put `email` on the waiting list of `service`; joining again keeps the place held
+    and takes the new preferences."""
     now = now or clock.now()
     email = email.strip().lower()
     entry = db.session.scalar(
@@ -38,8 +43,23 @@ def join(service: Service, *, name: str, email: str, lang: str = "de",
         entry.status, entry.created_at, entry.offered_at, entry.expires_at = "waiting", now, None, None
     entry.name = name.strip()
     entry.lang = lang if lang in ("de", "en") else "de"
+    entry.weekdays = "".join(sorted(set(d for d in weekdays if d in "0123456")))
+    entry.daypart = daypart if daypart in DAYPARTS else ""
+    entry.date_from, entry.date_until = date_from, date_until
     db.session.flush()
     return entry
+
+
+def matching(local_start: datetime):
+    """SQL condition: the entry's preferences accept a start at `local_start` (local time)."""
+    day = local_start.date()
+    part = "morning" if local_start.time() < NOON else "afternoon"
+    return and_(
+        or_(WaitlistEntry.weekdays == "", WaitlistEntry.weekdays.contains(str(day.weekday()))),
+        WaitlistEntry.daypart.in_(("", part)),
+        or_(WaitlistEntry.date_from.is_(None), WaitlistEntry.date_from <= day),
+        or_(WaitlistEntry.date_until.is_(None), WaitlistEntry.date_until >= day),
+    )
 
 
 def withdraw(entry: WaitlistEntry) -> None:
@@ -63,8 +83,10 @@ def offer_freed_slot(appointment: Appointment, *, now: datetime | None = None) -
     if problem or slot is None:
         return None
     # Two cancellations at once offer to two different citizens, not twice to one.
+    local_start = appointment.starts_at.astimezone(zone(tenant.timezone))
     entry = claim(select(WaitlistEntry)
-                  .where(WaitlistEntry.service_id == appointment.service_id, WaitlistEntry.status == "waiting")
+                  .where(WaitlistEntry.service_id == appointment.service_id, WaitlistEntry.status == "waiting",
+                         matching(local_start))
                   .order_by(WaitlistEntry.created_at, WaitlistEntry.id).limit(1))
     if entry is None:
         return None

@@ -2,6 +2,8 @@
 field to a message for the person who typed it; values keep what was typed."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import gettext as _
 
 from app.validators import is_email, is_phone
@@ -68,8 +70,23 @@ def emergency(form) -> tuple[dict, dict]:
 
 
 def waitlist(form) -> tuple[dict, dict]:
-    values = {"name": _text(form, "name", 200), "email": _text(form, "email", 254).replace(" ", "")}
+    """Name, e-mail and the preferences: weekdays (checkboxes 0–5), morning/afternoon, from/until."""
+    values = {"name": _text(form, "name", 200), "email": _text(form, "email", 254).replace(" ", ""),
+              "weekdays": "".join(d for d in form.getlist("weekdays") if d in ("0", "1", "2", "3", "4", "5")),
+              "daypart": _text(form, "daypart", 10), "date_from_text": _text(form, "date_from", 10),
+              "date_until_text": _text(form, "date_until", 10)}
     errors: dict[str, str] = {}
     _name(values, errors)
     _email(values, errors)
+    if values["daypart"] not in ("", "morning", "afternoon"):
+        values["daypart"] = ""
+    for key in ("date_from", "date_until"):
+        raw = values[f"{key}_text"]
+        try:
+            values[key] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            values[key] = None
+            errors[key] = _("Bitte geben Sie ein Datum an, zum Beispiel 2026-12-24.")
+    if values["date_from"] and values["date_until"] and values["date_until"] < values["date_from"]:
+        errors["date_until"] = _("Das Ende liegt vor dem Anfang. Bitte prüfen Sie die Daten.")
     return values, errors

@@ -430,7 +430,9 @@ def waitlist_join():
                                emergency_text=localized("emergency"), privacy=localized("privacy"),
                                form=values, errors=errors, last_day=last_day, reopens=reopens,
                                opens_on=opens_on), 422
-    entry = waitlist.join(svc, name=values["name"], email=values["email"], lang=current_lang())
+    entry = waitlist.join(svc, name=values["name"], email=values["email"], lang=current_lang(),
+                          weekdays=values["weekdays"], daypart=values["daypart"],
+                          date_from=values["date_from"], date_until=values["date_until"])
     token = entry.token
     commit()
     return redirect(url_for("citizen.waitlist_entry", token=token), code=303)
