@@ -115,9 +115,20 @@ def test_each_town_shows_its_own_services(emsdetten):
     resp = emsdetten.get("/")
     assert "Stadt Emsdetten" in text(resp)
     assert "Am Markt 1, 48282 Emsdetten" in text(resp)
-    # Emsdetten takes the certificate of good conduct by phone only.
-    assert "/services/fuehrungszeugnis" not in hrefs(resp, "/services/")
-    assert emsdetten.get("/services/fuehrungszeugnis").status_code == 404
+    # Emsdetten takes the certificate of good conduct by phone only: listed as such, its
+    # page says how to get an appointment, and it cannot be booked online.
+    assert "/services/fuehrungszeugnis" in hrefs(resp, "/services/")
+    assert "Nur telefonisch oder vor Ort" in text(resp) and "nur telefonisch/vor Ort" in text(resp)
+    page_ = emsdetten.get("/services/fuehrungszeugnis")
+    assert page_.status_code == 200
+    body = text(page_)
+    assert "Diesen Termin vereinbaren Sie telefonisch oder vor Ort" in body
+    assert "02572 922-0" in body and "buergerbuero@emsdetten.example" in body
+    assert "Bürgerbüro Emsdetten" in body and "Öffnungszeiten" in body and "Montag" in body
+    assert "/book?" not in page(page_)
+    assert emsdetten.get("/book?service=fuehrungszeugnis").status_code == 404
+    english = text(emsdetten.get("/services/fuehrungszeugnis?lang=en"))
+    assert "Make this appointment by phone or in person" in english and "Mon–Fri 8:00–12:00" in english
 
 
 def test_the_bare_base_domain_lists_every_tenant(app, host_client):

@@ -126,6 +126,12 @@ def bookable_online():
                                  Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
 
 
+def by_phone_or_in_person():
+    """Services offered here that citizens cannot book online (they call or come by)."""
+    return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(False),
+                                 Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
+
+
 class ServiceCounter(TenantOwned, db.Model):
     """A counter that serves a service. A service with no rows is served by every
     counter of its office."""

@@ -21,7 +21,7 @@ from app.booking import emergencies, reconfirm, waitlist
 from app.booking.models import Appointment, WaitlistEntry
 from app.booking.notifications import calendar_file
 from app.catalog import visits
-from app.catalog.models import Service, bookable_online
+from app.catalog.models import Service, bookable_online, by_phone_or_in_person
 from app.citizen import bp, forms
 from app.citizen import format as fmt
 from app.citizen.calendar import month_view
@@ -138,6 +138,19 @@ def home():
     now = clock.now()
     today = today_in(zone(g.tenant.timezone), now)
     offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
+    hours = office_hours(today)
+    closures = list(db.session.scalars(
+        select(Closure).where(Closure.counter_id.is_(None), Closure.ends_at > now,
+                              Closure.starts_at < now + timedelta(days=60)).order_by(Closure.starts_at)
+    ))
+    services = list(db.session.scalars(bookable_online()))
+    return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
+                           services=services, offline=list(db.session.scalars(by_phone_or_in_person())),
+                           today=today, emergency_text=localized("emergency"))
+
+
+def office_hours(today) -> dict[int, dict[int, list[OpeningHours]]]:
+    """Office id → weekday → the office's current and coming opening-hours rules."""
     rules = db.session.scalars(
         select(OpeningHours).where(OpeningHours.counter_id.is_(None))
         .order_by(OpeningHours.weekday, OpeningHours.opens)
@@ -146,13 +159,7 @@ def home():
     for r in rules:
         if r.valid_until is None or r.valid_until >= today:
             hours.setdefault(r.office_id, {}).setdefault(r.weekday, []).append(r)
-    closures = list(db.session.scalars(
-        select(Closure).where(Closure.counter_id.is_(None), Closure.ends_at > now,
-                              Closure.starts_at < now + timedelta(days=60)).order_by(Closure.starts_at)
-    ))
-    services = list(db.session.scalars(bookable_online()))
-    return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
-                           services=services, today=today, emergency_text=localized("emergency"))
+    return hours
 
 
 def tenant_list():
@@ -173,6 +180,11 @@ def tenant_list():
 # --- service page -------------------------------------------------------------------------
 @bp.get("/services/<slug>")
 def service_page(slug: str):
+    offline = db.session.scalar(by_phone_or_in_person().where(Service.slug == slug))
+    if offline is not None:  # offered here, not online: say how to get an appointment
+        return render_template("citizen/by_phone.html", service=offline, office=offline.office,
+                               hours=office_hours(today_in(zone(g.tenant.timezone), clock.now())),
+                               today=today_in(zone(g.tenant.timezone), clock.now()))
     svc = service_or_404(slug)
     policy = Policy.of(g.tenant)
     view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
