@@ -92,3 +92,43 @@ def test_an_onboarded_town_rebuilt_in_an_empty_database_exports_the_same(app, kr
 
 def test_export_of_an_unknown_or_foreign_tenant_is_404(app, kreis):
     assert kreis.get("/admin/district/nowhere/export").status_code == 404
+
+
+def test_an_offices_queue_settings_export_and_sync_back(app, kreis, tmp_path):
+    from sqlalchemy import select
+
+    from app.catalog.models import Service
+    from app.extensions import db
+    from app.offices.models import Office
+    from app.queue import operations as queue_ops
+    from app.tenancy.scope import tenant_scope
+    from tests.test_backoffice_support import in_tenant
+
+    with in_tenant(app, "steinfurt"):
+        office = db.session.scalar(select(Office).where(Office.slug == "buergerbuero"))
+        ids = {s.slug: s.id for s in db.session.scalars(select(Service).where(Service.office_id == office.id))}
+        queue_ops.configure(office, enabled=True, quotas={ids["anmeldung"]: 7, ids["umzug"]: None}, ticket_prefix="W")
+        commit()
+    doc = export_to(kreis, "steinfurt", tmp_path / "export")
+    queue = next(o for o in doc["offices"] if o["slug"] == "buergerbuero")["queue"]
+    assert queue["enabled"] is True and queue["prefix"] == "W"
+    assert queue["walk_in"]["anmeldung"] == 7 and "umzug" not in queue["walk_in"]
+    # Someone changes the set-up in the back office; syncing the exported file brings it back.
+    with in_tenant(app, "steinfurt"):
+        office = db.session.scalar(select(Office).where(Office.slug == "buergerbuero"))
+        queue_ops.configure(office, enabled=False, quotas={ids["anmeldung"]: 1, ids["umzug"]: 3}, ticket_prefix="Q")
+        commit()
+    with app.app_context():
+        changes = sync_folder(tmp_path / "export")
+        commit()
+    assert "steinfurt/offices/buergerbuero: queue on, walk-in quotas set" in changes or any(
+        "buergerbuero: queue on" in c for c in changes)
+    with in_tenant(app, "steinfurt"):
+        office = db.session.scalar(select(Office).where(Office.slug == "buergerbuero"))
+        with tenant_scope(office.tenant_id):
+            setup = queue_ops.queue_of(office)
+            assert setup is not None and setup.ticket_prefix == "W"
+            quotas = queue_ops.quotas_of(office)
+        assert quotas[ids["anmeldung"]] == 7 and ids["umzug"] not in quotas
+    again = export_to(kreis, "steinfurt", tmp_path / "again")
+    assert again == doc

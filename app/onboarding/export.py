@@ -13,6 +13,8 @@ from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.mail.models import MailTemplate
 from app.offices.models import DAYS, Closure, Counter, Office, OpeningHours
+from app.queue import operations as queue_ops
+from app.queue.models import OfficeQueue
 from app.scheduling.calendar import zone
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
@@ -58,7 +60,19 @@ def _office(tenant: Tenant, office: Office) -> dict:
         **({"notices_en": list(office.notices_en)} if office.notices_en else {}),
         "counters": [{"slug": c.slug, "name": c.name} for c in counters],
         "hours": hours, "closures": closures,
+        **_queue(office),
     }
+
+
+def _queue(office: Office) -> dict:
+    """The office's `queue:` as sync reads it, when the office has a queue set up (on or off)."""
+    setup = db.session.scalar(select(OfficeQueue).where(OfficeQueue.office_id == office.id))
+    if setup is None:
+        return {}
+    slugs = {s.id: s.slug for s in db.session.scalars(select(Service).where(Service.office_id == office.id))}
+    walk_in = {slugs[sid]: n for sid, n in sorted(queue_ops.quotas_of(office).items(), key=lambda kv: slugs.get(kv[0], ""))
+               if sid in slugs}
+    return {"queue": {"enabled": setup.enabled, "prefix": setup.ticket_prefix, "walk_in": walk_in}}
 
 
 def _services(tenant: Tenant, offices: dict[int, Office]) -> list[dict]:

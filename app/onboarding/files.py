@@ -82,6 +82,7 @@ class CounterEntry(Strict):
 class QueueSetup(Strict):
     """The office's queue (issue 13): on, and how many walk-in tickets per service and day."""
     enabled = fields.Boolean(load_default=True)
+    prefix = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z]{1,3}$"))  # walk-in tickets: A-017
     walk_in = fields.Dict(keys=fields.String(validate=SLUG), values=fields.Integer(strict=True,
                           validate=validate.Range(0, 999)), load_default=dict)
 

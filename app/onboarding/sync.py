@@ -153,9 +153,11 @@ def _apply_queues(data: dict, offices: dict[str, Office]) -> list[str]:
         if unknown:
             raise SyncError([f"offices: {office.slug}.queue.walk_in: no service {', '.join(unknown)} in this office"])
         quotas = {sid: wanted["walk_in"].get(slug) for slug, sid in services.items()}
-        before = (queue_ops.queue_of(office) is not None, queue_ops.quotas_of(office))
-        queue_ops.configure(office, enabled=wanted["enabled"], quotas=quotas)
-        if before != (wanted["enabled"], queue_ops.quotas_of(office)):
+        before = (queue_ops.queue_of(office) is not None, queue_ops.setup_of(office).ticket_prefix,
+                  queue_ops.quotas_of(office))
+        setup = queue_ops.configure(office, enabled=wanted["enabled"], quotas=quotas,
+                                    ticket_prefix=wanted.get("prefix"))
+        if before != (wanted["enabled"], setup.ticket_prefix, queue_ops.quotas_of(office)):
             changes.append(f"offices/{office.slug}: queue {'on' if wanted['enabled'] else 'off'}, walk-in quotas set")
     return changes
 
