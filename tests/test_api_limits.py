@@ -107,3 +107,20 @@ def test_bookings_go_through_when_redis_is_down(database_url, tmp_path):
     assert r.status_code == 201
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_booking_reads_the_office_schedule_once(app, steinfurt):
+    monday = next_weekday(0)
+    steinfurt.get("/api/v1/services")  # warm caches
+    with counted(app) as statements:
+        r = steinfurt.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(monday, 10).isoformat(),
+                                                         "name": "Erika Mustermann", "email": "erika@example.org"})
+        assert r.status_code == 201, r.json
+    # Counters, opening hours and closures: read once, under the booking's lock.
+    for table in ("counters", "opening_hours", "closures"):
+        reads = [s for s in statements if s.lstrip().startswith("SELECT") and f"FROM {table}" in s]
+        assert len(reads) == 1, (table, reads)
+    # An invalid start is still refused with its reason, before anything is written.
+    r = steinfurt.post("/api/v1/appointments", json={"service": "personalausweis", "start": at(monday, 10, 7).isoformat(),
+                                                     "name": "Erika Mustermann", "email": "erika2@example.org"})
+    assert r.status_code == 422 and "slot grid" in str(r.json), r.json

@@ -154,9 +154,6 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     now = now or clock.now()
     policy = Policy.of(tenant)
     online = source == "online"
-    problem, _ = slot_at(visit, policy, start, now=now, online=online, check_only=True)
-    if problem:
-        raise InvalidStart(problem)
     email = email.strip().lower()
     office_id = visit.office_id
     keys = [_day_key(tenant.id, office_id, start, policy.timezone)]
@@ -167,8 +164,12 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     _lock(keys, office_id)
     offer = standing_offer(offer_token, visit.first.id, start, now) if online else None
     freed_id = offer.offer_appointment_id if offer else None
-    # Under the lock: what is free now, with every committed booking seen.
-    _, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=freed_id)
+    # Under the lock: what is free now, with every committed booking seen. The office's
+    # static schedule is read once, here: a start that is no bookable start at all is
+    # refused under the lock too (the rollback releases it), not checked twice.
+    problem, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=freed_id)
+    if problem:
+        raise InvalidStart(problem)
     if slot is None:
         raise SlotTaken(visit, policy, now, online)
     if online:
