@@ -177,6 +177,12 @@ def tenant_list():
     return render_template("citizen/tenants.html", tenants=links)
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico by themselves; ours is the SVG every page links."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
 # --- service page -------------------------------------------------------------------------
 @bp.get("/services/<slug>")
 def service_page(slug: str):

@@ -1,0 +1,51 @@
+"""Issue 14 points 8 and 9 in a real browser: the page of a service not bookable online
+passes axe in both languages; after a failed submit the focus is on the error summary and
+the title says "Fehler:"; the favicon is ours."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_citizen_browser import chromium, serious_violations, server, site  # noqa: F401
+from tests.test_citizen_pages import english_catalogue  # noqa: F401  (autouse fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_page_of_a_service_by_phone_passes_axe_and_fits_a_phone(chromium, server):  # noqa: F811
+    app, port = server
+    context = chromium.new_context(viewport={"width": 375, "height": 740}, bypass_csp=True)
+    page = context.new_page()
+    problems = {}
+    for lang in ("de", "en"):
+        page.goto(f"http://emsdetten.localhost:{port}/services/fuehrungszeugnis?lang={lang}")
+        assert page.locator("a.phone").first.inner_text() == "02572 922-0"
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        found = serious_violations(page)
+        if found:
+            problems[lang] = found
+    page.goto(f"http://emsdetten.localhost:{port}/?lang=de")
+    offline = page.locator("a.service-offline")
+    assert "nur telefonisch/vor Ort" in offline.first.inner_text()
+    offline.first.click()
+    page.get_by_role("heading", name="Diesen Termin vereinbaren Sie telefonisch oder vor Ort").wait_for()
+    context.close()
+    assert not problems, problems
+
+
+def test_a_failed_submit_moves_the_focus_to_the_error_summary(chromium, site):  # noqa: F811
+    app, base = site
+    context = chromium.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    page.goto(base + "/services/personalausweis?lang=de")
+    page.goto(base + page.get_by_role("link", name="Diesen Termin nehmen").get_attribute("href"))
+    page.get_by_label("Name", exact=True).fill("Erika Mustermann")
+    page.get_by_label("E-Mail", exact=True).fill("keine-adresse")
+    page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
+    page.get_by_role("button", name="Termin verbindlich buchen").click()
+    page.locator(".error-summary").wait_for()
+    assert page.title().startswith("Fehler: ")
+    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('error-summary')")
+    assert page.locator('link[rel="icon"]').get_attribute("href").endswith("favicon.svg")
+    icon = page.goto(base + "/favicon.ico")
+    assert icon.ok and "svg" in icon.headers["content-type"] and page.url.endswith("/static/favicon.svg")
+    context.close()
