@@ -28,6 +28,7 @@ COMMON = {
     "documents": ["Personalausweis"], "notices": ["Hausordnung"], "fee": "70,00 €",
     "answer": "Kommen Sie bitte morgen um 8 Uhr.", "role": "admin", "link": "https://steinfurt.example/admin/invitation/TOKEN",
     "login": "https://steinfurt.example/admin/login", "sender": "Kreis Steinfurt",
+    "leave_url": "https://steinfurt.example/waitlist/entry?token=TOKEN",
 }
 
 

@@ -260,6 +260,15 @@ def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: st
                        qr=ctx["code"] if event in CHECK_IN_EVENTS else None)
 
 
+def queue_waitlist_joined(entry) -> OutboxMail:
+    """Confirm joining the waiting list (`entry`, a WaitlistEntry), with the leave link."""
+    tenant = tenant_info(entry.tenant_id)
+    leave_url = tenant_url(tenant, "citizen.waitlist_entry", token=entry.token, lang=entry.lang)
+    return queue_event(tenant, "waitlist_joined", entry.email,
+                       {"name": entry.name, "service": entry.service.display_name(entry.lang),
+                        "leave_url": leave_url}, lang=entry.lang)
+
+
 def queue_waitlist_offer(entry, freed: Appointment, start: str) -> OutboxMail | None:
     """Tell a waiting citizen (`entry`, a WaitlistEntry) that `freed`'s slot (at `start`,
     local ISO time) is free; the link books it. Nothing of the cancelled appointment's

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select
 from app import clock
 from app.booking.codes import new_manage_token
 from app.booking.models import Appointment, WaitlistEntry
-from app.booking.notifications import queue_waitlist_offer
+from app.booking.notifications import queue_waitlist_joined, queue_waitlist_offer
 from app.catalog.models import Service
 from app.extensions import db
 from app.scheduling.calendar import zone
@@ -47,6 +47,7 @@ def join(service: Service, *, name: str, email: str, lang: str = "de",
     entry.daypart = daypart if daypart in DAYPARTS else ""
     entry.date_from, entry.date_until = date_from, date_until
     db.session.flush()
+    queue_waitlist_joined(entry)  # with the leave link (mail event 'waitlist_joined')
     return entry
 
 

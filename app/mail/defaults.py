@@ -107,6 +107,26 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
                     "Kind regards\n{{ tenant }}",
         },
     },
+    "waitlist_joined": {
+        "de": {
+            "subject": "Sie stehen auf der Warteliste: {{ service }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Sie stehen auf der Warteliste für „{{ service }}“. Wird ein Termin frei, der zu Ihren Wünschen "
+                    "passt, bekommt ihn zuerst angeboten, wer sich am frühesten eingetragen hat: per E-Mail mit "
+                    "einem Link, der ihn bucht.\n\n"
+                    "Möchten Sie keine Angebote mehr? Hier tragen Sie sich aus: {{ leave_url }}\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "You are on the waiting list: {{ service }}",
+            "body": "Hello {{ name }},\n\n"
+                    "you are on the waiting list for \"{{ service }}\". When an appointment that matches your "
+                    "wishes becomes free, it is offered first to whoever joined earliest: by e-mail, with a link "
+                    "that books it.\n\n"
+                    "No more offers wanted? Leave the waiting list here: {{ leave_url }}\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
     "waitlist_offer": {
         "de": {
             "subject": "Ein Termin ist frei geworden: {{ service }} am {{ date }}",

@@ -11,7 +11,7 @@ from app.validators import Invalid
 
 # The events an admin edits in the back office, in the order the list shows them.
 MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "reconfirm_request", "reconfirm_released",
-               "waitlist_offer", "office_cancelled",
+               "waitlist_joined", "waitlist_offer", "office_cancelled",
                "confirm_request", "emergency_reply", "invitation")
 LANGS = ("de", "en")
 
@@ -81,4 +81,5 @@ def sample_context(tenant, lang: str) -> dict:
             else "Please come to the citizens' office tomorrow at 8 a.m.",
             "role": "staff", "link": "https://example.org/admin/invitation/…",
             "login": "https://example.org/admin/login",
+            "leave_url": "https://example.org/waitlist/entry?token=…",
             "sender": tenant.name}
