@@ -169,6 +169,8 @@ def test_book_confirm_mail_manage_move_and_cancel(app, steinfurt):
     assert appt.code in body
     assert local.strftime("%d.%m.%Y") in body and local.strftime("%H:%M") in body
     assert "Bürgerbüro / Einwohnermeldeamt" in body and "Emsdettener Straße 40" in body
+    # Printed, the page names the authority and its phone (the header and footer are not printed).
+    assert re.search(r'<p class="print-only print-authority">Stadt Steinfurt · Telefon 02551 1-0', page(conf))
     assert "Zugang B (Kantineneingang)" in body and "Kantine" in body
     assert "biometrisches Passbild" in body  # documents
     assert "Hausordnung" in body  # notices
@@ -210,7 +212,10 @@ def test_book_confirm_mail_manage_move_and_cancel(app, steinfurt):
     resp = steinfurt.post(f"/manage/{token}/cancel")
     assert resp.status_code == 303
     assert appointment(app, token).status == "cancelled"
-    assert "Dieser Termin ist abgesagt" in text(steinfurt.get(resp.headers["Location"]))
+    gone = steinfurt.get(resp.headers["Location"])
+    assert "Ihr Termin ist abgesagt" in text(gone) and 'class="success"' in page(gone)
+    assert "appointment-cancelled" in page(gone)  # the details greyed out …
+    assert "Kantine" not in text(gone) and "Passbild" not in text(gone) and "Hausordnung" not in text(gone)
     assert mails(app)[-1]["Subject"].strip().startswith("Termin abgesagt")
 
 

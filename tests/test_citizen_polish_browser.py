@@ -49,3 +49,19 @@ def test_a_failed_submit_moves_the_focus_to_the_error_summary(chromium, site):  
     icon = page.goto(base + "/favicon.ico")
     assert icon.ok and "svg" in icon.headers["content-type"] and page.url.endswith("/static/favicon.svg")
     context.close()
+
+
+def test_the_cancelled_page_is_a_calm_confirmation_that_passes_axe(chromium, site):  # noqa: F811
+    from tests.test_citizen_visits_browser import book_family
+
+    app, base = site
+    context = chromium.new_context(viewport={"width": 375, "height": 740}, bypass_csp=True)
+    page = book_family(context, base, "absage-browser@example.org")
+    page.goto(page.url.split("?")[0] + "/cancel")
+    page.get_by_role("button", name="Ja, Termin absagen").click()
+    page.get_by_role("heading", name="Ihr Termin ist abgesagt").wait_for()
+    main = page.locator("main").inner_text()
+    assert "Bitte mitbringen" not in main and "Kantine" not in main
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not serious_violations(page)
+    context.close()
