@@ -106,7 +106,7 @@ def test_the_day_is_chronological_across_counters_with_phone_persons_services_an
     assert "Personalausweis beantragen ×2 Reisepass beantragen" in row and "Reisepass" in row
     assert " 3 " in row  # persons of the whole visit
     assert "02551 123" in row and "Kinderwagen, bitte ebenerdig" in row
-    assert 'http-equiv="refresh"' in page  # reloads by itself, without JavaScript
+    assert 'id="day-list" data-refresh="60"' in page and "day-refresh.js" in page  # the list reloads itself
     for english in ("booked", "checked_in", "no_show", "completed", "online booking"):
         assert f" {english} " not in f" {words} "
     per_counter = text_of(steinfurt.get(f"/admin/day?date={tuesday}&by=counter").get_data(as_text=True))
