@@ -22,7 +22,8 @@ EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch di
                 "reconfirm_released": "Freigabe ohne Rückmeldung", "waitlist_joined": "Eintrag in die Warteliste",
                 "waitlist_offer": "Angebot Warteliste",
                 "office_cancelled": "Absage durch das Amt", "confirm_request": "Bitte um Bestätigung",
-                "emergency_reply": "Antwort auf eine Notfallanfrage", "invitation": "Einladung ins Back Office"}
+                "emergency_reply": "Antwort auf eine Notfallanfrage", "invitation": "Einladung ins Back Office",
+                "link_resend": "Termin-Link erneut senden"}
 
 
 def _chain_ids() -> list[int]:

@@ -28,11 +28,11 @@ CALENDAR_EVENTS = {"confirmation": False, "moved": False, "reminder": False, "ca
 CHECK_IN_EVENTS = ("confirmation", "moved", "reminder")
 
 # events whose mail says until when the appointment can be moved and cancelled (CONTRACT §7)
-DEADLINE_EVENTS = ("confirmation", "moved", "reminder", "reconfirm_request")
+DEADLINE_EVENTS = ("confirmation", "moved", "reminder", "reconfirm_request", "link_resend")
 # events whose mail links straight to the page with the one "Termin absagen" button
 ONE_CLICK_CANCEL_EVENTS = ("reminder", "reconfirm_request")
 # events whose mail is about one appointment (its facts are added); the rest are plain texts
-APPOINTMENT_EVENTS = ("confirmation", "moved", "reminder", "reconfirm_request", "cancellation", "office_cancelled",
+APPOINTMENT_EVENTS = ("confirmation", "moved", "reminder", "reconfirm_request", "link_resend", "cancellation", "office_cancelled",
                       "reconfirm_released", "waitlist_offer", "confirm_request")
 # events that tell of an appointment that no longer takes place
 GONE_EVENTS = ("cancellation", "office_cancelled", "reconfirm_released")

@@ -309,3 +309,16 @@ def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = N
     _insert_guarded(appt, visit, policy, now, online)
     queue_mail("moved", appt)
     return appt
+
+
+def resend_link(email: str, code: str) -> None:
+    """Mail the manage link again to the citizen of the coming appointment with this booking
+    code and e-mail address. Says nothing back: whether such a booking exists is not told."""
+    code = (code or "").strip().upper()
+    if not email or not code or len(code) > 16:
+        return
+    appt = db.session.scalar(select(Appointment).where(
+        Appointment.code == code, Appointment.status.in_(ACTIVE_STATUSES),
+        func.lower(Appointment.email) == email.strip().lower(), Appointment.starts_at > clock.now()))
+    if appt is not None:
+        queue_mail("link_resend", appt)

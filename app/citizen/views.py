@@ -177,6 +177,18 @@ def tenant_list():
     return render_template("citizen/tenants.html", tenants=links)
 
 
+@bp.route("/link", methods=["GET", "POST"], endpoint="lost_link")
+@limiter.limit("5 per 10 minutes", methods=["POST"])
+def lost_link():
+    """"Termin-Link erneut senden": e-mail and booking code in, the manage link by mail out.
+    Every answer is the same page, so it never tells whether an address has bookings."""
+    if request.method == "POST":
+        booking.resend_link(request.form.get("email") or "", request.form.get("code") or "")
+        commit()
+        return redirect(url_for("citizen.lost_link", sent=1), 303)
+    return render_template("citizen/lost_link.html", sent=request.args.get("sent") == "1")
+
+
 @bp.get("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico by themselves; ours is the SVG every page links."""

@@ -55,6 +55,22 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
                     "Kind regards\n{{ tenant }}",
         },
     },
+    "link_resend": {
+        "de": {
+            "subject": "Ihr Termin-Link: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Sie haben den Link zu Ihrem Termin erneut angefordert. Mit ihm können Sie den Termin "
+                    "ansehen, verschieben oder absagen.\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "Your appointment link: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "you asked for the link to your appointment again. With it you can view, move or cancel "
+                    "the appointment.\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
     "reminder": {
         "de": {
             "subject": "Erinnerung: {{ service }} am {{ date }} um {{ time }} Uhr",

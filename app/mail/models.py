@@ -11,7 +11,8 @@ from app.extensions import db
 from app.tenancy.scope import TenantOwned
 
 EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled", "invitation",
-          "confirm_request", "emergency_reply", "reconfirm_request", "reconfirm_released", "waitlist_joined")
+          "confirm_request", "emergency_reply", "reconfirm_request", "reconfirm_released", "waitlist_joined",
+          "link_resend")
 
 
 class MailTemplate(TenantOwned, db.Model):

@@ -12,7 +12,7 @@ from app.validators import Invalid
 # The events an admin edits in the back office, in the order the list shows them.
 MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "reconfirm_request", "reconfirm_released",
                "waitlist_joined", "waitlist_offer", "office_cancelled",
-               "confirm_request", "emergency_reply", "invitation")
+               "confirm_request", "emergency_reply", "invitation", "link_resend")
 LANGS = ("de", "en")
 
 
