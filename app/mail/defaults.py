@@ -148,13 +148,15 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
             "subject": "Ein Termin ist frei geworden: {{ service }} am {{ date }}",
             "body": "Guten Tag {{ name }},\n\n"
                     "für „{{ service }}“ ist ein Termin frei geworden: {{ weekday }}, {{ date }}, {{ time }} Uhr. "
-                    "Wer zuerst bucht, erhält ihn: {{ manage_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
+                    "Sie bekommen das Angebot, weil Sie sich mit passenden Wünschen am frühesten eingetragen haben. "
+                    "Über diesen Link buchen Sie ihn: {{ manage_url }}\n\nMit freundlichen Grüßen\n{{ tenant }}",
         },
         "en": {
             "subject": "An appointment became free: {{ service }} on {{ date }}",
             "body": "Hello {{ name }},\n\n"
                     "an appointment for \"{{ service }}\" became free: {{ weekday }}, {{ date }} at {{ time }}. "
-                    "First come, first served: {{ manage_url }}\n\nKind regards\n{{ tenant }}",
+                    "You get this offer because you joined earliest with matching wishes. "
+                    "This link books it: {{ manage_url }}\n\nKind regards\n{{ tenant }}",
         },
     },
     "confirm_request": {
