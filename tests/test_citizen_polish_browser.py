@@ -65,3 +65,19 @@ def test_the_cancelled_page_is_a_calm_confirmation_that_passes_axe(chromium, sit
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert not serious_violations(page)
     context.close()
+
+
+def test_the_pages_reflow_at_320_px_with_200_percent_text(chromium, site):  # noqa: F811
+    app, base = site
+    context = chromium.new_context(viewport={"width": 320, "height": 640}, bypass_csp=True)
+    page = context.new_page()
+    wide = {}
+    for lang in ("de", "en"):
+        for path in ("/", "/services/personalausweis", "/link"):
+            page.goto(f"{base}{path}?lang={lang}")
+            page.add_style_tag(content="html { font-size: 200% !important; }")
+            over = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if over > 0:
+                wide[f"{lang}{path}"] = over
+    context.close()
+    assert not wide, wide
