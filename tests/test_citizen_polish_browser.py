@@ -81,3 +81,21 @@ def test_the_pages_reflow_at_320_px_with_200_percent_text(chromium, site):  # no
                 wide[f"{lang}{path}"] = over
     context.close()
     assert not wide, wide
+
+
+def test_the_lost_link_page_passes_axe(chromium, site):  # noqa: F811
+    app, base = site
+    context = chromium.new_context(viewport={"width": 375, "height": 740}, bypass_csp=True)
+    page = context.new_page()
+    problems = {}
+    for lang in ("de", "en"):
+        page.goto(f"{base}/link?lang={lang}")
+        page.locator("#ll-email").fill("erika@example.org")
+        page.locator("#ll-code").fill("ABCD-1234")
+        page.locator("form button[type=submit]").click()
+        page.locator(".success").wait_for()
+        found = serious_violations(page)
+        if found:
+            problems[lang] = found
+    context.close()
+    assert not problems, problems
