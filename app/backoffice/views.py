@@ -19,4 +19,5 @@ from app.backoffice import (  # noqa: F401
     refusals,
     statistics,
     headers,
+    layout,
 )

@@ -3,6 +3,8 @@ an appointment for them, answers by mail (event 'emergency_reply', an editable t
 every other mail) or closes the request. They flush, never commit."""
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from app import clock
 from app.booking.models import Appointment, EmergencyRequest
 from app.catalog.models import Service
@@ -25,6 +27,13 @@ def submit(service: Service | None, *, name: str, email: str, phone: str, reason
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def open_count() -> int:
+    """How many requests of the current tenant still wait for a clerk (status 'open');
+    the back office's navigation shows it on every page."""
+    return db.session.scalar(select(func.count(EmergencyRequest.id))
+                             .where(EmergencyRequest.status == "open")) or 0
 
 
 def answer(row: EmergencyRequest, text: str) -> dict:

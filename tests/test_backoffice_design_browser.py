@@ -1,0 +1,174 @@
+"""Every back-office GET page in a real browser (Debian's Chromium) at 1280 px (the clerk's
+desk) and 375 px (a phone): axe-core finds no serious violation, the page never scrolls
+sideways, and the main navigation is reached by keyboard right after the skip link.
+
+The pages come from the app's url_map, so a new page cannot be forgotten: it is visited
+unless it is in EXCLUDED (with the reason) or needs an argument filled in ARGUMENTS.
+Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), then failed."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_backoffice_support import PASSWORD, forget_used_code, make_user, totp_code
+from tests.test_citizen_browser import chromium, serious_violations, server  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.browser
+
+EXCLUDED = {
+    "backoffice.home": "redirects to the day view",
+    "backoffice.login": "visited before signing in",
+    "backoffice.login_code": "only during a login; visited while signing in",
+    "backoffice.login_challenge": "JSON for the ALTCHA widget",
+    "backoffice.oidc_login": "redirects to the identity provider",
+    "backoffice.oidc_callback": "the identity provider's return",
+    "backoffice.statistics_csv": "a file download",
+    "backoffice.district_export": "a file download",
+    "backoffice.district_slug_suggestion": "JSON for the onboarding form",
+    "backoffice.find": "redirects to an appointment",
+    "backoffice.invitation": "needs an invitation token; a page for a person without a login",
+    "backoffice.appointment": "needs a booked appointment; the day view's own tests cover it",
+    "backoffice.queue_ticket": "needs a drawn ticket; the queue's browser test covers it",
+    "backoffice.second_factor_setup": "redirects when the second factor is already set up",
+}
+# Parameterised pages: a CSS selector for a link to one of them on a list page.
+ARGUMENTS = {
+    "backoffice.service_edit": ("/admin/services", "a[href*='/admin/services/']"),
+    "backoffice.office_edit": ("/admin/offices", "a[href*='/admin/offices/']"),
+    "backoffice.mail_edit": ("/admin/mail", "a[href*='/admin/mail/']"),
+}
+# Sheets for the printer: no navigation to reach (and no skip link to it).
+PRINT_PAGES = ("backoffice.day_print", "backoffice.statistics_report")
+DISTRICT_ONLY = ("backoffice.district_overview", "backoffice.district_onboard")
+STAFF_PAGES = ("backoffice.day", "backoffice.queue_workstation", "backoffice.queue_front_desk",
+               "backoffice.phone_booking", "backoffice.emergency_booking", "backoffice.emergencies",
+               "backoffice.block", "backoffice.refusals", "backoffice.password", "backoffice.session_list",
+               "backoffice.second_factor_status")
+
+
+def pages(app) -> dict[str, str | tuple[str, str]]:
+    """endpoint -> path (or (list page, link selector)) of every back-office GET page."""
+    found: dict[str, str | tuple[str, str]] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("backoffice.") or "GET" not in rule.methods:
+            continue
+        if rule.endpoint in EXCLUDED:
+            continue
+        if rule.arguments:
+            assert rule.endpoint in ARGUMENTS, f"{rule.rule}: add it to ARGUMENTS or EXCLUDED"
+            found[rule.endpoint] = ARGUMENTS[rule.endpoint]
+        else:
+            found[rule.endpoint] = rule.rule
+    return found
+
+
+def sign_in(page, base: str, email: str, app) -> None:
+    forget_used_code(app, email)
+    page.goto(base + "/admin/login")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    if "/admin/login/code" in page.url:
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Bestätigen").click()
+    assert "/admin/login" not in page.url, (page.url, page.locator("main").inner_text()[:300])
+
+
+def check(page, url: str, keyboard: bool = True) -> list[str]:
+    page.goto(url)
+    problems = serious_violations(page)
+    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if wide > 0:
+        problems.append(f"scrolls sideways by {wide} px")
+    if not keyboard:
+        return problems
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.className")
+    if "skip-link" not in first:
+        problems.append(f"first Tab reaches {first!r}, not the skip link")
+    for _ in range(4):  # skip link, then the logout button, then the navigation
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('nav.bo-nav')"):
+            break
+    else:
+        problems.append("the main navigation is not reached by keyboard")
+    return problems
+
+
+def visit_all(page, base: str, todo: dict) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        for endpoint, where in todo.items():
+            if isinstance(where, tuple):
+                page.goto(base + where[0])
+                where = page.locator(where[1]).first.get_attribute("href")
+            found = check(page, base + where, keyboard=endpoint not in PRINT_PAGES)
+            if found:
+                problems[f"{endpoint} @ {width}"] = found
+    return problems
+
+
+def test_every_back_office_page_is_clean_narrow_and_keyboard_operable(chromium, server):  # noqa: F811
+    app, port = server
+    make_user(app, "design-it@kreis-steinfurt.example", "kreis-steinfurt", "district-it")
+    make_user(app, "design-staff@steinfurt.example", "steinfurt", "staff")
+    todo = pages(app)
+    assert len(todo) > 25  # the url_map really was read
+    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})  # axe is injected
+    page = context.new_page()
+    town, district = f"http://steinfurt.localhost:{port}", f"http://kreis-steinfurt.localhost:{port}"
+
+    problems: dict[str, list[str]] = {}
+    page.goto(town + "/admin/login")
+    for width in (1280, 375):
+        page.set_viewport_size({"width": width, "height": 900})
+        found = serious_violations(page)
+        if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+            found.append("scrolls sideways")
+        if found:
+            problems[f"login @ {width}"] = found
+
+    # District IT on a town: every page but the district's own.
+    sign_in(page, town, "design-it@kreis-steinfurt.example", app)
+    problems.update(visit_all(page, town, {e: w for e, w in todo.items() if e not in DISTRICT_ONLY}))
+    # District IT on the district: its overview and onboarding.
+    sign_in(page, district, "design-it@kreis-steinfurt.example", app)
+    problems.update(visit_all(page, district, {e: todo[e] for e in DISTRICT_ONLY}))
+    # Staff: the pages a clerk uses, with the shorter navigation.
+    page.context.clear_cookies()
+    sign_in(page, town, "design-staff@steinfurt.example", app)
+    problems.update({f"staff {k}": v for k, v in
+                     visit_all(page, town, {e: todo[e] for e in STAFF_PAGES}).items()})
+    context.close()
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+def test_the_navigation_counts_open_emergency_requests_for_screen_readers(chromium, server):  # noqa: F811
+    app, port = server
+    from app.booking import emergencies
+    from app.extensions import db
+    from sqlalchemy import select
+
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import all_tenants, tenant_scope
+    from app.transaction import commit
+
+    make_user(app, "count-staff@steinfurt.example", "steinfurt", "staff")
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+    with app.app_context(), tenant_scope(tid):
+        before = emergencies.open_count()
+        for n in range(2):
+            emergencies.submit(None, name=f"Person {n}", email=f"p{n}@example.org", phone="", reason="Umzug", lang="de")
+        commit()
+    context = chromium.new_context(viewport={"width": 375, "height": 900})
+    page = context.new_page()
+    town = f"http://steinfurt.localhost:{port}"
+    sign_in(page, town, "count-staff@steinfurt.example", app)
+    link = page.get_by_role("link", name=f"Notfallanfragen, {before + 2} offen")
+    assert link.is_visible()
+    page.goto(town + "/admin/block")  # on every page
+    assert page.get_by_role("link", name=f"Notfallanfragen, {before + 2} offen").is_visible()
+    context.close()
