@@ -35,9 +35,18 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = german(pw.chromium.launch(executable_path=CHROMIUM, args=ARGS))
         yield browser
         browser.close()
+
+
+def german(browser):
+    """A German browser unless a test asks for another locale: the pages follow
+    Accept-Language on a first visit, and headless Chromium would send en-US."""
+    new_context, new_page = browser.new_context, browser.new_page
+    browser.new_context = lambda **kw: new_context(**{"locale": "de-DE", **kw})
+    browser.new_page = lambda **kw: new_page(**{"locale": "de-DE", **kw})
+    return browser
 
 
 @pytest.fixture(scope="module")

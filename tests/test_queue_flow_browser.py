@@ -28,7 +28,7 @@ from app.transaction import commit
 from tests.conftest import make_app, mails
 from tests.queue_factory import appointment, counter, office, town
 from tests.test_backoffice_support import PASSWORD, make_user
-from tests.test_citizen_browser import ARGS, CHROMIUM, SHOTS, serious_violations
+from tests.test_citizen_browser import ARGS, CHROMIUM, SHOTS, german, serious_violations
 from tests.test_mail_delivery import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -45,7 +45,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = german(pw.chromium.launch(executable_path=CHROMIUM, args=ARGS))
         yield browser
         browser.close()
 
