@@ -30,10 +30,6 @@ def reconfirm_on(tenant) -> bool:
     return int(tenant.settings.get("reconfirm_days_before") or 0) > 0
 
 
-def asking_time(tenant, appt: Appointment) -> datetime:
-    return appt.starts_at - timedelta(days=int(tenant.settings["reconfirm_days_before"]))
-
-
 def answer_deadline(tenant, appt: Appointment) -> datetime:
     """Until when "Ja, ich komme" keeps the appointment; after it, it is released."""
     return appt.starts_at - timedelta(hours=int(tenant.settings["reconfirm_deadline_hours"]))

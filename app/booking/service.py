@@ -111,23 +111,13 @@ def lock_office_days(tenant, office_id: int, starts_at: datetime, ends_at: datet
     _lock(keys, office_id)
 
 
-def active_bookings(email: str, now: datetime) -> int:
-    """Active bookings of the mailbox `email` reaches (case and +tag do not count apart)."""
+def active_bookings(now: datetime, *, email: str = "", phone: str = "") -> int:
+    """Active bookings of the mailbox `email` reaches (case and +tag do not count apart), or
+    of the line `phone` reaches (separators and +49 vs 0 do not count apart)."""
+    key = Appointment.email_key == mailbox_key(email) if email else Appointment.phone_key == phone_key(phone)
     return db.session.scalar(
         select(func.count()).select_from(Appointment).where(
-            Appointment.email_key == mailbox_key(email), Appointment.status.in_(ACTIVE_STATUSES),
-            Appointment.ends_at > now
-        )
-    ) or 0
-
-
-def active_bookings_by_phone(phone: str, now: datetime) -> int:
-    """Active bookings of the line `phone` reaches (separators and +49 vs 0 do not count apart)."""
-    return db.session.scalar(
-        select(func.count()).select_from(Appointment).where(
-            Appointment.phone_key == phone_key(phone), Appointment.status.in_(ACTIVE_STATUSES),
-            Appointment.ends_at > now
-        )
+            key, Appointment.status.in_(ACTIVE_STATUSES), Appointment.ends_at > now)
     ) or 0
 
 
@@ -135,10 +125,10 @@ def check_caps(tenant, email: str, phone: str, now: datetime) -> None:
     """Raise ActiveBookingLimit naming the cap when the mailbox or (with the setting) the
     phone line already holds the tenant's maximum of active bookings. Call under the lock."""
     limit = int(tenant.settings["max_active_per_email"])
-    if email and active_bookings(email, now) >= limit:
+    if email and active_bookings(now, email=email) >= limit:
         raise ActiveBookingLimit(limit, "email")
     phone_limit = int(tenant.settings.get("max_active_per_phone") or 0)
-    if phone_limit and phone_key(phone) and active_bookings_by_phone(phone, now) >= phone_limit:
+    if phone_limit and phone_key(phone) and active_bookings(now, phone=phone) >= phone_limit:
         raise ActiveBookingLimit(phone_limit, "phone")
 
 

@@ -16,6 +16,7 @@ from datetime import date
 
 from app.tenancy.models import Tenant
 from app.tenancy.settings import effective_settings
+from app.validators import Invalid
 
 
 @dataclass(frozen=True)
@@ -259,7 +260,5 @@ def apply_legal(tenant: Tenant, form) -> dict:
     return own
 
 
-class LegalInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class LegalInvalid(Invalid):
+    """The legal pages' fields' problems per field."""

@@ -11,16 +11,14 @@ from app.extensions import db
 from app.offices.models import Office
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
+from app.validators import Invalid, is_email
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_CONTRAST = 4.5  # WCAG 2.1 AA for text: white on the brand colour in the header and buttons
 
 
-class ContactInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class ContactInvalid(Invalid):
+    """The contact form's problems per field."""
 
 
 def _luminance(hex_colour: str) -> float:
@@ -56,7 +54,7 @@ def update_contact(tenant: Tenant, form) -> dict:
         errors["Anschrift"] = "darf höchstens 300 Zeichen lang sein"
     if len(values["contact_phone"]) > 64:
         errors["Telefon"] = "darf höchstens 64 Zeichen lang sein"
-    if values["contact_email"] and not _EMAIL.match(values["contact_email"]):
+    if values["contact_email"] and not is_email(values["contact_email"]):
         errors["E-Mail"] = "ist keine gültige E-Mail-Adresse"
     if len(values["contact_hours"]) > 200:
         errors["Erreichbarkeit"] = "darf höchstens 200 Zeichen lang sein"
