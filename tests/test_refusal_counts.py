@@ -4,8 +4,10 @@ form, and staff read the counts in the back office; no address is stored with th
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from sqlalchemy import inspect
+import pytest
+from sqlalchemy import inspect, select
 
 from app.extensions import db
 from tests.conftest import HostClient, at, close, count_rows, make_app, next_weekday
@@ -61,3 +63,38 @@ def test_the_rate_limit_is_counted_too(database_url, tmp_path):
         row = db.session.query(RefusalCount).one()
         assert (row.reason, row.count) == ("ratelimit", 2)
     close(app)
+
+
+def test_counts_and_the_page_follow_the_towns_day_not_utc(app, steinfurt, fixed_now):
+    """At 00:30 in Steinfurt it is still yesterday in UTC: a refusal then counts for the
+    town's new day, and "the last 14 days" are the town's 14 days, today included."""
+    set_settings(app, "steinfurt", altcha=True)
+    today = next_weekday(2)
+    for day in (today - timedelta(days=14), today - timedelta(days=13)):
+        fixed_now(at(day, 12))
+        assert api_book(steinfurt, at(next_weekday(1, start=day), 9)).status_code == 422
+    fixed_now(at(today, 0, 30))  # 23:30 or 22:30 UTC the day before
+    assert api_book(steinfurt, at(next_weekday(1, start=today), 9)).status_code == 422
+
+    make_user(app, "staff@steinfurt.example", "steinfurt", "staff")
+    login(steinfurt, "staff@steinfurt.example")
+    html = steinfurt.get("/admin/refusals").get_data(as_text=True)
+    shown = re.findall(r"<caption>([\d.]+): (\d+) abgewiesen</caption>", html)
+    assert shown == [(f"{today:%d.%m.%Y}", "1"), (f"{today - timedelta(days=13):%d.%m.%Y}", "1")]
+
+
+def test_an_unknown_reason_is_refused_not_counted(app):
+    from app.booking.refusals import count_refusal
+    from app.tenancy.models import Tenant
+    from app.tenancy.resolve import tenant_info
+    from app.tenancy.scope import all_tenants, tenant_scope
+
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+        with tenant_scope(tid):
+            with pytest.raises(ValueError, match="unknown refusal reason 'cap_mail'"):
+                count_refusal(tenant_info(tid), "cap_mail")
+            count_refusal(tenant_info(tid), "cap_email")
+            db.session.commit()
+    assert count_rows(app, "refusal_counts") == 1

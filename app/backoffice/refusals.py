@@ -2,7 +2,7 @@
 calendar, for staff. Counters only (app/booking/refusals.py), never an address."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template
 
 from app.backoffice import bp
 from app.backoffice.access import role_required
@@ -14,4 +14,4 @@ DAYS = 14
 @bp.route("/refusals")
 @role_required("staff")
 def refusals():
-    return render_template("backoffice/refusals.html", days=daily_refusals(DAYS), span=DAYS)
+    return render_template("backoffice/refusals.html", days=daily_refusals(g.tenant, DAYS), span=DAYS)

@@ -32,19 +32,28 @@ class RefusalCount(TenantOwned, db.Model):
     count: Mapped[int] = mapped_column(default=0)
 
 
+def local_today(tenant) -> date:
+    """The tenant's day now (Europe/Berlin): a refusal at 00:30 there counts for that day,
+    although it is still yesterday in UTC."""
+    return clock.now().astimezone(zone(tenant.timezone)).date()
+
+
 def count_refusal(tenant, reason: str) -> None:
-    """Add one refusal of `reason` to today's counter (flushes; the caller commits)."""
-    assert reason in REASONS, reason
-    today = clock.now().astimezone(zone(tenant.timezone)).date()
+    """Add one refusal of `reason` to today's counter (flushes; the caller commits).
+    Raises ValueError for a reason not in REASONS (a counter nobody would see)."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown refusal reason {reason!r}; one of {', '.join(REASONS)}")
+    today = local_today(tenant)
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(RefusalCount).values(tenant_id=tenant.id, day=today, reason=reason, count=1)
     db.session.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "day", "reason"],
                                                   set_={"count": RefusalCount.count + 1}))
 
 
-def daily_refusals(days: int = 14) -> list[tuple[date, dict[str, int]]]:
-    """The last `days` days with refusals, newest first: [(day, {reason: count})]."""
-    since = clock.now().date() - timedelta(days=days)
+def daily_refusals(tenant, days: int = 14) -> list[tuple[date, dict[str, int]]]:
+    """The days with refusals among the tenant's last `days` local days (today and the
+    `days` − 1 before it), newest first: [(day, {reason: count})]."""
+    since = local_today(tenant) - timedelta(days=days - 1)
     rows = db.session.execute(select(RefusalCount.day, RefusalCount.reason, RefusalCount.count)
                               .where(RefusalCount.day >= since).order_by(RefusalCount.day.desc()))
     by_day: dict[date, dict[str, int]] = {}
