@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.booking.codes import new_code, new_manage_token, tokens_match
 from app.booking.holds import confirm_mode, hold
-from app.booking.models import ACTIVE_STATUSES, Appointment, mailbox_key
+from app.booking.models import ACTIVE_STATUSES, Appointment, WaitlistEntry, mailbox_key
 from app.booking.notifications import queue_mail
 from app.booking.waitlist import offer_freed_slot, standing_offer
 from app.catalog.models import Service
@@ -152,12 +152,14 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     if online and tenant.settings.get("max_active_per_phone") and phone_key(phone):
         keys.append(("phone", tenant.id, phone_key(phone)))
     _lock(keys, office_id)
-    offer = standing_offer(offer_token, visit.first.id, start, now) if online else None
-    freed_id = offer.offer_appointment_id if offer else None
     # Under the lock: what is free now, with every committed booking seen. The office's
     # static schedule is read once, here: a start that is no bookable start at all is
     # refused under the lock too (the rollback releases it), not checked twice.
-    problem, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=freed_id)
+    if online:
+        problem, slot, offer = online_slot(visit, policy, start, now=now, offer_token=offer_token)
+    else:
+        offer = None
+        problem, slot = slot_at(visit, policy, start, now=now, online=False)
     if problem:
         raise InvalidStart(problem)
     if slot is None:
@@ -174,6 +176,21 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
         return appt
     queue_mail("confirmation", appt)
     return appt
+
+
+def online_slot(demand: Service | Visit, policy: Policy, start: datetime, *, now: datetime | None = None,
+                offer_token: str | None = None) -> tuple[str | None, Slot | None, WaitlistEntry | None]:
+    """What a citizen booking online finds at `start`: (why it is no bookable start or None,
+    the free slot or None when it is full, the waiting-list offer `offer_token` holds for it).
+    The holder of a standing offer may take the start its cancellation freed while the
+    cooling-off keeps it from everyone else. The booking page asks this before the form is
+    sent; `book()` asks it again under the lock."""
+    visit = demand if isinstance(demand, Visit) else Visit.single(demand)
+    now = now or clock.now()
+    offer = standing_offer(offer_token, visit.first.id, start, now)
+    problem, slot = slot_at(visit, policy, start, now=now, online=True,
+                            exclude_appointment_id=offer.offer_appointment_id if offer else None)
+    return problem, slot, offer
 
 
 def _insert_guarded(appt: Appointment, visit: Visit, policy: Policy, now: datetime, online: bool) -> None:

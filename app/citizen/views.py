@@ -275,9 +275,7 @@ def book():
                 db.session.rollback()
         status = 422 if errors else 200
     elif start is not None:
-        offer = waitlist.standing_offer(offer_token, svc.id, start)
-        problem, slot = slot_at(demand, policy, start, now=clock.now(),
-                                exclude_appointment_id=offer.offer_appointment_id if offer else None)
+        problem, slot, _offer = booking.online_slot(demand, policy, start, offer_token=offer_token)
         if problem or slot is None:
             notice, proposal = ("invalid" if problem else "taken"), _next(demand, policy)
     else:
