@@ -45,8 +45,9 @@ run: install translations
 test: dev translations
 	$(BIN)/python -m pytest
 
-bench: dev
-	$(BIN)/python -m bench.run
+# BENCH_ARGS: options of bench.run, e.g. BENCH_ARGS="--quick" (see .venv/bin/python -m bench.run --help)
+bench: dev translations
+	BENCH_VIA_MAKE=1 $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-stats: dev
 	$(BIN)/python -m bench.statistics

@@ -10,13 +10,16 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench import load, profiling, seed
+from bench.mail import MailSink, match_mail
 from bench.report import TARGETS, human, ratio_p50, summarize, summarize_low
-from bench.servers import CpuMeter, Server, loadavg, log, measured
+from bench.servers import CpuMeter, Server, loadavg, log, measured, memory, proc_cpu
 
 SLUG = "steinfurt"
 SERVICE = "personalausweis"
 HOST = f"{SLUG}.localhost"
 API = "/api/v1/services/" + SERVICE
+# A 3-service visit at Steinfurt's Bürgerbüro (20 + 20 + 15 minutes on one counter).
+VISIT = "personalausweis,reisepass,anmeldung"
 
 
 @dataclass
@@ -34,7 +37,10 @@ class Bench:
     n_full: int
     info: dict
     loads: dict
-    results: dict = field(default_factory=lambda: {"rounds": [], "low": {}, "double": {}, "profiles": []})
+    results: dict = field(default_factory=lambda: {"rounds": [], "low": {}, "double": {}, "profiles": [],
+                                                   "mail": [], "memory": {}})
+    servers: dict = field(default_factory=dict)  # "app", "hello", "worker"
+    sink: MailSink | None = None
 
     @property
     def window(self) -> str:
@@ -46,6 +52,11 @@ class Bench:
         """/slots over two full and two free weeks."""
         return f"{API}/slots?from={self.today + timedelta(days=14)}&to={self.today + timedelta(days=41)}"
 
+    @property
+    def visit_window(self) -> str:
+        """/slots of the 3-service visit over the same four weeks as (a)."""
+        return f"/api/v1/slots?services={VISIT}&from={self.today}&to={self.today + timedelta(days=27)}"
+
 
 def scenarios(bench: Bench, app_srv: Server, hello_srv: Server) -> tuple[list, list[str], dict]:
     """(scenarios, the free starts to book, how many starts each /slots window lists), after a warm-up."""
@@ -56,14 +67,19 @@ def scenarios(bench: Bench, app_srv: Server, hello_srv: Server) -> tuple[list, l
     starts = [s["start"] for s in json.loads(body)["slots"]]
     if not starts:
         raise RuntimeError("no free slot to book in the horizon")
-    slot_counts = {name: len(json.loads(load.fetch(app_srv.port, path, HOST)[1])["slots"])
-                   for name, path in (("slots", bench.window), ("slots_x", bench.crossing_window))}
+    slot_counts = {}
+    for name, path in (("slots", bench.window), ("slots_x", bench.crossing_window), ("visit", bench.visit_window)):
+        status, body = load.fetch(app_srv.port, path, HOST)
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}: {body[:300]!r}")
+        slot_counts[name] = len(json.loads(body)["slots"])
     log(f"{len(starts)} free starts to book; /slots 4-week window lists {slot_counts['slots']}, "
-        f"crossing window {slot_counts['slots_x']}")
+        f"crossing window {slot_counts['slots_x']}, 3-service visit {slot_counts['visit']}")
     jobs = [
         ("hello", load.Job(hello_srv.port, "/", "localhost")),
         ("slots", load.Job(app_srv.port, bench.window, HOST)),
         ("slots_x", load.Job(app_srv.port, bench.crossing_window, HOST)),
+        ("visit", load.Job(app_srv.port, bench.visit_window, HOST)),
         ("next", load.Job(app_srv.port, f"{API}/next", HOST)),
         ("tenant", load.Job(app_srv.port, "/api/v1/tenant", HOST)),
         ("book", load.Job(app_srv.port, "/api/v1/appointments", HOST, method="POST", book=True, starts=starts)),
@@ -76,15 +92,19 @@ def scenarios(bench: Bench, app_srv: Server, hello_srv: Server) -> tuple[list, l
 
 
 def throughput_rounds(bench: Bench, jobs: list, meters: dict[str, CpuMeter]) -> dict:
-    """Every scenario once per round, interleaved; the bookings of a round are checked for
-    double bookings and deleted. Returns the pooled summary."""
+    """Every scenario once per round, interleaved; the jobs worker delivers the bookings'
+    mail to the SMTP sink meanwhile. After the booking storm the round waits (bounded) for
+    every booking's mail, matches mail to bookings, checks for double bookings and deletes
+    the round's bookings. Returns the pooled summary."""
     args, results = bench.args, bench.results
+    worker = bench.servers.get("worker")
     for rnd in range(args.rounds):
         bench.loads[f"round {rnd + 1}"] = loadavg()
         row = {}
         for name, job in jobs:
             if name == "book":
                 job.tag = f"r{rnd + 1}"
+                worker_cpu0 = proc_cpu(worker.proc.pid) if worker else 0.0
             res = measured(load, job, meters["hello" if name == "hello" else "app"],
                            connections=args.connections, duration=args.duration, driver=args.driver)
             row[name] = res
@@ -92,12 +112,17 @@ def throughput_rounds(bench: Bench, jobs: list, meters: dict[str, CpuMeter]) -> 
                 f"p99 {res['p99_ms']:7.2f} ms  cpu {res['cpu_app_ms']:.2f}+{res['cpu_db_ms']:.2f} ms/req  "
                 f"driver {res['driver_cpu_ms']:.3f} ms/req  codes {res['codes']} {res['errors'] or ''}")
             if name == "book":
+                storm_end = time.time()
+                results["mail"].append(collect_mail(bench, job.tag, storm_end, worker, worker_cpu0))
                 results["double"][f"after booking round {rnd + 1}"] = seed.double_bookings(bench.app)
                 row["book_created"] = seed.count_rows(
                     bench.app, "SELECT count(*) FROM appointments WHERE email LIKE %(e)s", e=f"bench-r{rnd + 1}-%")
                 seed.delete_bench_bookings(bench.app, f"bench-r{rnd + 1}-%@example.org")
         results["rounds"].append(row)
-    summary = summarize(results["rounds"])
+    results["memory"] = {name: [memory(pid) for pid in srv.worker_pids()] for name, srv in bench.servers.items()}
+    log("memory after the storm (RSS MiB): " + "; ".join(
+        f"{name} " + ", ".join(f"{m['rss_mib']:.0f}" for m in ms) for name, ms in results["memory"].items()))
+    summary = summarize(results["rounds"], results["mail"])
     if load.have_wrk() and args.driver != "python":
         # For reference only: the same hello through the Python driver, which is CPU-bound itself.
         ref = measured(load, jobs[0][1], meters["hello"], connections=args.connections,
@@ -106,6 +131,22 @@ def throughput_rounds(bench: Bench, jobs: list, meters: dict[str, CpuMeter]) -> 
         log(f"hello via the Python driver: {ref['rps']:.0f} req/s, p50 {ref['p50_ms']:.2f} ms, "
             f"driver {ref['driver_cpu_ms']:.3f} ms/req")
     return summary
+
+
+def collect_mail(bench: Bench, tag: str, storm_end: float, worker, worker_cpu0: float) -> dict:
+    """Wait until every booking of the round has its mail in the sink (at most --mail-wait
+    seconds), then match mail to bookings: delivered/expected and booking → mail latency."""
+    booked = seed.booked_at(bench.app, f"bench-{tag}-%@example.org")
+    waited = bench.sink.wait_for(set(booked), bench.args.mail_wait) if bench.sink else 0.0
+    res = match_mail(booked, bench.sink.arrivals() if bench.sink else [])
+    res["waited_s"] = waited
+    res["drain_s"] = max(0.0, res["last_at"] - storm_end) if res["last_at"] else None
+    if worker:
+        res["worker_cpu_ms_per_mail"] = 1000 * (proc_cpu(worker.proc.pid) - worker_cpu0) / (res["delivered"] or 1)
+    log(f"mail {tag}: {res['delivered']}/{res['expected']} delivered ({res['duplicates']} duplicates), booking → "
+        f"mail p50 {res['p50_s']:.2f} s p95 {res['p95_s']:.2f} s max {res['max_s']:.2f} s; waited {waited:.1f} s "
+        f"after the storm")
+    return res
 
 
 def profile_missed(bench: Bench, summary: dict, starts: list[str]) -> None:

@@ -25,10 +25,11 @@ import psycopg
 from redis import Redis
 
 from bench import load, seed
-from bench.report import render, table
+from bench.mail import MailSink
+from bench.report import merge_page, render, table
 from bench.rounds import HOST, SLUG, Bench, profile_missed, scale_rounds, scenarios, throughput_rounds
 from bench.seed import plain_url
-from bench.servers import ROOT, CpuMeter, Server, loadavg, log, machine, on_signal, stop_servers
+from bench.servers import ROOT, CpuMeter, JobsWorker, Server, free_port, loadavg, log, machine, on_signal, stop_servers
 
 
 def main(argv=None) -> int:
@@ -37,16 +38,21 @@ def main(argv=None) -> int:
     atexit.register(stop_servers)
     started, t_run = datetime.now(timezone.utc), time.monotonic()
     bench = seed_the_rush(args)
+    bench.sink = MailSink(free_port())
     try:
+        bench.sink.start()
         app_srv, hello_srv = start_servers(bench)
         jobs, starts, slot_counts = scenarios(bench, app_srv, hello_srv)
         meters = {"hello": CpuMeter(hello_srv, None), "app": CpuMeter(app_srv, bench.db_url)}
         summary = throughput_rounds(bench, jobs, meters)
         profile_missed(bench, summary, starts)
+        # Stopped here: its sweep every 10 s over all tenants would fall on the 300-tenant samples.
+        bench.servers.pop("worker").stop()
         scale = scale_rounds(bench, app_srv, meters["app"])
         bench.loads["end"] = loadavg()
     finally:
         stop_servers()
+        bench.sink.stop()
         flush_redis(args.redis_url)
     doubles = sum(bench.results["double"].values())
     write_report({
@@ -54,7 +60,7 @@ def main(argv=None) -> int:
         "started": started, "finished": datetime.now(timezone.utc), "minutes": (time.monotonic() - t_run) / 60,
         "today": bench.today, "full_until": bench.full_until, "n_full": bench.n_full, "summary": summary,
         "results": bench.results, "scale": scale, "slot_counts": slot_counts, "n_starts": len(starts),
-        "doubles": doubles,
+        "doubles": doubles, "make": bool(os.environ.get("BENCH_VIA_MAKE")),
     })
     if not args.keep_db:
         drop_database(args.pg, args.db_name)
@@ -94,24 +100,29 @@ def seed_the_rush(args) -> Bench:
 
 
 def start_servers(bench: Bench) -> tuple[Server, Server]:
-    """The app and a bare Flask hello, both under gunicorn with the same settings."""
+    """The app and a bare Flask hello, both under gunicorn with the same settings, and the
+    jobs worker delivering the app's mail to the benchmark's SMTP server."""
     env = dict(os.environ, DATABASE_URL=bench.db_url, REDIS_URL=bench.args.redis_url, RATELIMIT_ENABLED="false",
-               BASE_DOMAIN="localhost", MAIL_URL="console", AMTSTERMIN_INSTANCE=str(bench.instance),
-               SECRET_KEY=os.environ["SECRET_KEY"])
+               BASE_DOMAIN="localhost", MAIL_URL=f"smtp://127.0.0.1:{bench.sink.port}",
+               AMTSTERMIN_INSTANCE=str(bench.instance), SECRET_KEY=os.environ["SECRET_KEY"])
     env.pop("AMTSTERMIN_ENV", None)
     app_srv = Server("app", "wsgi:app", env, bench.work)
     hello_srv = Server("hello", "bench.hello:app", env, bench.work)
+    worker = JobsWorker(env, bench.work)
     app_srv.wait_ready("/healthz", HOST)
     hello_srv.wait_ready("/", "localhost")
-    log(f"app on :{app_srv.port}, hello on :{hello_srv.port}, driver "
-        f"{'wrk' if bench.args.driver == 'auto' and load.have_wrk() else bench.args.driver}")
+    worker.wait_ready(bench.args.redis_url)
+    bench.servers.update(app=app_srv, hello=hello_srv, worker=worker)
+    log(f"app on :{app_srv.port}, hello on :{hello_srv.port}, jobs worker pid {worker.proc.pid}, SMTP on "
+        f":{bench.sink.port}, driver {'wrk' if bench.args.driver == 'auto' and load.have_wrk() else bench.args.driver}")
     return app_srv, hello_srv
 
 
 def write_report(ctx: dict) -> None:
     report = render(ctx)
     if ctx["args"].output != "-":
-        Path(ctx["args"].output).write_text(report)
+        out = Path(ctx["args"].output)
+        out.write_text(merge_page(out.read_text() if out.exists() else None, report))
         log(f"wrote {ctx['args'].output}")
     print(table(ctx))
 
@@ -134,6 +145,8 @@ def parse_args(argv=None):
     p.add_argument("--db-name", default="amtstermin_bench", help="database to (re)create; must start with amtstermin_bench")
     p.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
                    help="Redis the served app queues its mail jobs in (its database is emptied before and after)")
+    p.add_argument("--mail-wait", type=float, default=120.0,
+                   help="seconds to wait after a booking round for every booking's mail (default 120)")
     p.add_argument("--profile", choices=("missed", "always", "never"), default="missed",
                    help="cProfile the requests whose target was missed (default), all of them, or none")
     p.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="report file ('-' for none)")

@@ -94,7 +94,8 @@ def local_today(tz_name: str = "Europe/Berlin") -> date:
 
 def seed_full(app, town: Town, first_day: date, last_day: date) -> int:
     """Book every counter of the office solid, in 10-minute appointments, on every open
-    minute of the days first_day..last_day (holidays and closures respected)."""
+    minute of the days first_day..last_day (holidays and closures respected). They count as
+    reminded already, so the jobs worker's sweeper has no reminders to work through."""
     seed = town.services[SEED_SERVICE]
     office_id = seed.office_id
     counters = town.counters(app, office_id)
@@ -118,13 +119,13 @@ def seed_full(app, town: Town, first_day: date, last_day: date) -> int:
                         start = datetime.fromtimestamp(t, timezone.utc)
                         rows.append((town.tenant_id, f"F-{n:07d}", f"bench-future-{n:09d}", seed.id, office_id, cid,
                                      entrance, start, start + SLOT, "booked", "phone", "Seed Citizen",
-                                     f"seed{n}@example.org", "", "", 1, "de", False, "", 0, now, now))
+                                     f"seed{n}@example.org", "", "", 1, "de", False, "", 0, now, now, now))
                         t += SLOT.total_seconds()
             day += timedelta(days=1)
         db.session.rollback()
     cols = ("tenant_id, code, manage_token, service_id, office_id, counter_id, entrance_id, starts_at, ends_at, "
             "status, source, name, email, phone, note, persons, lang, overbooked, overbook_reason, sequence, "
-            "created_at, updated_at")
+            "created_at, updated_at, reminder_sent_at")
     with psycopg.connect(plain_url(app.config["SQLALCHEMY_DATABASE_URI"])) as conn:
         with conn.cursor().copy(f"COPY appointments ({cols}) FROM STDIN") as copy:
             for row in rows:
@@ -201,6 +202,15 @@ WHERE a.status <> 'cancelled' AND NOT a.overbooked
 
 def double_bookings(app) -> int:
     return count_rows(app, DOUBLE_BOOKINGS_SQL)
+
+
+def booked_at(app, email_like: str) -> dict[str, float]:
+    """The bookings whose address matches: e-mail address → when the appointment was
+    created (epoch seconds, the app's clock at the insert)."""
+    with psycopg.connect(plain_url(app.config["SQLALCHEMY_DATABASE_URI"])) as conn:
+        return {email.lower(): float(at) for email, at in conn.execute(
+            "SELECT email, extract(epoch FROM created_at) FROM appointments WHERE email LIKE %(e)s",
+            {"e": email_like})}
 
 
 def delete_bench_bookings(app, email_like: str = "bench-%@example.org") -> int:

@@ -4,6 +4,7 @@ and commit were measured."""
 from __future__ import annotations
 
 import os
+from importlib.metadata import version
 import platform
 import signal
 import socket
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
+from redis import Redis
 
 from bench.load import fetch
 from bench.seed import plain_url
@@ -46,10 +48,11 @@ def free_port() -> int:
 class Server:
     """`gunicorn -w 2 -b 127.0.0.1:PORT <module:app>` in its own process group."""
 
-    def __init__(self, name: str, target: str, env: dict, logdir: Path, workers: int = 2):
+    def __init__(self, name: str, target: str, env: dict, logdir: Path, workers: int = 2,
+                 cmd: list[str] | None = None):
         self.name = name
         self.port = free_port()
-        self.cmd = [str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", target]
+        self.cmd = cmd or [str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{self.port}", target]
         self.logfile = open(logdir / f"{name}.log", "wb")
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=env, stdout=self.logfile, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -90,6 +93,43 @@ class Server:
         self.logfile.close()
         if self in _servers:
             _servers.remove(self)
+
+
+class JobsWorker(Server):
+    """The project's jobs worker, `flask --app wsgi jobs worker` (an rq SimpleWorker: jobs run
+    in this one process, which also sweeps due work every 10 s), in its own process group."""
+
+    def __init__(self, env: dict, logdir: Path):
+        super().__init__("jobs-worker", "wsgi", env, logdir,
+                         cmd=[str(VENV_BIN / "flask"), "--app", "wsgi", "jobs", "worker"])
+
+    def wait_ready(self, redis_url: str, timeout: float = 60) -> None:  # type: ignore[override]
+        """Until the worker has registered itself with rq in Redis."""
+        conn = Redis.from_url(redis_url, socket_connect_timeout=2)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jobs worker exited ({self.proc.returncode}); see {self.logfile.name}")
+            if conn.scard("rq:workers"):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"jobs worker not registered within {timeout}s; see {self.logfile.name}")
+
+    def worker_pids(self) -> list[int]:
+        return [self.proc.pid] if self.proc.poll() is None else []
+
+
+def memory(pid: int) -> dict:
+    """Resident set size now and at its peak (VmRSS, VmHWM from /proc/<pid>/status), in MiB."""
+    out = {"pid": pid, "rss_mib": 0.0, "hwm_mib": 0.0}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out["rss_mib" if key == "VmRSS" else "hwm_mib"] = int(value.split()[0]) / 1024
+    except (OSError, ValueError):
+        pass
+    return out
 
 
 def stop_servers() -> None:
@@ -172,7 +212,7 @@ def machine(db_url: str) -> dict:
     return {
         "nproc": sh("nproc"), "free": sh("free -h"), "cpu": cpu, "python": platform.python_version(),
         "postgres": pg, "gunicorn": sh(f"{VENV_BIN / 'gunicorn'} --version"), "wrk": sh("wrk -v 2>&1 | head -1"),
-        "kernel": platform.release(), "commit": commit(),
+        "kernel": platform.release(), "commit": commit(), "aiosmtpd": version("aiosmtpd"),
     }
 
 
