@@ -1,17 +1,22 @@
 """Issue 16's settings do not weaken the no-double-booking promise (point 7): on PostgreSQL,
 with `release_time`, `altcha` and both caps on, parallel clients at the moment of release
 get exactly the free places, the caps hold under the race, and one solved challenge books
-once however many clients send it at the same time."""
+once however many clients send it at the same time; a cancelled start that opens after its
+cooling-off goes to exactly one of the clients and the waiting-list offer holder racing for it."""
 from __future__ import annotations
 
 from collections import Counter as Tally
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import func, select
 
+from app.booking.models import Appointment
 from app.extensions import db
 from app.proof_of_work import solve
-from tests.conftest import HostClient, at, make_app, next_weekday
+from app.tenancy.scope import all_tenants
+from tests.conftest import HostClient, at, mails, make_app, next_weekday
 from tests.test_citizen_pages import set_settings
 from tests.test_concurrency_pg import _overlaps, _parallel
 
@@ -85,3 +90,44 @@ def test_one_solution_sent_by_many_clients_at_once_books_once(release_app):
         c, at(target, 8) + timedelta(minutes=10 * i), f"same{i}@example.org", solution))
     tally = Tally(code for code, _ in results)
     assert tally == {201: 1, 422: CLIENTS - 1}, tally
+
+
+def test_a_cancelled_start_that_opens_to_everyone_and_its_offer_holder_at_once_is_booked_once(release_app, fixed_now):
+    """Cooling-off (`release_cancelled_after_minutes`): at the minute a cancelled start
+    opens online, the waiting-list citizen with the offer link and many clients with solved
+    challenges send their booking at the same moment, each on its own connection: one of
+    them gets the place, the others hear it is taken, and no counter is booked twice."""
+    set_settings(release_app, "steinfurt", release_cancelled_after_minutes=30)
+    client = HostClient(release_app, "steinfurt.localhost")
+    target, start = release_app.target, at(release_app.target, 11)
+    tokens = [body["manage_token"] for code, body in
+              (_post(client, start, f"fill{i}@example.org", s) for i, s in enumerate(_solutions(release_app, 3)))
+              if code == 201]
+    assert len(tokens) == 3  # the start is full online
+    assert client.post("/waitlist", data={"service": "personalausweis", "name": "Wanda Warteliste",
+                                          "email": "wanda@example.org"}).status_code == 303
+    cancelled = at(target - timedelta(days=56), 7, 40)
+    fixed_now(cancelled)
+    assert client.delete(f"/api/v1/appointments/{tokens[0]}").status_code == 204
+    [offer] = [m for m in mails(release_app) if m["To"] == "wanda@example.org" and "frei geworden" in m["Subject"]]
+    link = next(w for w in offer.get_body(("plain",)).get_content().split() if "/book?" in w)
+    path, token = link.split("steinfurt.localhost", 1)[1], parse_qs(urlsplit(link).query)["offer"][0]
+
+    fixed_now(cancelled + timedelta(minutes=30))
+    solutions = _solutions(release_app, CLIENTS)
+
+    def attempt(c, i):
+        if i == 0:  # the offer holder, through the booking page
+            r = c.post(path, data={"name": "Wanda Warteliste", "email": "wanda@example.org", "offer": token,
+                                   "altcha": solutions[0]})
+            return "booked" if r.status_code == 303 else f"page {r.status_code}"
+        code, _ = _post(c, start, f"rush{i}@example.org", solutions[i])
+        return "booked" if code == 201 else code
+
+    results = _parallel(release_app, CLIENTS, attempt)
+    tally = Tally(results)
+    assert tally["booked"] == 1 and tally[409] + tally["page 200"] == CLIENTS - 1, tally
+    with release_app.app_context(), all_tenants():
+        assert _overlaps() == 0
+        assert db.session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.starts_at == start, Appointment.status == "booked")) == 3
