@@ -105,9 +105,11 @@ def spec_dict() -> dict:
             "schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
         "responses": {"201": _json("Appointment", "booked"),
                       "400": _problem("malformed JSON"), "409": _problem("slot taken (with `next`) or "
-                                                                          "active-booking-limit"),
+                                                                          "active-booking-limit (with `cap`: "
+                                                                          "email or phone, and `limit`)"),
                       "413": _problem("body over 64 KiB"), "415": _problem("not application/json"),
-                      "422": _problem("invalid input, per field in `errors`"), **COMMON}}})
+                      "422": _problem("invalid input, per field in `errors` (`altcha`: the proof of "
+                                      "work missing, invalid, expired or reused)"), **COMMON}}})
     spec.path("/appointments/{manage_token}", operations={
         "get": {"summary": "An appointment by its manage token", "parameters": [TOKEN],
                 "responses": {"200": _json("Appointment", "the appointment"), **COMMON}},
