@@ -14,6 +14,7 @@ from sqlalchemy import event
 
 from app import ROOT
 from app.extensions import db
+from app.mail.delivery import deliver
 
 _counter = itertools.count(1)
 
@@ -57,6 +58,58 @@ def profile_requests(app, *, host: str, method: str, path: str, n: int, starts: 
         statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
     prof.disable()
     wall = time.perf_counter() - t0
+    return dict(_top(prof, n, top), path=path, method=method, wall_ms=1000 * wall / n, statuses=statuses)
+
+
+def book_via_client(app, *, host: str, starts: list[str], want: int, prefix: str,
+                    service: str = "personalausweis", max_attempts: int = 400) -> int:
+    """Book until `want` attempts got a 201 (or `max_attempts` were made); returns the 201s."""
+    client = app.test_client()
+    rnd = random.Random(11)
+    booked = 0
+    for _ in range(max_attempts):
+        body = {"service": service, "start": rnd.choice(starts), "name": "Bench Citizen",
+                "email": f"{prefix}{next(_counter)}@example.org"}
+        r = client.post("/api/v1/appointments", data=json.dumps(body), headers={"Host": host},
+                        content_type="application/json")
+        booked += r.status_code == 201
+        if booked >= want:
+            break
+    return booked
+
+
+def profile_mail(app, mail_ids: list[int], top: int = 14) -> dict:
+    """cProfile of the jobs worker's mail job, `app.mail.delivery.deliver(id)`, for each
+    outbox row in `mail_ids` (after one unprofiled warm-up), in this process, against the
+    MAIL_URL of `app`; the same figures as profile_requests."""
+    delivered = {True: 0, False: 0}
+    count = [0]
+
+    def before(*_a, **_k):
+        count[0] += 1
+
+    with app.app_context():
+        deliver(mail_ids[0])
+        db.session.remove()
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        prof.enable()
+        try:
+            for mail_id in mail_ids[1:]:
+                delivered[bool(deliver(mail_id))] += 1
+                db.session.remove()
+        finally:
+            prof.disable()
+            event.remove(engine, "before_cursor_execute", before)
+        wall = time.perf_counter() - t0
+    n = max(1, len(mail_ids) - 1)
+    return dict(_top(prof, n, top), path="app.mail.delivery.deliver(outbox id)", method="job", wall_ms=1000 * wall / n,
+                statuses={"sent": delivered[True], "not sent": delivered[False]}, sql=round(count[0] / n, 1))
+
+
+def _top(prof: cProfile.Profile, n: int, top: int) -> dict:
     stats = pstats.Stats(prof)
     total = stats.total_tt or 1e-9
     rows = []
@@ -67,8 +120,7 @@ def profile_requests(app, *, host: str, method: str, path: str, n: int, starts: 
     # Skip the generic request plumbing at the top (it is ~100 % by construction).
     interesting = [r for r in by_cum if r["cum_pct"] < 97][:top]
     by_own = sorted(rows, key=lambda r: -r["own_pct"])[:top]
-    return {"path": path, "method": method, "n": n, "wall_ms": 1000 * wall / n, "statuses": statuses,
-            "by_cum": interesting, "by_own": by_own, "calls_per_request": sum(r["calls"] for r in rows) / n}
+    return {"n": n, "by_cum": interesting, "by_own": by_own, "calls_per_request": sum(r["calls"] for r in rows) / n}
 
 
 def sql_count(app, *, host: str, method: str, path: str, starts=None, service: str = "personalausweis") -> int:

@@ -308,7 +308,7 @@ def render(ctx) -> str:
         "  `MAIL_URL` as above, `AMTSTERMIN_INSTANCE` a temporary directory. The hello app",
         "  (`bench/hello.py`) is served by `gunicorn -w 2 -b 127.0.0.1:PORT bench.hello:app` at the same time.",
         f"- Load: {a.connections} concurrent connections, {a.duration:g} s per scenario, {a.rounds} round(s) of",
-        "  hello → (a) → (a′) → (d) → (b) → (c) → tenant, after a short warm-up of each GET. Requests/s pool all",
+        "  hello → (a) → (a′) → (d) → (b) → tenant → (c), after a short warm-up of each GET. Requests/s pool all",
         "  rounds; p50 is the median, p99 the worst of the rounds. Gunicorn's sync workers close every",
         "  connection, so each request includes a TCP connect (the same for hello).",
         "- Server CPU ms/req: user + system CPU of the two gunicorn workers (app) and of the PostgreSQL",
@@ -361,21 +361,24 @@ def render(ctx) -> str:
     if not res["profiles"]:
         out += ["No target was missed, so nothing was profiled (`--profile always` profiles anyway).", ""]
     for prof in res["profiles"]:
+        unit = "mail" if prof["method"] == "job" else "request"
+        what = "calls of the mail job in one process" if unit == "mail" else \
+            "requests through the Flask test client in one process"
         out += [
             f"### {prof['name']}: {prof['method']} {prof['path']}",
             "",
-            f"cProfile of {prof['n']} requests through the Flask test client in one process ({prof['state']}): "
-            f"{prof['wall_ms']:.1f} ms per request under the profiler, {prof['sql']} SQL statements per request, "
-            f"{prof['calls_per_request']:.0f} Python function calls per request; statuses {prof['statuses']}.",
+            f"cProfile of {prof['n']} {what} ({prof['state']}): "
+            f"{prof['wall_ms']:.1f} ms per {unit} under the profiler, {prof['sql']} SQL statements per {unit}, "
+            f"{prof['calls_per_request']:.0f} Python function calls per {unit}; outcomes {prof['statuses']}.",
             "",
             "By cumulative time (request plumbing above 97 % left out):",
             "",
-            "| function | calls/request | cumulative % | ms/request |",
+            f"| function | calls/{unit} | cumulative % | ms/{unit} |",
             "|---|---:|---:|---:|",
         ]
         out += [f"| `{r['func']}` | {r['calls'] / prof['n']:.0f} | {r['cum_pct']:.1f} | {r['cum_ms']:.2f} |"
                 for r in prof["by_cum"]]
-        out += ["", "By own time:", "", "| function | calls/request | own % | ms/request |", "|---|---:|---:|---:|"]
+        out += ["", "By own time:", "", f"| function | calls/{unit} | own % | ms/{unit} |", "|---|---:|---:|---:|"]
         out += [f"| `{r['func']}` | {r['calls'] / prof['n']:.0f} | {r['own_pct']:.1f} | {r['own_ms']:.2f} |"
                 for r in prof["by_own"]]
         out.append("")

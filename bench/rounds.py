@@ -154,8 +154,9 @@ def profile_missed(bench: Bench, summary: dict, starts: list[str]) -> None:
     args = bench.args
     if args.profile == "never":
         return
+    mail = summary["mail"]
     want = {"slots": not summary["slots"]["met"], "next": not summary["next"]["met"],
-            "book": not summary["book"]["met"]}
+            "book": not summary["book"]["met"], "mail": not (mail["all_delivered"] and mail["p95_met"])}
     prof_app = seed.make_app(bench.db_url, str(bench.instance))
     prof_app.config["REDIS_URL"] = args.redis_url
     jobs = {"slots": ("GET", bench.window, 40), "next": ("GET", f"{API}/next", 40),
@@ -169,6 +170,25 @@ def profile_missed(bench: Bench, summary: dict, starts: list[str]) -> None:
             prof["sql"] = profiling.sql_count(prof_app, host=HOST, method=method, path=path, starts=starts)
             bench.results["profiles"].append(prof)
     seed.delete_bench_bookings(bench.app, "bench-profile-%@example.org")
+    if (args.profile == "always" or want["mail"]) and bench.sink:
+        bench.results["profiles"].append(profile_delivery(bench, starts))
+
+
+def profile_delivery(bench: Bench, starts: list[str], n: int = 41) -> dict:
+    """cProfile of the mail job, run in this process against the benchmark's SMTP server,
+    for the confirmations of `n` fresh bookings (made through the test client, their jobs
+    queued in Redis where no worker runs any more)."""
+    log("profiling mail delivery")
+    mail_app = seed.make_app(bench.db_url, str(bench.instance))
+    mail_app.config.update(REDIS_URL=bench.args.redis_url, MAIL_URL=f"smtp://127.0.0.1:{bench.sink.port}")
+    prefix = "bench-mailprofile-"
+    profiling.book_via_client(mail_app, host=HOST, starts=starts, want=n, prefix=prefix)
+    ids = seed.pending_mail(bench.app, f"{prefix}%@example.org")
+    prof = profiling.profile_mail(mail_app, ids)
+    prof["name"] = "mail"
+    prof["state"] = f"{len(ids)} confirmations of fresh bookings, the aiosmtpd server of this run"
+    seed.delete_bench_bookings(bench.app, f"{prefix}%@example.org")
+    return prof
 
 
 def low_samples(job, meter: CpuMeter, args, k: int) -> list[dict]:

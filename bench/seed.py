@@ -213,6 +213,14 @@ def booked_at(app, email_like: str) -> dict[str, float]:
             {"e": email_like})}
 
 
+def pending_mail(app, email_like: str) -> list[int]:
+    """Outbox rows still to be sent for the bookings whose address matches, oldest first."""
+    with psycopg.connect(plain_url(app.config["SQLALCHEMY_DATABASE_URI"])) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT o.id FROM outbox_mails o JOIN appointments a ON a.id = o.appointment_id "
+            "WHERE a.email LIKE %(e)s AND o.status = 'pending' ORDER BY o.id", {"e": email_like})]
+
+
 def delete_bench_bookings(app, email_like: str = "bench-%@example.org") -> int:
     """Remove what the booking scenario created (and its outbox mail), so the next
     scenario sees the seeded calendar again."""
