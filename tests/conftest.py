@@ -90,6 +90,14 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
 
     host_cache.clear()
     slot_cache.clear()  # ids and versions start again in the emptied database
+    from app import shared_cache
+
+    shared_cache.reset()
+    if app.config.get("REDIS_URL"):  # the shared answers and versions of an earlier test
+        with app.app_context():
+            r = shared_cache.client()
+            for key in r.scan_iter(shared_cache.PREFIX + "*"):
+                r.delete(key)
     if demo:
         with app.app_context():
             from app.onboarding.sync import sync_folder

@@ -1,6 +1,7 @@
 """/api/v1 views: translate HTTP to the booking rules and back, nothing more."""
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime, timedelta
 
@@ -12,7 +13,7 @@ from app import clock
 from app.api import bp
 from app.api.idempotency import idempotent, remember_answer
 from app.api.openapi import spec_dict
-from app.api.problems import ApiProblem, validation_problem
+from app.api.problems import TYPE_BASE, ApiProblem, validation_problem
 from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
 from app.booking import fairness, refusals
@@ -24,6 +25,7 @@ from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
 from app.proof_of_work import new_challenge
+from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, last_bookable_day, next_slot
 from app.transaction import commit
@@ -149,6 +151,41 @@ def _bad_day(name: str) -> date:
     raise validation_problem({name: ["must be a date like 2026-11-24"]})
 
 
+def shared_answer(view):
+    """Slot lists and proposals: answered from the shared cache while nothing they depend
+    on changed (app/scheduling/answers.py), else computed and stored for the next request.
+    A hit costs one Redis round trip and no database session."""
+
+    @functools.wraps(view)
+    def wrapper(**kwargs):
+        version = g.get("tenants_version")
+        if version is None or request.method != "GET":
+            return view(**kwargs)  # no Redis (or away): the database answers, as ever
+        now = clock.now().timestamp()
+        args = request.args
+        key = answers.key(g.tenant.id, version, request.endpoint,
+                          (tuple(sorted(kwargs.items())), args.get("services"), args.get("from"), args.get("to"),
+                           lang()))
+        hit = answers.lookup(key, now)
+        if hit is not None:
+            return current_app.response_class(hit[2], status=hit[0], content_type=hit[1])
+        rec, token = answers.start()
+        try:
+            try:
+                response = current_app.make_response(view(**kwargs))
+            except ApiProblem as exc:
+                if exc.type != TYPE_BASE + "no-free-slot":
+                    raise
+                response = exc.response()  # fully booked is an answer worth sharing too
+        finally:
+            answers.stop(token)
+        if response.status_code in (200, 404):
+            answers.store(key, rec, now, response.status_code, response.content_type, response.get_data())
+        return response
+
+    return wrapper
+
+
 # --- tenant and catalogue -----------------------------------------------------------------
 @bp.get("/tenant")
 @reads
@@ -180,6 +217,7 @@ def services():
 
 @bp.get("/services/<slug>/slots")
 @reads
+@shared_answer
 def slots(slug: str):
     svc = service_or_404(slug)
     return jsonify({"service": {"slug": svc.slug, "name": svc.display_name(lang())}, "slots": slot_list(svc)})
@@ -187,6 +225,7 @@ def slots(slug: str):
 
 @bp.get("/slots")
 @reads
+@shared_answer
 def visit_slots():
     visit = visit_from_query()
     return jsonify({"services": visit.as_request(), "duration_minutes": visit.duration_minutes,
@@ -219,12 +258,14 @@ def slot_list(demand) -> list[dict]:
 
 @bp.get("/services/<slug>/next")
 @reads
+@shared_answer
 def next_free(slug: str):
     return proposal_or_problem(service_or_404(slug))
 
 
 @bp.get("/next")
 @reads
+@shared_answer
 def visit_next():
     return proposal_or_problem(visit_from_query())
 

@@ -6,6 +6,10 @@ closures, counters or which counters serve a service, raises the office's
 a key that holds that version, the policy, the service's duration and the day window;
 a hit only drops the starts that the passing of time has made too early. The booking
 itself never reads from here: it re-checks under its lock.
+
+The same flush also collects what the shared cache in Redis must hear of (app/shared_cache.py):
+the offices whose version it raised, and whether a tenant, an office, a service or a
+service's counters changed; they are published after the commit, never before.
 """
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from collections import OrderedDict
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
+from app import shared_cache
 from app.booking.models import Appointment
-from app.catalog.models import ServiceCounter
+from app.catalog.models import Service, ServiceCounter
 from app.offices.models import Closure, Counter, OpeningHours, Office
+from app.tenancy.models import Tenant, TenantHost
 
 MAX_ENTRIES = 2048
 _entries: OrderedDict = OrderedDict()
@@ -29,6 +35,9 @@ _APPOINTMENT_FIELDS = ("starts_at", "ends_at", "counter_id", "status", "overbook
 
 
 _DIRTY = "schedule_changed_in_transaction"
+_PUBLISH = "shared_cache_raises"  # (office ids, tenants changed) to publish after commit
+# Changes every process must see at once: the tenants version of app/shared_cache.py.
+_TENANT_WIDE = (Tenant, TenantHost, Office, Service, ServiceCounter)
 
 
 def usable(session: Session) -> bool:
@@ -40,6 +49,15 @@ def usable(session: Session) -> bool:
 @event.listens_for(Session, "after_rollback")
 def _transaction_over(session: Session) -> None:
     session.info.pop(_DIRTY, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish(session: Session) -> None:
+    # Only after a commit: a rolled-back savepoint's raises wait for the outer commit
+    # (published then, harmless if nothing of them was kept).
+    raised = session.info.pop(_PUBLISH, None)
+    if raised is not None:
+        shared_cache.publish(raised[0], raised[1][0])
 
 
 def version(connection, office_id: int) -> int:
@@ -78,6 +96,7 @@ def _touches_schedule(obj, is_dirty: bool) -> bool:
 def _raise_versions(session: Session, flush_context, instances) -> None:
     office_ids: set[int] = set()
     tenants: set[int] = set()
+    tenant_wide = False
     for objs, dirty in ((session.new, False), (session.dirty, True), (session.deleted, False)):
         for obj in objs:
             if isinstance(obj, (Appointment, Closure, OpeningHours, Counter)) and _touches_schedule(obj, dirty):
@@ -85,6 +104,11 @@ def _raise_versions(session: Session, flush_context, instances) -> None:
                     office_ids.add(obj.office_id)
             elif isinstance(obj, ServiceCounter) and obj.tenant_id is not None:
                 tenants.add(obj.tenant_id)  # rare: a service's counters changed
+            if isinstance(obj, _TENANT_WIDE) and (not dirty or session.is_modified(obj, include_collections=False)):
+                tenant_wide = True
+    if tenant_wide:
+        raised = session.info.setdefault(_PUBLISH, (set(), [False]))
+        raised[1][0] = True
     if not office_ids and not tenants:
         return
     # Until this transaction ends, what it computes includes its own uncommitted changes
@@ -93,6 +117,8 @@ def _raise_versions(session: Session, flush_context, instances) -> None:
     condition = _offices.c.id.in_(sorted(office_ids))
     if tenants:
         condition = condition | _offices.c.tenant_id.in_(sorted(tenants))
-    session.connection().execute(
+    changed = session.connection().execute(
         update(_offices).where(condition).values(schedule_version=_offices.c.schedule_version + 1)
-    )
+        .returning(_offices.c.id)
+    ).scalars().all()
+    session.info.setdefault(_PUBLISH, (set(), [False]))[0].update(changed)

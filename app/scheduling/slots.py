@@ -21,6 +21,7 @@ from app.booking.models import MAX_DURATION_MINUTES, Appointment
 from app.catalog.models import Service, ServiceCounter
 from app.catalog.visits import Visit, as_visit
 from app.extensions import db, epoch
+from app.scheduling import answers
 from app.scheduling import cache as slot_cache
 from app.offices.models import Closure, Counter, OpeningHours
 from app.tenancy.scope import current_tenant_id
@@ -115,6 +116,7 @@ class Schedule:
         # computed answer goes stale without any write.
         self.held_as_of = held_as_of
         self.visible_again: float | None = None
+        answers.note_office(self.office_id)  # before reading: a shared answer is stamped with it
         self._load(exclude_appointment_id, with_bookings)
 
     def _load(self, exclude_id: int | None, with_bookings: bool = True) -> None:
@@ -288,6 +290,24 @@ def opens_at(policy: Policy, day: date) -> datetime:
     return datetime.combine(first, policy.release_time or time(0), tzinfo=zone(policy.timezone))
 
 
+def changes_by_time_at(policy: Policy, now: datetime) -> float:
+    """The next moment the bookable days move by time alone: local midnight, or the release
+    time opening the day entering the horizon (seconds since the epoch)."""
+    tz = zone(policy.timezone)
+    local = now.astimezone(tz)
+    moment = day_bounds_utc(local.date() + timedelta(days=1), tz)[0]
+    if policy.release_time is not None and local.time() < policy.release_time:
+        moment = min(moment, local_to_utc(local.date(), policy.release_time, tz))
+    return moment.timestamp()
+
+
+def _note_time(found: list[Slot], earliest: datetime, now: datetime, visible_again: float | None) -> None:
+    """For a shared answer: when the first start becomes too soon, or a held start returns."""
+    if found:
+        answers.note_change_at(found[0].start.timestamp() - (earliest - now).total_seconds())
+    answers.note_change_at(visible_again)
+
+
 def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_to: date, *,
                   now: datetime | None = None, online: bool = True, exclude_appointment_id: int | None = None,
                   limit: int | None = None) -> list[Slot]:
@@ -295,9 +315,11 @@ def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_t
     visit = as_visit(demand)
     now = now or clock.now()
     first, last, earliest = bookable_window(policy, now, online=online)
+    answers.note_change_at(changes_by_time_at(policy, now))
     day_from, day_to = max(day_from, first), min(day_to, last)
     if day_from > day_to or visit.office_id is None:
         return []
+    answers.note_office(visit.office_id)  # before the database's version is read
     key = None
     if exclude_appointment_id is None and slot_cache.usable(db.session()):
         connection = db.session.connection()
@@ -309,6 +331,7 @@ def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_t
             # A cut-off list (limit) that lost starts may have missed later ones: recompute.
             kept = [s for s in cached[1] if s.start >= earliest]
             if limit is None or len(kept) == len(cached[1]):
+                _note_time(kept, earliest, now, cached[2])
                 return kept
     schedule = Schedule(visit, policy, day_from, day_to, exclude_appointment_id=exclude_appointment_id,
                         held_as_of=policy.held_as_of(now, online))
@@ -317,6 +340,7 @@ def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_t
         # A cancelled start held back from online booking comes back at `visible_again`
         # without any write: the answer is kept only until then.
         slot_cache.put(key, (earliest, slots, schedule.visible_again))
+    _note_time(slots, earliest, now, schedule.visible_again)
     return slots
 
 

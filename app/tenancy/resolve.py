@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import select
 
+from app import shared_cache
 from app.extensions import db
 from app.faults import discard_session, retry_safe
 from app.tenancy.models import Tenant, TenantHost
@@ -94,11 +95,14 @@ class TenantInfo:
 
 
 class HostCache:
-    """host -> TenantInfo (or None), refreshed after `ttl` seconds so a new town or
-    domain is served by every running process within seconds, without a restart."""
+    """host -> TenantInfo (or None). With Redis, an entry holds while the tenants version
+    (app/shared_cache.py, raised after any committed change of a tenant or its hosts) is
+    the one it was read under: a new town, domain or setting is seen by every process at
+    its next request, and a known host costs no database. Without Redis (or while it is
+    away) an entry is refreshed after `ttl` seconds."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, TenantInfo | None]] = {}
+        self._entries: dict[str, tuple[float, TenantInfo | None, str | None]] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -112,11 +116,16 @@ class HostCache:
         return hit[1] if hit else None
 
     def get(self, host: str) -> TenantInfo | None:
-        ttl = current_app.config["HOST_CACHE_SECONDS"]
+        return self.get_versioned(host)[0]
+
+    def get_versioned(self, host: str) -> tuple[TenantInfo | None, str | None]:
+        """The tenant of a host and the tenants version it is valid under (None: unknown)."""
+        version = shared_cache.tenants_version()
         now = time.monotonic()
         hit = self._entries.get(host)
-        if hit and now - hit[0] < ttl:
-            return hit[1]
+        if hit and (hit[2] == version if version is not None
+                    else now - hit[0] < current_app.config["HOST_CACHE_SECONDS"]):
+            return hit[1], version
         try:
             info = lookup_host(host)
         except Exception as exc:
@@ -127,8 +136,8 @@ class HostCache:
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[host] = (now, info)
-        return info
+            self._entries[host] = (now, info, version)  # the version read before the lookup
+        return info, version
 
 
 host_cache = HostCache()
@@ -169,7 +178,7 @@ def init_app(app: Flask) -> None:
             if request.path == "/" or request.path.startswith("/static/"):
                 return None
             abort(404)
-        info = host_cache.get(host)
+        info, g.tenants_version = host_cache.get_versioned(host)
         if info is None:
             abort(404)
         g.tenant = info
