@@ -12,6 +12,7 @@ from app.jobs.queue import dispatch
 
 log = logging.getLogger(__name__)
 _KEY = "after_commit_jobs"
+_MARKS = "after_commit_savepoints"  # per open savepoint: how many jobs were registered before it
 
 
 def after_commit(func_path: str, *args: Any) -> None:
@@ -43,6 +44,24 @@ def commit() -> None:
             dispatch(func_path, *args)
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested:  # what was registered before it survives its rollback
+        session.info.setdefault(_MARKS, []).append(len(session.info.get(_KEY, [])))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _unmark_savepoint(session: Session, transaction) -> None:
+    if transaction.nested and session.info.get(_MARKS):
+        session.info[_MARKS].pop()
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget_jobs(session: Session) -> None:
+    marks = session.info.get(_MARKS)
+    if session.in_nested_transaction() and marks:
+        # A savepoint rolled back: only the jobs registered inside it are forgotten.
+        del session.info.get(_KEY, [])[marks[-1]:]
+        return
     session.info.pop(_KEY, None)
+    session.info.pop(_MARKS, None)

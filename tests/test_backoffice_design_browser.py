@@ -33,6 +33,7 @@ EXCLUDED = {
     "backoffice.move": "needs a booked appointment; the day view's own tests cover it",
     "backoffice.queue_ticket": "needs a drawn ticket; the queue's browser test covers it",
     "backoffice.second_factor_setup": "redirects when the second factor is already set up",
+    "backoffice.draw_detail": "needs a held fair draw; tests/test_fair_draw.py covers the page",
 }
 # Parameterised pages: a CSS selector for a link to one of them on a list page.
 ARGUMENTS = {
@@ -45,7 +46,7 @@ PRINT_PAGES = ("backoffice.day_print", "backoffice.statistics_report")
 DISTRICT_ONLY = ("backoffice.district_overview", "backoffice.district_onboard")
 STAFF_PAGES = ("backoffice.day", "backoffice.queue_workstation", "backoffice.queue_front_desk",
                "backoffice.phone_booking", "backoffice.emergency_booking", "backoffice.emergencies",
-               "backoffice.block", "backoffice.refusals", "backoffice.password", "backoffice.session_list",
+               "backoffice.block", "backoffice.refusals", "backoffice.draws", "backoffice.password", "backoffice.session_list",
                "backoffice.second_factor_status")
 
 

@@ -15,8 +15,10 @@ from app.mail.render import render_string
 
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "mail"
 SAMPLE = {
-    "de": {"weekday": "Montag", "date": "07.12.2026", "reconfirm_until": "Sonntag, 06.12.2026, 09:30 Uhr"},
-    "en": {"weekday": "Monday", "date": "7 December 2026", "reconfirm_until": "Sunday, 6 December 2026, 09:30"},
+    "de": {"weekday": "Montag", "date": "07.12.2026", "reconfirm_until": "Sonntag, 06.12.2026, 09:30 Uhr",
+           "draw_date": "12.10.2026"},
+    "en": {"weekday": "Monday", "date": "7 December 2026", "reconfirm_until": "Sunday, 6 December 2026, 09:30",
+           "draw_date": "12 October 2026"},
 }
 COMMON = {
     "name": "Erika Mustermann", "service": "Reisepass beantragen", "time": "09:30", "end_time": "09:50",
@@ -29,6 +31,7 @@ COMMON = {
     "answer": "Kommen Sie bitte morgen um 8 Uhr.", "role": "admin", "link": "https://steinfurt.example/admin/invitation/TOKEN",
     "login": "https://steinfurt.example/admin/login", "sender": "Kreis Steinfurt",
     "leave_url": "https://steinfurt.example/waitlist/entry?token=TOKEN",
+    "draw_time": "08:00", "entry_url": "https://steinfurt.example/draw/entry?token=TOKEN",
 }
 
 

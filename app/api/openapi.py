@@ -55,7 +55,7 @@ def spec_dict() -> dict:
         servers=[{"url": "/api/v1"}],
     )
     for name in ("BookingRequest", "MoveRequest", "TenantOut", "ServiceOut", "SlotsOut", "VisitSlotsOut",
-                 "ProposalOut", "AppointmentOut", "Problem", "QueueOut"):
+                 "ProposalOut", "AppointmentOut", "DrawEntryOut", "Problem", "QueueOut"):
         spec.components.schema(name.removesuffix("Out") if name.endswith("Out") else name, schema=getattr(s, name))
     spec.path("/tenant", operations={"get": {
         "summary": "The tenant: name, contact, offices with entrances and notices",
@@ -104,9 +104,12 @@ def spec_dict() -> dict:
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/BookingRequest"}}}},
         "responses": {"201": _json("Appointment", "booked"),
-                      "400": _problem("malformed JSON"), "409": _problem("slot taken (with `next`) or "
+                      "202": _json("DrawEntry", "entered into the fair draw of a newly released day (tenant "
+                                                "setting `fair_draw_services`); nothing booked yet"),
+                      "400": _problem("malformed JSON"), "409": _problem("slot taken (with `next`), "
                                                                           "active-booking-limit (with `cap`: "
-                                                                          "email or phone, and `limit`)"),
+                                                                          "email or phone, and `limit`) or "
+                                                                          "draw-already-entered"),
                       "413": _problem("body over 64 KiB"), "415": _problem("not application/json"),
                       "422": _problem("invalid input, per field in `errors` (`altcha`: the proof of "
                                       "work missing, invalid, expired or reused)"), **COMMON}}})

@@ -184,6 +184,17 @@ class AppointmentOut(Schema):
     status = fields.String(validate=validate.OneOf(("booked", "cancelled", "checked_in", "completed", "no_show")))
 
 
+class DrawEntryOut(Schema):
+    """202 from POST /appointments while a released day's fair draw collects (README, "Faire Verlosung")."""
+    status = fields.String(validate=validate.OneOf(("entered",)))
+    entry = fields.String(metadata={"description": "the entry's reference"})
+    service = fields.Nested(ServiceRef)
+    services = fields.List(fields.Nested(VisitServiceOut))
+    start = fields.String(metadata={"format": "date-time", "description": "the start asked for"})
+    draw_at = fields.String(metadata={"format": "date-time", "description": "when the draw is held"})
+    entry_url = fields.String()
+
+
 class Problem(Schema):
     type = fields.String()
     title = fields.String()

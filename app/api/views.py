@@ -16,7 +16,7 @@ from app.api.openapi import spec_dict
 from app.api.problems import TYPE_BASE, ApiProblem, validation_problem
 from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
-from app.booking import fairness, refusals
+from app.booking import draw, fairness, refusals
 from app.booking import service as booking
 from app.booking.models import Appointment
 from app.booking.notifications import manage_url
@@ -29,6 +29,7 @@ from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, last_bookable_day, next_slot
 from app.transaction import commit
+from app.urls import tenant_url
 from app.validators import parse_date
 
 MAX_WINDOW_DAYS = 92
@@ -322,6 +323,10 @@ def create_appointment():
         appt = booking.book(g.tenant, visit, data["start"], name=data["name"], email=data["email"],
                             phone=data.get("phone") or "", note=data.get("note") or "",
                             lang=data.get("lang") or lang())
+    except booking.DrawOpen as exc:
+        return enter_draw(visit, data, exc)
+    except booking.DrawPending as exc:
+        raise draw_pending_problem() from exc
     except booking.InvalidStart as exc:
         raise start_problem(str(exc)) from exc
     except booking.SlotTaken as exc:
@@ -334,6 +339,45 @@ def create_appointment():
     remember_answer(201, body, location)
     commit()
     return jsonify(body), 201, location
+
+
+def enter_draw(visit: visits.Visit, data: dict, drawing: booking.DrawOpen):
+    """The start's day is collected for a fair draw: 202 with the entry instead of a booking."""
+    try:
+        entry = draw.enter(g.tenant, visit, data["start"], (drawing.service, drawing.day, drawing.opens, drawing.closes),
+                           name=data["name"], email=data["email"], phone=data.get("phone") or "",
+                           lang=data.get("lang") or lang())
+    except booking.InvalidStart as exc:
+        raise start_problem(str(exc)) from exc
+    except booking.ActiveBookingLimit as exc:
+        counted_refusal(f"cap_{exc.cap}")
+        raise limit_problem(exc) from exc
+    except draw.AlreadyEntered as exc:
+        db.session.rollback()
+        what = "e-mail address" if exc.cap == "email" else "phone number"
+        raise ApiProblem(409, "Already entered", f"This {what} is already entered in this day's draw; each takes "
+                         "part once.", type_="draw-already-entered", cap=exc.cap) from exc
+    except draw.DrawClosed as exc:
+        raise draw_pending_problem() from exc
+    body = entry_json(entry)
+    remember_answer(202, body)
+    commit()
+    return jsonify(body), 202
+
+
+def entry_json(entry) -> dict:
+    """A fair-draw entry as the API answers it (README, API)."""
+    services = [{"slug": svc.slug, "name": svc.display_name(entry.lang), "count": count}
+                for svc, count in ((db.session.get(Service, sid), count) for sid, count in entry.items)]
+    return {"status": "entered", "entry": entry.reference, "service": {k: services[0][k] for k in ("slug", "name")},
+            "services": services, "start": iso(entry.starts_at), "draw_at": iso(entry.draw.closes_at),
+            "entry_url": tenant_url(g.tenant, "citizen.draw_entry", token=entry.token)}
+
+
+def draw_pending_problem() -> ApiProblem:
+    db.session.rollback()
+    return ApiProblem(503, "Draw in progress", "This day's places are being drawn by lot right now; try again "
+                      "in a few seconds.", type_="draw-in-progress", headers={"Retry-After": "5"})
 
 
 def counted_refusal(reason: str) -> None:

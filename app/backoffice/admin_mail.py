@@ -20,7 +20,8 @@ from app.validators import Invalid
 EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch die buchende Person", "moved": "Verschiebung",
                 "reminder": "Erinnerung", "reconfirm_request": "Rückfrage „Kommen Sie?“",
                 "reconfirm_released": "Freigabe ohne Rückmeldung", "waitlist_joined": "Eintrag in die Warteliste",
-                "waitlist_offer": "Angebot Warteliste",
+                "waitlist_offer": "Angebot Warteliste", "draw_entered": "Teilnahme an der Verlosung",
+                "draw_lost": "Verlosung ohne Termin (Warteliste)",
                 "office_cancelled": "Absage durch das Amt", "confirm_request": "Bitte um Bestätigung",
                 "emergency_reply": "Antwort auf eine Notfallanfrage", "invitation": "Einladung ins Back Office",
                 "link_resend": "Termin-Link erneut senden"}

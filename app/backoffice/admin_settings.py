@@ -25,7 +25,9 @@ LABELS = {"slot_minutes": "Terminraster (Minuten)", "horizon_days": "Buchungshor
           "ratelimit_read_per_minute": "Abrufe je Minute und Adresse", "mail_from": "Absenderadresse",
           "mail_from_name": "Absendername", "mail_reply_to": "Antwortadresse",
           "reconfirm_days_before": "Rückfrage „Kommen Sie?“ (Tage vorher, 0 = keine)",
-          "reconfirm_deadline_hours": "Freigabe ohne Antwort (Stunden vor dem Termin)"}
+          "reconfirm_deadline_hours": "Freigabe ohne Antwort (Stunden vor dem Termin)",
+          "fair_draw_services": "Faire Verlosung für (Kurznamen der Dienstleistungen, leer = aus)",
+          "fair_draw_minutes": "Sammelzeit der Verlosung (Minuten nach der Freigabe)"}
 
 
 def _tenant() -> Tenant:

@@ -23,11 +23,13 @@ ACTIONS = {
     "user_invited": "Zugang eingeladen", "invitation_accepted": "Einladung angenommen",
     "a11y_feedback_answered": "Barriere-Meldung beantwortet",
     "appointment_moved_by_office": "Termin durch das Amt verschoben", "confirmation_resent": "Bestätigung erneut gesendet",
+    "fair_draw_held": "Faire Verlosung durchgeführt",
 }
 UNITS = {"duration_minutes": " Minuten"}
 LABELS = {**SETTING_LABELS, **FIELD_LABELS, "active": "Wird angeboten", "status": "Status", "address": "Anschrift",
           "contact_phone": "Telefon", "contact_email": "E-Mail", "contact_hours": "Erreichbarkeit",
-          "branding_color": "Markenfarbe", "branding_logo_url": "Logo", "footer": "Fußzeile"}
+          "branding_color": "Markenfarbe", "branding_logo_url": "Logo", "footer": "Fußzeile",
+          "seed": "Startwert", "entries": "Teilnahmen", "booked": "Termine gelost", "waitlist": "Auf die Warteliste"}
 # Bookkeeping in the snapshots that says nothing to a reader.
 SKIP = {"overridden", "counters"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.backoffice.access import parse_int
 from app.backoffice.common import parse_day, parse_time
 from app.offices.models import DAYS
-from app.tenancy.settings import DEFAULT_SETTINGS, SETTING_RULES, TEXT_KEYS, validate_settings
+from app.tenancy.settings import DEFAULT_SETTINGS, SETTING_RULES, TEXT_KEYS, draw_service_slugs, validate_settings
 from app.validators import Invalid
 
 FIELD_LABELS = {"name": "Name", "description": "Beschreibung", "duration_minutes": "Dauer (Minuten)",
@@ -91,6 +91,8 @@ def parse_settings_form(form) -> tuple[dict, list[str]]:
                 values[key] = kind(raw.replace(",", ".")) if kind is float else int(raw)
             except ValueError:
                 errors[key] = "muss eine Zahl sein"
+        elif key == "fair_draw_services":
+            values[key] = list(draw_service_slugs(raw) or ()) if draw_service_slugs(raw) is not None else raw
         else:
             values[key] = raw
     errors.update(validate_settings(values))

@@ -21,6 +21,7 @@ NAV_GROUPS = (
         ("backoffice.emergencies", _l("Notfallanfragen")),
         ("backoffice.block", _l("Zeit sperren")),
         ("backoffice.refusals", _l("Abgewiesene Buchungen")),
+        ("backoffice.draws", _l("Verlosungen")),
     )),
     (_l("Verwaltung"), "admin", (
         ("backoffice.services", _l("Dienstleistungen")),

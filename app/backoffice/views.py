@@ -11,6 +11,7 @@ from app.backoffice import (  # noqa: F401
     blocking,
     booking,
     day,
+    draws,
     district,
     emergencies,
     golive,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import clock
@@ -221,3 +221,84 @@ class WaitlistEntry(TenantOwned, db.Model):
     date_until: Mapped[date | None] = mapped_column()
 
     service = relationship("Service", foreign_keys=[service_id])
+
+
+class FairDraw(TenantOwned, db.Model):
+    """The fair draw of one service's newly released day (tenant setting `fair_draw_services`,
+    app/booking/draw.py): requests during [opens_at, closes_at) are entries; at `closes_at`
+    places go by lot. `seed`, `entry_ids` (the draw's input, ascending) and `ranking` (the
+    drawn order with each entry's result) stay when the entries' personal data is deleted,
+    so the office can show the draw was fair."""
+
+    __tablename__ = "fair_draws"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "service_id", "day"),
+        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        CheckConstraint("status IN ('collecting', 'drawn')", name="status"),
+        CheckConstraint("opens_at < closes_at", name="window"),
+        Index("ix_fair_draws_tenant_status_closes", "tenant_id", "status", "closes_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column()
+    day: Mapped[date] = mapped_column()  # the released local day
+    opens_at: Mapped[datetime] = mapped_column()  # the release
+    closes_at: Mapped[datetime] = mapped_column()  # the draw
+    status: Mapped[str] = mapped_column(String(20), default="collecting")
+    seed: Mapped[str] = mapped_column(String(64), default="")
+    drawn_at: Mapped[datetime | None] = mapped_column()
+    entry_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # [{"entry": id, "reference": …, "result": "booked" | "waitlist", "code": booking code or None}]
+    ranking: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
+
+    service = relationship("Service", foreign_keys=[service_id])
+
+
+class DrawEntry(TenantOwned, db.Model):
+    """A citizen's request during a draw's collecting window: one per mailbox per draw."""
+
+    __tablename__ = "draw_entries"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "draw_id", "email_key"),
+        UniqueConstraint("tenant_id", "reference"),
+        UniqueConstraint("token"),
+        ForeignKeyConstraint(["tenant_id", "draw_id"], ["fair_draws.tenant_id", "fair_draws.id"], ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
+                             ondelete="RESTRICT"),
+        CheckConstraint("result IN ('entered', 'booked', 'waitlist')", name="result"),
+        Index("ix_draw_entries_tenant_draw", "tenant_id", "draw_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column()
+    reference: Mapped[str] = mapped_column(String(16))  # shown to the citizen and in the back office
+    token: Mapped[str] = mapped_column(String(64))  # the entry's page link
+    # Personal data: deleted by retention once the day is `retention_days` past.
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    phone_key: Mapped[str] = mapped_column(String(64), default="")
+    lang: Mapped[str] = mapped_column(String(5), default="de")
+    starts_at: Mapped[datetime] = mapped_column()  # the start asked for (UTC)
+    items: Mapped[list] = mapped_column(JSON, default=list)  # the visit: [[service_id, count], …]
+    position: Mapped[int | None] = mapped_column()  # 1-based place in the drawn order
+    result: Mapped[str] = mapped_column(String(20), default="entered")
+    appointment_id: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
+
+    draw = relationship("FairDraw", foreign_keys=[draw_id])
+    appointment = relationship("Appointment", foreign_keys=[appointment_id])
+
+    @validates("email")
+    def _keep_email_key(self, _key: str, value: str) -> str:
+        self.email_key = mailbox_key(value)
+        return value
+
+    @validates("phone")
+    def _keep_phone_key(self, _key: str, value: str) -> str:
+        self.phone_key = phone_key(value)
+        return value

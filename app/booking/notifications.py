@@ -263,10 +263,29 @@ def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: st
 def queue_waitlist_joined(entry) -> OutboxMail:
     """Confirm joining the waiting list (`entry`, a WaitlistEntry), with the leave link."""
     tenant = tenant_info(entry.tenant_id)
-    leave_url = tenant_url(tenant, "citizen.waitlist_entry", token=entry.token, lang=entry.lang)
     return queue_event(tenant, "waitlist_joined", entry.email,
                        {"name": entry.name, "service": entry.service.display_name(entry.lang),
-                        "leave_url": leave_url}, lang=entry.lang)
+                        "leave_url": waitlist_leave_url(entry)}, lang=entry.lang)
+
+
+def waitlist_leave_url(entry) -> str:
+    """The page of a waiting-list entry (a WaitlistEntry), where its citizen leaves the list."""
+    return tenant_url(tenant_info(entry.tenant_id), "citizen.waitlist_entry", token=entry.token, lang=entry.lang)
+
+
+def queue_draw_mail(event: str, entry, *, leave_url: str = "") -> OutboxMail:
+    """A fair draw's mail to the citizen of `entry` (a DrawEntry): 'draw_entered' (when the
+    draw is held) or 'draw_lost' (no place drawn; on the waiting list, `leave_url` leaves it)."""
+    tenant = tenant_info(entry.tenant_id)
+    tz, lang = tenant.timezone, entry.lang
+    draw = entry.draw
+    return queue_event(tenant, event, entry.email, {
+        "name": entry.name, "service": draw.service.display_name(lang),
+        "date": format_date(entry.starts_at, tz, lang), "time": format_time(entry.starts_at, tz),
+        "weekday": weekday(entry.starts_at, tz, lang), "draw_date": format_date(draw.closes_at, tz, lang),
+        "draw_time": format_time(draw.closes_at, tz), "leave_url": leave_url,
+        "entry_url": tenant_url(tenant, "citizen.draw_entry", token=entry.token, lang=lang),
+        "booking_url": tenant_url(tenant, "citizen.home")}, lang=lang)
 
 
 def queue_waitlist_offer(entry, freed: Appointment, start: str) -> OutboxMail | None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.booking.codes import new_code, new_manage_token, tokens_match
 from app.booking.holds import confirm_mode, hold
-from app.booking.models import ACTIVE_STATUSES, Appointment, WaitlistEntry, mailbox_key
+from app.booking.models import ACTIVE_STATUSES, Appointment, FairDraw, WaitlistEntry, mailbox_key
 from app.booking.notifications import queue_mail
 from app.booking.waitlist import offer_freed_slot, standing_offer
 from app.catalog.models import Service
@@ -19,7 +19,7 @@ from app.catalog.visits import Visit
 from app.extensions import db
 from app.offices.models import Office
 from app.scheduling.calendar import zone
-from app.scheduling.slots import Policy, Slot, next_slot, slot_at
+from app.scheduling.slots import Policy, Slot, draw_running, drawn_service, next_slot, slot_at
 from app.statistics.tracking import mark_cancelled_by_office
 from app.validators import phone_key
 
@@ -57,6 +57,19 @@ class ActiveBookingLimit(BookingError):
         super().__init__(f"{cap} limit {limit}")
         self.limit = limit
         self.cap = cap
+
+
+class DrawOpen(BookingError):
+    """The start's day is being collected for a fair draw: the request is an entry
+    (app/booking/draw.py `enter`), not a booking. `closes` is when the draw is held."""
+
+    def __init__(self, service: Service, day, opens: datetime, closes: datetime):
+        super().__init__("fair draw collecting")
+        self.service, self.day, self.opens, self.closes = service, day, opens, closes
+
+
+class DrawPending(BookingError):
+    """The day's draw has closed but is not held yet (a moment): try again shortly."""
 
 
 class DeadlinePassed(BookingError):
@@ -135,15 +148,19 @@ def check_caps(tenant, email: str, phone: str, now: datetime) -> None:
 def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "", phone: str = "",
          persons: int = 1, note: str = "", lang: str = "de", source: str = "online",
          now: datetime | None = None, hold_until_confirmed: bool = False,
-         offer_token: str | None = None) -> Appointment:
+         offer_token: str | None = None, drawn: bool = False) -> Appointment:
     """Book a visit (or one service for `persons`) at `start` on one free counter that
     serves all of it, for its whole duration. Raises InvalidStart, SlotTaken or
     ActiveBookingLimit. The visit is one appointment: it counts once towards the cap.
-    `offer_token` (the waiting list's offer link) may take a start still in its cooling-off."""
+    `offer_token` (the waiting list's offer link) may take a start still in its cooling-off.
+    Online, a start on a day being collected for a fair draw raises DrawOpen (DrawPending
+    until it is held); `drawn` is the draw itself assigning its places."""
     visit = demand if isinstance(demand, Visit) else Visit.single(demand, persons)
     now = now or clock.now()
     policy = Policy.of(tenant)
     online = source == "online"
+    if online and not drawn:
+        check_no_draw(policy, visit, start, now)
     email = email.strip().lower()
     office_id = visit.office_id
     keys = [_day_key(tenant.id, office_id, start, policy.timezone)]
@@ -191,6 +208,19 @@ def online_slot(demand: Service | Visit, policy: Policy, start: datetime, *, now
     problem, slot = slot_at(visit, policy, start, now=now, online=True,
                             exclude_appointment_id=offer.offer_appointment_id if offer else None)
     return problem, slot, offer
+
+
+def check_no_draw(policy: Policy, visit: Visit, start: datetime, now: datetime) -> None:
+    """Raise DrawOpen while `start`'s day collects entries for a fair draw of the visit's
+    service, DrawPending once that window closed and the draw is not held yet."""
+    running = draw_running(policy, visit, start, now)
+    if running is not None:
+        raise DrawOpen(*running)
+    svc = drawn_service(policy, visit)
+    if svc is not None and db.session.scalar(select(FairDraw.id).where(
+            FairDraw.service_id == svc.id, FairDraw.status == "collecting",
+            FairDraw.day == start.astimezone(zone(policy.timezone)).date())):
+        raise DrawPending()
 
 
 def _insert_guarded(appt: Appointment, visit: Visit, policy: Policy, now: datetime, online: bool) -> None:
@@ -301,6 +331,9 @@ def move(tenant, appt: Appointment, start: datetime, *, now: datetime | None = N
                          check_only=True)
     if problem:
         raise InvalidStart(problem)
+    if online and draw_running(policy, visit, start, now) is not None:
+        # Booking another day first and moving at the release would get round the draw.
+        raise InvalidStart("is on a day whose places are being drawn by lot; it cannot be moved to now")
     _lock([_day_key(tenant.id, appt.office_id, start, policy.timezone),
            _day_key(tenant.id, appt.office_id, appt.starts_at, policy.timezone)], appt.office_id)
     _, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=appt.id)

@@ -27,9 +27,9 @@ NOON = time(12, 0)  # a start before it is "morning", from it on "afternoon"
 
 def join(service: Service, *, name: str, email: str, lang: str = "de",
          now: datetime | None = None, weekdays: str = "", daypart: str = "",
-         date_from: date | None = None, date_until: date | None = None) -> WaitlistEntry:
+         date_from: date | None = None, date_until: date | None = None, notify: bool = True) -> WaitlistEntry:
     """Put `email` on the waiting list of `service`; joining again keeps the place held
-    and takes the new preferences."""
+    and takes the new preferences. `notify=False`: the caller's own mail tells of it."""
     now = now or clock.now()
     email = email.strip().lower()
     entry = db.session.scalar(
@@ -47,7 +47,8 @@ def join(service: Service, *, name: str, email: str, lang: str = "de",
     entry.daypart = daypart if daypart in DAYPARTS else ""
     entry.date_from, entry.date_until = date_from, date_until
     db.session.flush()
-    queue_waitlist_joined(entry)  # with the leave link (mail event 'waitlist_joined')
+    if notify:
+        queue_waitlist_joined(entry)  # with the leave link (mail event 'waitlist_joined')
     return entry
 
 

@@ -17,7 +17,7 @@ from app import clock
 from app.ratelimit import limiter, write_limit
 from app.booking import fairness, refusals
 from app.booking import service as booking
-from app.booking import emergencies, reconfirm, waitlist
+from app.booking import draw, emergencies, reconfirm, waitlist
 from app.booking.models import Appointment, WaitlistEntry
 from app.booking.notifications import calendar_file
 from app.catalog import visits
@@ -30,8 +30,8 @@ from app.faults import DB_UNAVAILABLE, discard_session
 from app.i18n import current_lang
 from app.offices.models import Closure, Office, OpeningHours
 from app.scheduling.calendar import today_in, zone
-from app.scheduling.slots import (Policy, Slot, first_open_day_after, last_bookable_day, next_slot, opens_at,
-                                  slot_at)
+from app.scheduling.slots import (Policy, Slot, draw_running, draw_window, drawn_service, first_open_day_after,
+                                  last_bookable_day, next_slot, opens_at, slot_at)
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
@@ -91,6 +91,17 @@ def release_announcement(policy: Policy) -> tuple | None:
         return None
     day = last_bookable_day(policy, clock.now()) + timedelta(days=1)
     return opens_at(policy, day), day
+
+
+def draw_announcement(service: Service, policy: Policy) -> tuple | None:
+    """(minutes, the day being drawn now or None, when its draw is held) for a service whose
+    newly released days are drawn by lot; None when it is first-come."""
+    if drawn_service(policy, service) is None:
+        return None
+    now = clock.now()
+    day = last_bookable_day(policy, now)
+    opens, closes = draw_window(policy, day)
+    return (policy.draw_minutes, day, closes) if opens <= now < closes else (policy.draw_minutes, None, None)
 
 
 def reopening(service: Service, policy: Policy) -> tuple:
@@ -207,7 +218,7 @@ def service_page(slug: str):
     policy = Policy.of(g.tenant)
     view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
                       day_arg=request.args.get("day"))
-    ctx = {"release": release_announcement(policy)}
+    ctx = {"release": release_announcement(policy), "fair_draw": draw_announcement(svc, policy)}
     if view.proposal is None:
         ctx["last_day"], ctx["reopens"], ctx["opens_on"] = reopening(svc, policy)
     return render_template("citizen/service.html", service=svc, office=svc.office, view=view,
@@ -227,6 +238,7 @@ def book():
     policy = Policy.of(g.tenant)
     demand = visit or svc
     offer_token = request.values.get("offer") or None  # from a waiting-list offer's link
+    drawing = draw_running(policy, demand, start, clock.now()) if start is not None else None
     values: dict = {"persons": 1}
     errors: dict[str, str] = {}
     notice = None  # why the chosen start cannot be booked, with `proposal` instead
@@ -250,6 +262,14 @@ def book():
                 appt = booking.book(g.tenant, demand, start, name=values["name"], email=values["email"],
                                     phone=values["phone"], persons=values["persons"], lang=current_lang(),
                                     source="online", hold_until_confirmed=not proven, offer_token=offer_token)
+            except booking.DrawOpen as exc:
+                entered = _enter_draw(demand, start, values, exc, proven, errors)
+                if entered is not None:
+                    return entered
+                notice = errors.pop("_notice", None)
+                proposal = _next(demand, policy) if notice == "invalid" else None
+            except booking.DrawPending:
+                notice = "draw_pending"
             except booking.SlotTaken as exc:
                 notice, proposal = "taken", exc.fresh_proposal()
             except booking.InvalidStart:
@@ -274,6 +294,8 @@ def book():
             if notice:
                 db.session.rollback()
         status = 422 if errors else 200
+    elif start is not None and drawing is not None:
+        pass  # a request for this start is an entry in the day's draw (the page says so)
     elif start is not None:
         problem, slot, _offer = booking.online_slot(demand, policy, start, offer_token=offer_token)
         if problem or slot is None:
@@ -289,7 +311,52 @@ def book():
                            values=values,
                            errors=errors, notice=notice, proposal=proposal, privacy=localized("privacy"),
                            start_iso=local_iso(start) if start else "", offer_token=offer_token,
+                           draw_at=drawing[3] if drawing and not notice else None,
                            late=start is not None and clock.now() > booking.deadline_for(g.tenant, start)), status
+
+
+def _enter_draw(demand, start: datetime, values: dict, drawing: booking.DrawOpen, proven: bool,
+                errors: dict) -> Response | None:
+    """The start's day is collected for a fair draw: enter the request (the redirect to the
+    entry's page), or None with what went wrong in `errors` (`_notice`: a page notice)."""
+    if not proven:
+        errors["altcha"] = _("Für die Teilnahme an der Verlosung ist die automatische Prüfung nötig. Bitte "
+                             "schalten Sie JavaScript ein oder buchen Sie nach der Verlosung einen freien Termin.")
+        return None
+    visit = demand if isinstance(demand, visits.Visit) else visits.Visit.single(demand, values["persons"])
+    try:
+        entry = draw.enter(g.tenant, visit, start, (drawing.service, drawing.day, drawing.opens, drawing.closes),
+                           name=values["name"], email=values["email"], phone=values["phone"], lang=current_lang())
+    except booking.InvalidStart:
+        errors["_notice"] = "invalid"
+    except booking.ActiveBookingLimit as exc:
+        db.session.rollback()
+        refusals.count_refusal(g.tenant, f"cap_{exc.cap}")
+        commit()
+        errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich sind "
+                            "(%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: %(phone)s.",
+                            n=exc.limit, phone=g.tenant.contact_phone)
+    except draw.AlreadyEntered as exc:
+        key = "phone" if exc.cap == "phone" else "email"
+        errors[key] = (_("Mit dieser Telefonnummer nehmen Sie an dieser Verlosung schon teil.") if key == "phone"
+                       else _("Mit dieser E-Mail-Adresse nehmen Sie an dieser Verlosung schon teil."))
+    except draw.DrawClosed:
+        errors["_notice"] = "draw_pending"
+    else:
+        token = entry.token
+        commit()
+        return redirect(url_for("citizen.draw_entry", token=token), code=303)
+    db.session.rollback()
+    return None
+
+
+# The token rides in the query string: request logs keep paths, never query strings.
+@bp.get("/draw/entry")
+def draw_entry():
+    entry = draw.entry_by_token(request.args.get("token") or "")
+    if entry is None:
+        abort(404)
+    return render_template("citizen/draw_entry.html", entry=entry, fair_draw=entry.draw, service=entry.draw.service)
 
 
 def _next(demand, policy: Policy) -> Slot | None:

@@ -16,10 +16,11 @@ from sqlalchemy import delete, select
 from app import clock
 from app.booking.holds import expire_holds
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
-from app.booking import reconfirm
+from app.booking import draw, reconfirm
 from app.booking.notifications import queue_mail
 from app.booking.waitlist import pass_on_lapsed_offers
 from app.extensions import db
+from app.scheduling.calendar import zone
 from app.legal.feedback import anonymize_answered
 from app.idempotency.store import forget_expired
 from app.mail.delivery import deliver_due
@@ -45,6 +46,7 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
         tenants = [TenantInfo.of(t) for t in db.session.scalars(select(Tenant))]
     db.session.rollback()
     result["offers_expired"] = 0
+    result["draws"] = 0
     for tenant in tenants:
         with tenant_scope(tenant.id):
             if tenant.status != "disabled":
@@ -53,6 +55,7 @@ def run_due(now: datetime | None = None) -> dict[str, int]:
                 result["reconfirmations"] += send_reconfirmations(tenant, now)
                 result["released"] += release_unconfirmed(tenant, now)
                 result["offers_expired"] += expire_offers(now)
+                result["draws"] += hold_due_draws(tenant, now)
             # A switched-off town's personal data is deleted on time all the same.
             result["anonymized"] += apply_retention(tenant, now)
             if tenant.status != "disabled":
@@ -129,6 +132,24 @@ def release_unconfirmed(tenant: TenantInfo, now: datetime) -> int:
                      lambda appt: reconfirm.release(tenant, appt, now))
 
 
+def hold_due_draws(tenant: TenantInfo, now: datetime) -> int:
+    """Hold each fair draw whose window has closed, once (app/booking/draw.py), one commit each."""
+    ids = draw.due_draws(now)
+    db.session.rollback()
+    held = 0
+    for draw_id in ids:
+        try:
+            if draw.hold(tenant, draw_id, now) is not None:
+                commit()
+                held += 1
+            else:
+                db.session.rollback()
+        except Exception:  # the next sweep tries again; the other due work goes on
+            log.exception("fair draw failed", extra={"tenant": tenant.slug})
+            db.session.rollback()
+    return held
+
+
 def each_once(ids: list[int], statement, action) -> int:
     """For each id: claim its row (`statement(id)`, skipped when another worker holds it),
     let `action(row)` re-check and act, and commit that one row; returns how many acted."""
@@ -171,6 +192,8 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
     for req in requests:
         req.name, req.email, req.phone, req.reason, req.answer = "", "", "", "", ""
         req.anonymized_at = now
+    # Fair-draw entries of days past; the draw keeps its seed and order, without personal data.
+    draw.forget_entries(cutoff.astimezone(zone(tenant.timezone)).date())
     # Queue entries keep their times for the statistics; a walk-in's name goes.
     anonymize_entries(cutoff, now)
     anonymize_answered(cutoff)  # accessibility feedback

@@ -159,6 +159,50 @@ BUILTIN: dict[str, dict[str, dict[str, str]]] = {
                     "This link books it: {{ manage_url }}\n\nKind regards\n{{ tenant }}",
         },
     },
+    "draw_entered": {
+        "de": {
+            "subject": "Ihre Teilnahme an der Verlosung: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "Sie nehmen an der Verlosung der Termine für „{{ service }}“ am {{ weekday }}, {{ date }}, teil "
+                    "(gewünscht: {{ time }} Uhr). Die Verlosung findet am {{ draw_date }} um {{ draw_time }} Uhr statt. "
+                    "Alle Anfragen bis dahin haben die gleiche Chance, egal wie früh sie kamen.\n\n"
+                    "Danach bekommen Sie eine E-Mail: mit Ihrem Termin (der gewünschte oder der nächste freie an "
+                    "diesem Tag) oder mit Ihrem Platz auf der Warteliste. Ihre Teilnahme: {{ entry_url }}\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "You are taking part in the draw: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "you are taking part in the draw of the appointments for \"{{ service }}\" on {{ weekday }}, "
+                    "{{ date }} (asked for: {{ time }}). The draw takes place on {{ draw_date }} at {{ draw_time }}. "
+                    "Every request until then has the same chance, however early it came.\n\n"
+                    "Afterwards you get an e-mail: with your appointment (the one you asked for or the nearest free "
+                    "one that day) or with your place on the waiting list. Your entry: {{ entry_url }}\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
+    "draw_lost": {
+        "de": {
+            "subject": "Kein Termin gelost: {{ service }} am {{ date }}",
+            "body": "Guten Tag {{ name }},\n\n"
+                    "bei der Verlosung der Termine für „{{ service }}“ am {{ weekday }}, {{ date }}, wurde für Sie "
+                    "leider kein Termin gelost – es gab mehr Anfragen als freie Zeiten. Sie stehen auf der "
+                    "Warteliste: Wird ein Termin frei, bekommen Sie ihn per E-Mail angeboten.\n\n"
+                    "Möchten Sie keine Angebote? Hier tragen Sie sich aus: {{ leave_url }}\n"
+                    "Neue Termine können Sie auch jederzeit online buchen: {{ booking_url }}\n\n"
+                    "Mit freundlichen Grüßen\n{{ tenant }}",
+        },
+        "en": {
+            "subject": "No appointment drawn: {{ service }} on {{ date }}",
+            "body": "Hello {{ name }},\n\n"
+                    "in the draw of the appointments for \"{{ service }}\" on {{ weekday }}, {{ date }}, no "
+                    "appointment was drawn for you, sorry – there were more requests than free times. You are on "
+                    "the waiting list: when an appointment becomes free, it is offered to you by e-mail.\n\n"
+                    "No offers wanted? Leave the waiting list here: {{ leave_url }}\n"
+                    "You can also book new appointments online at any time: {{ booking_url }}\n\n"
+                    "Kind regards\n{{ tenant }}",
+        },
+    },
     "confirm_request": {
         "de": {
             "subject": "Bitte bestätigen: {{ service }} am {{ date }}",

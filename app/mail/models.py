@@ -12,7 +12,7 @@ from app.tenancy.scope import TenantOwned
 
 EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled", "invitation",
           "confirm_request", "emergency_reply", "reconfirm_request", "reconfirm_released", "waitlist_joined",
-          "link_resend")
+          "link_resend", "draw_entered", "draw_lost")
 
 
 class MailTemplate(TenantOwned, db.Model):

@@ -32,7 +32,8 @@ ALLOWED_NODES = (
 PLACEHOLDERS = ("name", "service", "date", "time", "end_time", "weekday", "office", "address", "entrance",
                 "directions", "code", "manage_url", "booking_url", "tenant", "phone", "persons", "reason",
                 "documents", "notices", "fee", "move_until", "cancel_url", "reconfirm_url",
-                "reconfirm_until", "answer", "role", "link", "login", "sender", "leave_url")
+                "reconfirm_until", "answer", "role", "link", "login", "sender", "leave_url",
+                "draw_date", "draw_time", "entry_url")
 
 WEEKDAYS = {
     "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),

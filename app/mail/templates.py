@@ -11,7 +11,7 @@ from app.validators import Invalid
 
 # The events an admin edits in the back office, in the order the list shows them.
 MAIL_EVENTS = ("confirmation", "cancellation", "moved", "reminder", "reconfirm_request", "reconfirm_released",
-               "waitlist_joined", "waitlist_offer", "office_cancelled",
+               "waitlist_joined", "waitlist_offer", "draw_entered", "draw_lost", "office_cancelled",
                "confirm_request", "emergency_reply", "invitation", "link_resend")
 LANGS = ("de", "en")
 
@@ -82,4 +82,6 @@ def sample_context(tenant, lang: str) -> dict:
             "role": "staff", "link": "https://example.org/admin/invitation/…",
             "login": "https://example.org/admin/login",
             "leave_url": "https://example.org/waitlist/entry?token=…",
+            "draw_date": "26.10.2026" if lang == "de" else "26 October 2026", "draw_time": "08:00",
+            "entry_url": "https://example.org/draw/…",
             "sender": tenant.name}

@@ -25,6 +25,7 @@ from app.scheduling import answers
 from app.scheduling import cache as slot_cache
 from app.offices.models import Closure, Counter, OpeningHours
 from app.tenancy.scope import current_tenant_id
+from app.tenancy.settings import draw_service_slugs
 from app.scheduling.calendar import day_bounds_utc, is_holiday, local_to_utc, today_in, zone
 
 
@@ -49,15 +50,19 @@ class Policy:
     held_back_share: float
     release_time: time | None = None  # the day entering the horizon opens at this local time
     cooling_off_minutes: int = 0  # release_cancelled_after_minutes
+    draw_services: frozenset[str] = frozenset()  # fair_draw_services: slugs drawn by lot on release
+    draw_minutes: int = 0  # fair_draw_minutes: how long a released day collects entries
 
     @classmethod
     def of(cls, tenant) -> Policy:
         s = tenant.settings
         release = s.get("release_time") or ""
+        drawn = frozenset(draw_service_slugs(s.get("fair_draw_services") or []) or ())
         return cls(tenant.timezone, tenant.state, int(s["slot_minutes"]), int(s["horizon_days"]),
                    int(s["lead_minutes"]), float(s["held_back_share"]),
                    time.fromisoformat(release) if release else None,
-                   int(s.get("release_cancelled_after_minutes") or 0))
+                   int(s.get("release_cancelled_after_minutes") or 0),
+                   drawn, int(s.get("fair_draw_minutes") or 30) if drawn else 0)
 
     def held_as_of(self, now: datetime, online: bool) -> datetime | None:
         """The moment against which cancelled starts still count as busy: online only, and
@@ -306,6 +311,31 @@ def _note_time(found: list[Slot], earliest: datetime, now: datetime, visible_aga
     if found:
         answers.note_change_at(found[0].start.timestamp() - (earliest - now).total_seconds())
     answers.note_change_at(visible_again)
+
+
+def draw_window(policy: Policy, day: date) -> tuple[datetime, datetime]:
+    """When `day`'s fair draw collects entries: from its release for `draw_minutes`."""
+    opens = opens_at(policy, day)
+    return opens, opens + timedelta(minutes=policy.draw_minutes)
+
+
+def drawn_service(policy: Policy, demand: Service | Visit) -> Service | None:
+    """The visit's first service the tenant draws by lot on release, if any."""
+    if not policy.draw_services:
+        return None
+    return next((svc for svc in as_visit(demand).services if svc.slug in policy.draw_services), None)
+
+
+def draw_running(policy: Policy, demand: Service | Visit, start: datetime,
+                 now: datetime) -> tuple[Service, date, datetime, datetime] | None:
+    """(service, day, opens, closes) when a request for `start` now is an entry in that day's
+    fair draw instead of a booking; None when it is first-come as always."""
+    svc = drawn_service(policy, demand)
+    if svc is None:
+        return None
+    day = start.astimezone(zone(policy.timezone)).date()
+    opens, closes = draw_window(policy, day)
+    return (svc, day, opens, closes) if opens <= now < closes else None
 
 
 def compute_slots(demand: Service | Visit, policy: Policy, day_from: date, day_to: date, *,

@@ -1,6 +1,7 @@
 """Tenant settings: built-in defaults, overridden by the district, overridden by the town."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.extensions import db
@@ -35,6 +36,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "altcha": False,  # online bookings need a solved proof-of-work challenge (CONTRACT §5.3)
     "reconfirm_days_before": 0,  # "Kommen Sie?" this many days before an online booking; 0 = off
     "reconfirm_deadline_hours": 24,  # unanswered this long before the start: released
+    # Fair draw (issue 16): for these services (slugs; empty: off, first-come) requests for a
+    # newly released day during its first `fair_draw_minutes` are entries drawn by lot.
+    "fair_draw_services": [],
+    "fair_draw_minutes": 30,
 }
 FLAGS = ("altcha",)
 
@@ -58,6 +63,7 @@ SETTING_RULES: dict[str, tuple[type, Any, Any]] = {
     "release_cancelled_after_minutes": (int, 0, 7 * 24 * 60),
     "reconfirm_days_before": (int, 0, 14),
     "reconfirm_deadline_hours": (int, 1, 13 * 24),
+    "fair_draw_minutes": (int, 5, 240),
 }
 # The citizen has at least this long to answer a "Kommen Sie?" mail.
 RECONFIRM_MIN_ANSWER_HOURS = 12
@@ -71,6 +77,7 @@ TEXT_KEYS = {"privacy": "Datenschutzhinweis", "privacy_en": "Datenschutzhinweis 
 # A text `KEY_en` is the English of `KEY`; where a town (or its district) has none, the German one is shown.
 TRANSLATED_TEXTS = ("privacy", "emergency", "footer")
 MAX_TEXT_CHARS = 5000
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
 def validate_settings(values: dict) -> dict[str, str]:
@@ -85,6 +92,10 @@ def validate_settings(values: dict) -> dict[str, str]:
         elif key == "release_time":
             if not isinstance(value, str) or (value and not _is_clock_time(value)):
                 problems[key] = "must be a time of day as HH:MM (e.g. 07:30), or empty"
+        elif key == "fair_draw_services":
+            if draw_service_slugs(value) is None:
+                problems[key] = ("must be a list of service slugs (e.g. [reisepass]) or slugs separated by "
+                                 "commas; empty: no fair draw")
         elif key in CHOICES:
             if value not in CHOICES[key]:
                 problems[key] = f"must be one of {', '.join(CHOICES[key])}"
@@ -105,6 +116,16 @@ def validate_settings(values: dict) -> dict[str, str]:
     if "slot_minutes" in values and not problems.get("slot_minutes") and 60 % values["slot_minutes"]:
         problems["slot_minutes"] = "must divide an hour (5, 10, 15, 20, 30 or 60)"
     return problems
+
+
+def draw_service_slugs(value) -> tuple[str, ...] | None:
+    """The slugs of `fair_draw_services` (a list, or one text with commas or spaces), None when
+    that is no such value."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and _SLUG.match(v) for v in value):
+        return None
+    return tuple(dict.fromkeys(value))
 
 
 def _is_clock_time(value: str) -> bool:
