@@ -37,21 +37,29 @@ APPOINTMENT_EVENTS = ("confirmation", "moved", "reminder", "reconfirm_request", 
 # events that tell of an appointment that no longer takes place
 GONE_EVENTS = ("cancellation", "office_cancelled", "reconfirm_released")
 
+# What the facts of an appointment mail are called: (German, English).
 LABELS = {
-    "de": {"what": "Anliegen", "when": "Wann", "where": "Ort", "entrance": "Eingang", "map": "Karte",
-           "map_link": "Auf der Karte ansehen (OpenStreetMap)", "documents": "Bitte mitbringen",
-           "notices": "Hinweise", "fee": "Gebühr", "code": "Buchungscode", "manage": "Termin verwalten",
-           "manage_link": "Termin ansehen, verschieben oder absagen", "cancel": "Absagen",
-           "cancel_link": "Termin absagen", "persons": "Personen", "duration": "Dauer",
-           "changes": "Verschieben und absagen", "late": "Verspätung", "answer_by": "Bitte antworten bis",
-           "coming": "Kommen Sie?", "coming_link": "Ja, ich komme"},
-    "en": {"what": "Service", "when": "When", "where": "Where", "entrance": "Entrance", "map": "Map",
-           "map_link": "Show on the map (OpenStreetMap)", "documents": "Please bring",
-           "notices": "Notices", "fee": "Fee", "code": "Booking code", "manage": "Manage appointment",
-           "manage_link": "View, move or cancel the appointment", "cancel": "Cancel",
-           "cancel_link": "Cancel the appointment", "persons": "Persons", "duration": "Duration",
-           "changes": "Moving and cancelling", "late": "Running late", "answer_by": "Please answer by",
-           "coming": "Are you coming?", "coming_link": "Yes, I am coming"},
+    "what": ("Anliegen", "Service"),
+    "when": ("Wann", "When"),
+    "where": ("Ort", "Where"),
+    "entrance": ("Eingang", "Entrance"),
+    "map": ("Karte", "Map"),
+    "map_link": ("Auf der Karte ansehen (OpenStreetMap)", "Show on the map (OpenStreetMap)"),
+    "documents": ("Bitte mitbringen", "Please bring"),
+    "notices": ("Hinweise", "Notices"),
+    "fee": ("Gebühr", "Fee"),
+    "code": ("Buchungscode", "Booking code"),
+    "manage": ("Termin verwalten", "Manage appointment"),
+    "manage_link": ("Termin ansehen, verschieben oder absagen", "View, move or cancel the appointment"),
+    "cancel": ("Absagen", "Cancel"),
+    "cancel_link": ("Termin absagen", "Cancel the appointment"),
+    "persons": ("Personen", "Persons"),
+    "duration": ("Dauer", "Duration"),
+    "changes": ("Verschieben und absagen", "Moving and cancelling"),
+    "late": ("Verspätung", "Running late"),
+    "answer_by": ("Bitte antworten bis", "Please answer by"),
+    "coming": ("Kommen Sie?", "Are you coming?"),
+    "coming_link": ("Ja, ich komme", "Yes, I am coming"),
 }
 # A map link built from the office's address: a link only, nothing is loaded into the mail.
 MAP_SEARCH = "https://www.openstreetmap.org/search?query="
@@ -158,7 +166,7 @@ def appointment_facts(ctx: dict, lang: str, event: str) -> Facts:
     """What a mail lists between its text and its sign-off, in the order a visit needs it:
     what, when, where and how to get there, what to bring, what it costs, the house's
     notices, the deadlines, the booking code and the one manage link. Each fact once."""
-    lab = LABELS["en" if lang == "en" else "de"]
+    lab = {key: names[1 if lang == "en" else 0] for key, names in LABELS.items()}
     span = f"{ctx['time']}–{ctx['end_time']}" + (" Uhr" if lang != "en" else "")
     facts: Facts = [(lab["what"], ctx["_visit"]) if ctx.get("_visit") else (lab["what"], ctx["service"])]
     if ctx.get("_visit"):

@@ -7,15 +7,17 @@ conversation runs with no transaction and no connection held, and its outcome is
 on a fresh connection, retried while the database is away. A worker that dies mid-send
 leaves a lease that runs out; the sweeper then takes the row up again.
 
-A model used here has `status` ('pending', 'sending', 'sent', 'failed'), `attempts`,
-`next_attempt_at` and `last_error`.
+A model used here mixes in `Leased` (`status` 'pending', 'sending', 'sent' or 'failed',
+`attempts`, `next_attempt_at`, `last_error`) and adds `lease_constraints()` to its table.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CheckConstraint, Index, String, or_, select, update
+from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from app.extensions import db
 from app.faults import with_db_retries
 from app.tenancy.scope import all_tenants
@@ -25,6 +27,21 @@ LEASE = timedelta(minutes=2)
 # Recording the outcome is retried for this long: well inside the lease, so nobody
 # re-claims a row whose send went through while its "sent" was still being written.
 RECORD_FOR_SECONDS = 75.0
+
+
+class Leased:
+    """The delivery columns of an outbox row sent under a lease (mail, webhooks)."""
+
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.column_now)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+
+
+def lease_constraints(table: str) -> tuple:
+    """The named check on `status` and the index the sweeper reads due rows by."""
+    return (CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+            Index(f"ix_{table}_pending", "status", "next_attempt_at"))
 
 
 def due(model, now: datetime):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
+from app.jobs.lease import Leased, lease_constraints
 from app.tenancy.scope import TenantOwned
 
 EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled", "invitation",
@@ -33,7 +34,7 @@ class MailTemplate(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=clock.column_now, onupdate=clock.column_now)
 
 
-class OutboxMail(TenantOwned, db.Model):
+class OutboxMail(Leased, TenantOwned, db.Model):
     """A mail written in the same transaction as the change it tells of.
 
     Delivery starts after the commit; a row marked sent is never sent again. While it is
@@ -44,8 +45,7 @@ class OutboxMail(TenantOwned, db.Model):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
                              ondelete="CASCADE"),
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
-        Index("ix_outbox_mails_pending", "status", "next_attempt_at"),
+        *lease_constraints("outbox_mails"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,9 +59,5 @@ class OutboxMail(TenantOwned, db.Model):
     html_body: Mapped[str] = mapped_column(Text)
     ics: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.column_now)
-    last_error: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     sent_at: Mapped[datetime | None] = mapped_column()

@@ -66,7 +66,16 @@ class _Figures:
     reconfirm_released: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
-class StatisticsDay(TenantOwned, _Figures, db.Model):
+class _PerTenantDay:
+    """The key's first part in every table of days: the tenant and the local day (first in
+    the key, as the migrations made it)."""
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True,
+                                           sort_order=-1)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, sort_order=-1)
+
+
+class StatisticsDay(_PerTenantDay, TenantOwned, _Figures, db.Model):
     """The figures of one day, office, service and source (online, phone, emergency, …)."""
 
     __tablename__ = "statistics_days"
@@ -75,8 +84,6 @@ class StatisticsDay(TenantOwned, _Figures, db.Model):
         ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     office_id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(primary_key=True)
     # Free text, no check: the walk-in source of the office queue plugs in without a migration.
@@ -101,7 +108,7 @@ class StatisticsDelta(TenantOwned, _Figures, db.Model):
     source: Mapped[str] = mapped_column(String(20))
 
 
-class StatisticsOfficeDay(TenantOwned, db.Model):
+class StatisticsOfficeDay(_PerTenantDay, TenantOwned, db.Model):
     """Open counter minutes of an office on a day, recorded from the opening hours,
     closures and counters the slot engine uses; and the part held back for staff."""
 
@@ -110,14 +117,12 @@ class StatisticsOfficeDay(TenantOwned, db.Model):
         ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     office_id: Mapped[int] = mapped_column(primary_key=True)
     open_minutes: Mapped[int] = mapped_column(default=0)
     held_back_minutes: Mapped[int] = mapped_column(default=0)
 
 
-class StatisticsNextFree(TenantOwned, db.Model):
+class StatisticsNextFree(_PerTenantDay, TenantOwned, db.Model):
     """Days from the recording day until the service's next free online slot; NULL when
     nothing was free within the booking horizon ("für die nächsten Wochen voll")."""
 
@@ -126,18 +131,14 @@ class StatisticsNextFree(TenantOwned, db.Model):
         ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
     )
 
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     service_id: Mapped[int] = mapped_column(primary_key=True)
     days: Mapped[int | None] = mapped_column()
     horizon_days: Mapped[int] = mapped_column()
 
 
-class StatisticsRecording(TenantOwned, db.Model):
+class StatisticsRecording(_PerTenantDay, TenantOwned, db.Model):
     """That a tenant's daily recording ran for a day: once a day, also with several workers."""
 
     __tablename__ = "statistics_recordings"
 
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
     recorded_at: Mapped[datetime] = mapped_column(default=clock.column_now)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import db
+from app.jobs.lease import Leased, lease_constraints
 from app.tenancy.scope import TenantOwned
 
 
@@ -35,7 +36,7 @@ class WebhookEndpoint(TenantOwned, db.Model):
         return self.active and (not self.events or event in self.events)
 
 
-class WebhookDelivery(TenantOwned, db.Model):
+class WebhookDelivery(Leased, TenantOwned, db.Model):
     """One event for one endpoint, written in the event's transaction. Posted under a
     short lease (`status` 'sending', `next_attempt_at` its end; app/jobs/lease.py)."""
 
@@ -43,8 +44,7 @@ class WebhookDelivery(TenantOwned, db.Model):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "endpoint_id"], ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
                              ondelete="CASCADE"),
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
-        Index("ix_webhook_deliveries_pending", "status", "next_attempt_at"),
+        *lease_constraints("webhook_deliveries"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,10 +52,6 @@ class WebhookDelivery(TenantOwned, db.Model):
     event: Mapped[str] = mapped_column(String(30))
     event_id: Mapped[str] = mapped_column(String(40), unique=True)
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=clock.column_now)
-    last_error: Mapped[str] = mapped_column(String(300), default="")
     last_response: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     sent_at: Mapped[datetime | None] = mapped_column()
