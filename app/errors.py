@@ -7,7 +7,7 @@ from flask import Flask, current_app, g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from app.api.problems import ApiProblem
+from app.problems import ApiProblem
 from app.booking.refusals import count_refusal
 from app.extensions import db
 from app.faults import db_unavailable, discard_session

@@ -11,7 +11,7 @@ from flask import current_app, g, json, request
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.api.problems import ApiProblem, validation_problem
+from app.problems import ApiProblem, validation_problem
 from app.extensions import db
 from app.idempotency import store
 from app.idempotency.models import IdempotentAnswer

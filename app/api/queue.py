@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.api import bp
-from app.api.problems import ApiProblem
+from app.problems import ApiProblem
 from app.api.views import iso, office_ref, reads
 from app.extensions import db
 from app.offices.models import Office

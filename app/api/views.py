@@ -13,7 +13,7 @@ from app import clock
 from app.api import bp
 from app.api.idempotency import idempotent, remember_answer
 from app.api.openapi import spec_dict
-from app.api.problems import TYPE_BASE, ApiProblem, validation_problem
+from app.problems import TYPE_BASE, ApiProblem, validation_problem
 from app.ratelimit import limiter, read_limit, write_limit
 from app.api.schemas import BookingRequest, MoveRequest
 from app.booking import draw, fairness, refusals

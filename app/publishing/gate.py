@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Flask, g, render_template, request
 from flask_login import current_user
 
-from app.api.problems import ApiProblem
+from app.problems import ApiProblem
 
 # Reachable for a draft's citizens as well: every authority's website needs them.
 OPEN_PATHS = ("/impressum", "/datenschutz", "/barrierefreiheit", "/leichte-sprache", "/gebaerdensprache",

@@ -1,4 +1,5 @@
-"""RFC 9457 problem details for every error of the JSON API."""
+"""RFC 9457 problem details for every error of the JSON API (raised by the API's views and by
+the gates in front of every view, so it sits below all of them)."""
 from __future__ import annotations
 
 from typing import Any
