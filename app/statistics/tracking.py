@@ -24,11 +24,11 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import changes, clock
 from app.booking.models import Appointment, EmergencyRequest, WaitlistEntry
 from app.queue.models import QueueEntry
 from app.catalog.models import Service
@@ -46,8 +46,8 @@ _FOLD_QUEUED = "statistics_fold_queued"
 FOLD_JOB = "app.statistics.tracking.fold_deltas"
 FOLD_LOCK = int.from_bytes(hashlib.blake2b(b"statistics-fold", digest_size=8).digest(), "big", signed=True)
 
-# The attributes a contribution reads; their old value is loaded on change, so the state
-# before a flush is known even for an attribute that was expired when it was set.
+# The attributes a contribution reads (followed through app/changes.py, which knows each
+# one's value before a flush).
 APPOINTMENT_ATTRS = ("status", "source", "office_id", "service_id", "starts_at", "ends_at", "created_at",
                      "cancelled_at", "persons", "hold_expires_at", "sequence", "reconfirm_sent_at",
                      "reconfirmed_at", "released_at")
@@ -164,40 +164,19 @@ def emergency_contribution(s: dict, office_id: int, tz) -> dict[tuple, dict[str,
 TRACKED = (Appointment, WaitlistEntry, EmergencyRequest, QueueEntry)
 
 
-def _attrs_of(obj) -> tuple[str, ...]:
-    if isinstance(obj, Appointment):
-        return APPOINTMENT_ATTRS
-    if isinstance(obj, QueueEntry):
-        return QUEUE_ATTRS
-    return WAITLIST_ATTRS if isinstance(obj, WaitlistEntry) else EMERGENCY_ATTRS
-
-
 def visit_items(appt: Appointment) -> tuple[tuple[int, int], ...]:
     """A visit's (service, count) pairs; they do not change once booked (a move keeps them)."""
     return tuple((item.service_id, item.count) for item in appt.visit_items)
 
 
-def state_of(obj) -> dict:
-    state = {a: getattr(obj, a) for a in _attrs_of(obj)}
-    if isinstance(obj, Appointment):
-        state["items"] = visit_items(obj)
+def _with_items(obj, state: dict | None) -> dict | None:
+    if state is not None and isinstance(obj, Appointment):
+        state = {**state, "items": visit_items(obj)}
     return state
 
 
-def _old_state(obj) -> dict:
-    state = inspect(obj)
-    old = {}
-    for a in _attrs_of(obj):
-        hist = state.attrs[a].history
-        if hist.deleted:
-            old[a] = hist.deleted[0]
-        elif hist.added:
-            old[a] = None  # set for the first time in this flush
-        else:
-            old[a] = getattr(obj, a)
-    if isinstance(obj, Appointment):
-        old["items"] = visit_items(obj)
-    return old
+def state_of(obj) -> dict:
+    return _with_items(obj, changes.state_now(obj))
 
 
 def _subtract(into: dict, contribution: dict, sign: int) -> None:
@@ -248,20 +227,15 @@ def _contribution(conn, obj, s: dict | None) -> dict:
     return emergency_contribution(s, office_id, tz)
 
 
-@event.listens_for(Session, "after_flush")
-def _record_deltas(session: Session, flush_context) -> None:
-    tracked = [o for o in list(session.new) + list(session.dirty) if isinstance(o, TRACKED)]
-    if not tracked:
-        return
+def _record_deltas(session: Session, changed: list[changes.Change]) -> None:
     conn = session.connection()
     by_office = session.info.get(_OFFICE_CANCELLED, set())
     deltas: dict[Key, dict[str, int]] = {}
-    for obj in tracked:
-        new = obj in session.new
-        if not new and not session.is_modified(obj, include_collections=False):
+    for change in changed:
+        obj = change.obj
+        if not isinstance(obj, TRACKED):
             continue
-        before = None if new else _old_state(obj)
-        after = state_of(obj)
+        before, after = _with_items(obj, change.before), _with_items(obj, change.after)
         by_key: dict[tuple, dict[str, int]] = {}
         _subtract(by_key, _contribution(conn, obj, after), +1)
         _subtract(by_key, _contribution(conn, obj, before), -1)
@@ -297,17 +271,15 @@ def _events(conn, appt: Appointment, before: dict, after: dict, by_office: set, 
         into.setdefault((_day(clock.now(), tz), *dims), defaultdict(int))["moves"] += 1
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_FOLD_QUEUED, None)
     session.info.pop(_OFFICE_CANCELLED, None)
 
 
-for _model, _attrs in ((Appointment, APPOINTMENT_ATTRS), (WaitlistEntry, WAITLIST_ATTRS),
-                       (EmergencyRequest, EMERGENCY_ATTRS), (QueueEntry, QUEUE_ATTRS)):
-    for _attr in _attrs:
-        event.listen(getattr(_model, _attr), "set", lambda *a: None, active_history=True)
+for _model, _attrs in zip(TRACKED, (APPOINTMENT_ATTRS, WAITLIST_ATTRS, EMERGENCY_ATTRS, QUEUE_ATTRS)):
+    changes.follow(_model, _attrs)
+changes.on_flush(_record_deltas)
+changes.on_end(_forget)
 
 
 # --- folding the deltas into the daily rows ------------------------------------------------
