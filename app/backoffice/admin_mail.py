@@ -2,18 +2,14 @@
 inherited text" (delete this tenant's row)."""
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.backoffice import bp
 from app.backoffice.access import audit, role_required
-from app.booking.notifications import APPOINTMENT_EVENTS, appointment_facts
-from app.mail.render import TemplateProblem, mail_plain, render_string, template_chain
-from app.mail.outbox import queue_message
+from app.mail.render import TemplateProblem, template_chain
 from app.mail.templates import LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template, save_mail_template
-from app.publishing.preview import preview_context
+from app.publishing.preview import mail_preview, send_test_mail
 from app.transaction import commit
 from app.validators import Invalid
 
@@ -47,29 +43,6 @@ def mail_templates():
     return render_template("backoffice/mail_list.html", rows=rows, labels=EVENT_LABELS)
 
 
-class Preview(NamedTuple):
-    """What the edit page shows (indexed 0–2 by its template) and what a test mail sends."""
-    subject: str
-    text: str  # the whole text part as the citizen gets it
-    below: list  # nothing: the facts are in `text`, in the order the mail has them
-    facts: list
-    body: str  # the rendered text alone, for the test mail
-
-
-def _preview(event: str, subject: str, body: str, lang: str) -> Preview:
-    """The mail with the tenant's real office, entrance and a future date: the text, the
-    facts every appointment mail adds, then the greeting."""
-    ctx = preview_context(g.tenant, lang)
-    facts = appointment_facts(ctx, lang, event) if event in APPOINTMENT_EVENTS else []
-    subject, text = render_string(subject, ctx), render_string(body, ctx)
-    return Preview(subject, mail_plain(text, facts), [], facts, text)
-
-
-def _send_test(preview: Preview, lang: str) -> None:
-    queue_message(g.tenant.id, "test_mail", current_user.email, f"[Test] {preview.subject}", preview.body,
-                  lang=lang, facts=preview.facts)
-
-
 @bp.route("/mail/<event>/<lang>", methods=["GET", "POST"])
 @role_required("admin")
 def mail_edit(event: str, lang: str):
@@ -81,7 +54,7 @@ def mail_edit(event: str, lang: str):
         subject, body = request.form.get("subject", ""), request.form.get("body", "")
         try:
             check_mail_text(subject, body)
-            preview = _preview(event, subject, body, lang)
+            preview = mail_preview(g.tenant, event, subject, body, lang)
         except (Invalid, TemplateProblem) as exc:
             errors = exc.errors if isinstance(exc, Invalid) else {"Text": f"Vorlage {exc.german}"}
             return render_template("backoffice/mail_edit.html", subject=subject, body=body, errors=errors,
@@ -89,7 +62,7 @@ def mail_edit(event: str, lang: str):
         if request.form.get("action") == "preview":
             return render_template("backoffice/mail_edit.html", subject=subject, body=body, preview=preview, **ctx)
         if request.form.get("action") == "test":
-            _send_test(preview, lang)
+            send_test_mail(g.tenant.id, current_user.email, preview, lang)
             audit("test_mail_sent", "mail_template", f"{event}.{lang}", after={"to": current_user.email})
             commit()
             flash(f"Testmail an {current_user.email} ist unterwegs (Text, gespeichert ist nichts).")
@@ -102,7 +75,7 @@ def mail_edit(event: str, lang: str):
         flash("Mailtext gespeichert.")
         return redirect(url_for("backoffice.mail_edit", event=event, lang=lang))
     return render_template("backoffice/mail_edit.html", subject=subject, body=body,
-                           preview=_preview(event, subject, body, lang), **ctx)
+                           preview=mail_preview(g.tenant, event, subject, body, lang), **ctx)
 
 
 def _own(event: str, lang: str) -> dict | None:

@@ -8,14 +8,12 @@ from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
 from app.backoffice.common import counters_of, local
 from app.backoffice.forms import FIELD_LABELS, parse_service_form
-from app.booking.models import Appointment
-from app.catalog.inheritance import refresh_children, towns_reached
+from app.catalog.inheritance import towns_reached
 from app.catalog.models import Service
 from app.catalog.operations import (EDITABLE, district_values, field_origins, reset_field, service_snapshot,
                                     update_service)
 from app.extensions import db
-from app.scheduling.stranded import future_appointments
-from app.tenancy.models import Tenant
+from app.scheduling.stranded import stranded_by_service
 from app.transaction import commit
 from app.validators import Invalid
 
@@ -48,7 +46,7 @@ def service_edit(service_id: int):
         return _render(svc, status=422, errors=exc.errors, form=form)
     active = form.get("active") == "1"
     if svc.active and not active and form.get("confirm") != "1":
-        stranded = future_appointments(Appointment.service_id == svc.id)
+        stranded = stranded_by_service(svc)
         if stranded:
             return _render(svc, status=409, stranded=stranded, form=form)
     before = service_snapshot(svc)
@@ -56,18 +54,11 @@ def service_edit(service_id: int):
     changed = update_service(svc, values, active=active, counter_ids=counter_ids)
     if changed:
         audit("service_updated", "service", svc.id, before=before, after=service_snapshot(svc))
-        _towns_follow(svc)
         commit()
         flash(f"„{svc.name}“ gespeichert.")
     else:
         flash("Keine Änderung.")
     return redirect(url_for("backoffice.service_edit", service_id=service_id))
-
-
-def _towns_follow(svc: Service) -> None:
-    """A district's catalogue change reaches at once every town that did not override it."""
-    if g.tenant.kind == "district" and svc.shared:
-        refresh_children(db.session.get(Tenant, g.tenant.id))
 
 
 @bp.route("/services/<int:service_id>/reset", methods=["POST"])
@@ -81,7 +72,6 @@ def service_reset(service_id: int):
     except Invalid as exc:
         return _render(svc, status=422, errors=exc.errors)
     audit("service_reset_to_inherited", "service", svc.id, before=before, after=service_snapshot(svc))
-    _towns_follow(svc)
     commit()
     flash(f"{FIELD_LABELS.get(field, field)} folgt wieder dem Kreis.")
     return redirect(url_for("backoffice.service_edit", service_id=service_id))

@@ -5,13 +5,14 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from app.backoffice import bp
 from app.backoffice.access import audit, parse_int, role_required
-from app.backoffice.common import counters_of, local, offices, parse_day, parse_time, today
+from app.backoffice.common import counters_of, local, parse_day, parse_time
 from app.booking import staff
+from app.offices.operations import active_offices
 from app.transaction import commit
 
 
 def _block_from(form):
-    all_offices = offices()
+    all_offices = active_offices()
     office = next((o for o in all_offices if o.id == parse_int(form.get("office"))), None)
     if office is None:
         raise staff.StaffError("Bitte ein Büro wählen.")
@@ -23,8 +24,6 @@ def _block_from(form):
     day = parse_day(form.get("date"))
     if day is None:
         raise staff.StaffError("Bitte ein gültiges Datum angeben.")
-    if day < today():
-        raise staff.StaffError("Vergangene Tage können nicht gesperrt werden.")
     until = parse_day(form.get("until")) if form.get("until") else day
     if until is None:
         raise staff.StaffError("Bitte ein gültiges Datum für den letzten Tag angeben.")
@@ -39,7 +38,7 @@ def _block_from(form):
 @role_required("staff")
 def block():
     form = request.form if request.method == "POST" else request.args
-    ctx = {"offices": offices(), "form": form, "local": local, "counters_of": counters_of}
+    ctx = {"offices": active_offices(), "form": form, "local": local, "counters_of": counters_of}
     if request.method == "GET":
         return render_template("backoffice/block.html", **ctx)
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import timezone
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app import clock
 from app.backoffice import bp
@@ -15,7 +14,7 @@ from app.booking import staff
 from app.booking import emergencies
 from app.booking.models import EmergencyRequest
 from app.catalog import visits
-from app.catalog.models import Service
+from app.catalog.models import Service, bookable_by_staff
 from app.extensions import db
 from app.scheduling.slots import Policy, compute_slots
 from app.transaction import commit
@@ -25,8 +24,7 @@ def _service_from(value) -> Service | None:
     sid = parse_int(value)
     if sid is None:
         return None
-    return db.session.scalar(select(Service).where(Service.id == sid, Service.active.is_(True),
-                                                   Service.office_id.is_not(None)))
+    return db.session.scalar(bookable_by_staff().where(Service.id == sid))
 
 
 EXTRA_SERVICES = (2, 3)  # a caller's visit: up to two more services, each with its count

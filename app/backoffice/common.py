@@ -1,4 +1,4 @@
-"""Small shared bits of the back-office pages: dates, offices, time formatting."""
+"""Small shared bits of the back-office pages: dates, counters, services, time formatting."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -7,9 +7,9 @@ from flask import g
 from sqlalchemy import select
 
 from app import clock
-from app.catalog.models import Service
+from app.catalog.models import Service, bookable_by_staff
 from app.extensions import db
-from app.offices.models import Counter, Office
+from app.offices.models import Counter
 from app.scheduling.calendar import today_in, zone
 from app.validators import parse_date
 
@@ -53,16 +53,10 @@ def local(dt: datetime) -> datetime:
     return dt.astimezone(tz())
 
 
-def offices() -> list[Office]:
-    return list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position, Office.id)))
-
-
 def counters_of(office_id: int) -> list[Counter]:
     return list(db.session.scalars(select(Counter).where(Counter.office_id == office_id)
                                    .order_by(Counter.position, Counter.id)))
 
 
 def bookable_services() -> list[Service]:
-    """Every active service offered here, online-bookable or not (clerks book all)."""
-    return list(db.session.scalars(select(Service).where(Service.active.is_(True), Service.office_id.is_not(None))
-                                   .order_by(Service.position, Service.name)))
+    return list(db.session.scalars(bookable_by_staff()))

@@ -12,13 +12,14 @@ from sqlalchemy.orm import selectinload
 from app.backoffice import bp
 from app import clock
 from app.backoffice.access import audit, one_or_404, role_required
-from app.backoffice.common import counters_of, local, offices, parse_day, parse_start, today, tz
+from app.backoffice.common import counters_of, local, parse_day, parse_start, today, tz
 from app.booking import service as booking
 from app.booking import staff
 from app.booking.codes import normalize_code
 from app.booking.models import Appointment, AppointmentService
 from app.catalog.visits import Visit
 from app.extensions import db
+from app.offices.operations import active_offices
 from app.queue import operations as queue
 from app.queue.messages import describe
 from app.scheduling.calendar import day_bounds_utc
@@ -47,7 +48,7 @@ REFRESH_SECONDS = 60
 
 
 def _office_from_args():
-    all_offices = offices()
+    all_offices = active_offices()
     if not all_offices:
         abort(404)
     slug = request.args.get("office")
@@ -115,11 +116,7 @@ def set_status(appt_id: int):
     before = staff.snapshot(appt)
     wanted = request.form.get("status", "")
     try:
-        if wanted == "checked_in" and appt.status == "booked" and local(appt.starts_at).date() == today() \
-                and queue.queue_of(appt.office) is not None:
-            queue.check_in(g.tenant, appt, clock.now(), by_staff=True)  # into the office's queue too
-        else:
-            staff.set_status(appt, wanted, clock.now())
+        queue.record_status(g.tenant, appt, wanted, clock.now())
     except (staff.StaffError, queue.QueueError) as exc:
         db.session.rollback()
         flash(describe(exc, to_local=local) if isinstance(exc, queue.QueueError) else str(exc), "error")
@@ -137,14 +134,14 @@ def cancel(appt_id: int):
     """A clerk cancels one appointment; the citizen is told why and offered a new one."""
     appt = one_or_404(Appointment, appt_id)
     reason = (request.form.get("reason") or "").strip()
-    if not reason or len(reason) > 300:
-        flash("Bitte einen Grund mit höchstens 300 Zeichen angeben; er steht in der Nachricht.", "error")
-        return redirect(url_for("backoffice.appointment", appt_id=appt.id))
     before = staff.snapshot(appt)
     try:
-        if not booking.cancel(g.tenant, appt, by_citizen=False, event="office_cancelled", reason=reason):
+        if not staff.cancel_by_office(g.tenant, appt, reason):
             flash("Dieser Termin war schon abgesagt.")
             return redirect(url_for("backoffice.appointment", appt_id=appt_id))
+    except staff.StaffError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("backoffice.appointment", appt_id=appt.id))
     except booking.NotActive:
         db.session.rollback()
         flash("Dieser Termin ist nicht mehr aktiv.", "error")

@@ -2,14 +2,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
-
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
 from app.backoffice.common import local
 from app.booking import emergencies as emergency_requests
 from app.booking.models import EmergencyRequest
-from app.extensions import db
 from app.transaction import commit
 
 
@@ -17,12 +14,8 @@ from app.transaction import commit
 @role_required("staff")
 def emergencies():
     show = request.args.get("show", "open")
-    q = select(EmergencyRequest).order_by(EmergencyRequest.created_at)
-    if show == "open":
-        q = q.where(EmergencyRequest.status == "open")
-    else:
-        q = q.order_by(None).order_by(EmergencyRequest.created_at.desc()).limit(200)
-    return render_template("backoffice/emergencies.html", rows=list(db.session.scalars(q)), show=show, local=local)
+    return render_template("backoffice/emergencies.html", rows=emergency_requests.listing(show), show=show,
+                           local=local)
 
 
 @bp.route("/emergencies/<int:request_id>/reply", methods=["POST"])

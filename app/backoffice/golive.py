@@ -9,13 +9,12 @@ from app import clock
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
 from app.extensions import db
-from app.legal.feedback import FeedbackInvalid, answer_feedback, is_overdue, open_feedback
+from app.legal.feedback import FeedbackInvalid, answer_feedback, is_overdue, open_feedback, send_answer
 from app.legal.fields import (A11Y_STATUSES, FIELDS, PAGES, LegalInvalid, apply_legal, inherited_legal, origin,
                               own_values, pages_for)
 from app.legal.models import AccessibilityFeedback
-from app.mail.outbox import queue_message
-from app.publishing.checklist import NotReady, checklist, publish
-from app.publishing.contact import ContactInvalid, adopt_address, contrast_ratio, template_address, update_contact
+from app.publishing.checklist import NotReady, checklist, publish, published_already
+from app.publishing.contact import ContactInvalid, contrast_ratio, update_contact
 from app.publishing.names import STATUS_LABELS
 from app.scheduling.calendar import today_in, zone
 from app.tenancy.models import Tenant
@@ -38,8 +37,6 @@ def contact():
             db.session.rollback()
             return render_template("backoffice/contact.html", tenant=tenant, form=request.form,
                                    errors=exc.errors), 422
-        if "address" in changed:
-            adopt_address(tenant, template_address(tenant))
         if changed:
             audit("contact_updated", "tenant", tenant.id, before={k: v[0] for k, v in changed.items()},
                   after={k: v[1] for k, v in changed.items()})
@@ -105,12 +102,13 @@ def golive():
 @role_required("admin")
 def golive_publish():
     tenant = _tenant()
-    if tenant.status in ("pilot", "live") and request.form.get("live") != "1":
+    live = request.form.get("live") == "1"
+    if published_already(tenant, live=live):
         flash(f"{tenant.name} ist bereits veröffentlicht ({STATUS_LABELS[tenant.status]}).")
         return redirect(url_for("backoffice.golive"))
     before = tenant.status
     try:
-        status = publish(tenant, live=request.form.get("live") == "1")
+        status = publish(tenant, live=live)
     except NotReady as exc:
         db.session.rollback()
         flash("Noch nicht möglich – es fehlt: " + "; ".join(exc.missing), "error")
@@ -132,14 +130,6 @@ def feedback():
                            overdue={r.id for r in rows if is_overdue(r, today)}, zone=zone(g.tenant.timezone))
 
 
-ANSWER = {
-    "de": ("Antwort auf Ihre Rückmeldung zur Barrierefreiheit – {tenant}",
-           "Guten Tag,\n\n{answer}\n\nMit freundlichen Grüßen\n{tenant}\nTelefon {phone}"),
-    "en": ("Answer to your feedback on accessibility – {tenant}",
-           "Hello,\n\n{answer}\n\nKind regards\n{tenant}\nPhone {phone}"),
-}
-
-
 @bp.post("/feedback/<int:item_id>/answer")
 @role_required("admin")
 def feedback_answer(item_id: int):
@@ -149,11 +139,8 @@ def feedback_answer(item_id: int):
     except FeedbackInvalid:
         flash("Bitte eine Antwort schreiben.", "error")
         return redirect(url_for("backoffice.feedback"))
-    if item.email and request.form.get("send") == "1":
-        subject, body = ANSWER.get(item.lang, ANSWER["de"])
-        values = {"tenant": g.tenant.name, "answer": item.answer, "phone": g.tenant.contact_phone}
-        queue_message(g.tenant.id, "a11y_feedback_answer", item.email, subject.format(**values),
-                      body.format(**values), lang=item.lang)
+    if request.form.get("send") == "1":
+        send_answer(g.tenant, item)
     audit("a11y_feedback_answered", "accessibility_feedback", item.id, after={"status": "answered"})
     commit()
     flash("Als beantwortet vermerkt.")

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.common import counters_of, local, offices
-from app.catalog.models import Service
+from app.backoffice.common import counters_of, local
 from app.extensions import db
+from app.offices.operations import active_offices
 from app.offices.models import Counter, Office
 from app.queue import kiosk as kiosk_links
 from app.queue import operations as queue
@@ -26,7 +25,7 @@ KIND_LABELS = {"appointment": "Termin", "walk_in": "ohne Termin"}
 
 
 def _queue_offices() -> list[Office]:
-    return [o for o in offices() if queue.queue_of(o) is not None]
+    return [o for o in active_offices() if queue.queue_of(o) is not None]
 
 
 def _chosen_counter(all_offices: list[Office]) -> Counter | None:
@@ -56,9 +55,7 @@ def queue_workstation():
     mine = list(db.session.scalars(queue.in_call_order(g.tenant, office, now, desk)
                                    .options(selectinload(QueueEntry.service), selectinload(QueueEntry.appointment))))
     everyone = list(db.session.scalars(queue.in_call_order(g.tenant, office, now)))
-    parked = list(db.session.scalars(select(QueueEntry).where(
-        QueueEntry.office_id == office.id, QueueEntry.day == queue.local_day(g.tenant, now),
-        QueueEntry.status == "parked").order_by(QueueEntry.checked_in_at)))
+    parked = queue.parked(g.tenant, office, now)
     return render_template("backoffice/queue_workstation.html", desk=desk, office=office, choices=choices,
                            current=current, mine=mine, waiting_total=len(everyone), parked=parked,
                            counters=[c for c in counters_of(office.id) if c.active and c.id != desk.id],
@@ -167,15 +164,9 @@ def queue_front_desk():
     if request.method == "POST":
         try:
             if request.form.get("action") == "check-in":
-                appt = queue.find_appointment(request.form.get("code", ""))
-                if appt is None or appt.office_id != office.id:
-                    raise queue.QueueError("not_found")
-                issued = queue.check_in(g.tenant, appt, now)
+                issued = queue.check_in_by_code(g.tenant, office, request.form.get("code", ""), now)
             else:
-                service = db.session.scalar(select(Service).where(
-                    Service.id == (parse_int(request.form.get("service")) or 0), Service.office_id == office.id))
-                if service is None:
-                    raise queue.QueueError("unknown_service")
+                service = queue.walk_in_service(office, service_id=parse_int(request.form.get("service")) or 0)
                 issued = queue.draw_ticket(g.tenant, office, service, now, name=request.form.get("name", ""),
                                            emergency=request.form.get("emergency") == "1")
         except queue.QueueError as err:
@@ -202,7 +193,7 @@ def queue_ticket(entry_id: int):
 @bp.route("/queue/setup", methods=["GET", "POST"])
 @role_required("admin")
 def queue_setup():
-    all_offices = offices()
+    all_offices = active_offices()
     if not all_offices:
         abort(404)
     office = next((o for o in all_offices if o.slug == (request.values.get("office") or "")), all_offices[0])

@@ -36,6 +36,16 @@ def open_count() -> int:
                              .where(EmergencyRequest.status == "open")) or 0
 
 
+def listing(show: str = "open") -> list[EmergencyRequest]:
+    """The clerks' list: the open requests, oldest first; otherwise the latest 200 of any
+    status, newest first."""
+    if show == "open":
+        q = select(EmergencyRequest).where(EmergencyRequest.status == "open").order_by(EmergencyRequest.created_at)
+    else:
+        q = select(EmergencyRequest).order_by(EmergencyRequest.created_at.desc()).limit(200)
+    return list(db.session.scalars(q))
+
+
 def answer(row: EmergencyRequest, text: str) -> dict:
     """Mail the clerk's `text` to the citizen and mark the request answered; raises
     ReplyRefused. Returns the request's status before."""

@@ -17,7 +17,7 @@ from app.catalog.visits import Visit
 from app.extensions import db
 from app.i18n import N_
 from app.offices.models import Closure, Counter, Office
-from app.scheduling.calendar import zone
+from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import Policy, Slot, bookable_window, compute_slots, next_slot, slot_at
 from app.tenancy.resolve import tenant_info
 from app.validators import is_email
@@ -81,6 +81,18 @@ def set_status(appt: Appointment, status: str, now: datetime | None = None) -> N
         raise StaffError(refusal)
     appt.status = status
     db.session.flush()
+
+
+MAX_REASON = 300  # the office's reason stands in the citizen's mail
+
+
+def cancel_by_office(tenant, appt: Appointment, reason: str) -> bool:
+    """A clerk cancels one appointment; the citizen is told `reason` and offered a new one.
+    False: it was cancelled already."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise StaffError(f"Bitte einen Grund mit höchstens {MAX_REASON} Zeichen angeben; er steht in der Nachricht.")
+    return booking.cancel(tenant, appt, by_citizen=False, event="office_cancelled", reason=reason)
 
 
 def move_proposals(tenant, appt: Appointment, *, now: datetime | None = None, count: int = 12) -> list[Slot]:
@@ -150,8 +162,8 @@ def overbook(tenant, service: Service, start: datetime, counter: Counter, *, rea
     reason = (reason or "").strip()
     if not reason:
         raise StaffError("Für eine Überbuchung ist ein Grund nötig.")
-    if len(reason) > 300:
-        raise StaffError("Der Grund darf höchstens 300 Zeichen lang sein.")
+    if len(reason) > MAX_REASON:
+        raise StaffError(f"Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.")
     _check_person(name, persons, service, email)
     if service.office_id is None or counter.office_id != service.office_id:
         raise StaffError("Dieser Schalter gehört nicht zum Büro der Dienstleistung.")
@@ -194,16 +206,19 @@ MAX_BLOCK_DAYS = 366
 def make_block(tenant, office: Office, counter: Counter | None, day, opens, closes, reason: str,
                until=None) -> Block:
     """Validate a block from `day` to `until` (inclusive; None: the one day), from `opens`
-    on the first day to `closes` on the last (local times; None: whole days)."""
+    on the first day to `closes` on the last (local times; None: whole days). Days gone by
+    cannot be blocked."""
     tz = zone(tenant.timezone)
     until = until or day
     if counter is not None and counter.office_id != office.id:
         raise StaffError("Dieser Schalter gehört nicht zu diesem Büro.")
+    if day < today_in(tz, clock.now()):
+        raise StaffError("Vergangene Tage können nicht gesperrt werden.")
     reason = (reason or "").strip()
     if not reason:
         raise StaffError("Bitte einen Grund angeben; er steht in der Nachricht an die Betroffenen.")
-    if len(reason) > 300:
-        raise StaffError("Der Grund darf höchstens 300 Zeichen lang sein.")
+    if len(reason) > MAX_REASON:
+        raise StaffError(f"Der Grund darf höchstens {MAX_REASON} Zeichen lang sein.")
     if until < day:
         raise StaffError("Der letzte Tag darf nicht vor dem ersten liegen.")
     if (until - day).days >= MAX_BLOCK_DAYS:

@@ -64,6 +64,13 @@ def matching(local_start: datetime):
     )
 
 
+def entry_by_token(token: str) -> WaitlistEntry | None:
+    """The entry the secret link of its mail names (None for no or an overlong token)."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token))
+
+
 def withdraw(entry: WaitlistEntry) -> None:
     entry.status = "withdrawn"
     db.session.flush()

@@ -126,6 +126,12 @@ def bookable_online():
                                  Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
 
 
+def bookable_by_staff():
+    """Every active service offered here, online-bookable or not (clerks book all)."""
+    return select(Service).where(Service.active.is_(True), Service.office_id.is_not(None)).order_by(
+        Service.position, Service.name)
+
+
 def by_phone_or_in_person():
     """Services offered here that citizens cannot book online (they call or come by)."""
     return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(False),

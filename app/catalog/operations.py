@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.catalog.inheritance import district_original, override, reset_to_inherited
+from app.catalog.inheritance import district_original, override, refresh_children, reset_to_inherited
 from app.catalog.models import INHERITABLE_FIELDS, Service
 from app.extensions import db
 from app.offices.models import Counter
+from app.tenancy.models import Tenant
 from app.validators import Invalid
 
 EDITABLE = ("name", "description", "duration_minutes", "documents", "fee", "bookable_online", "persons_max",
@@ -38,7 +39,8 @@ def service_snapshot(svc: Service) -> dict:
 
 def update_service(svc: Service, values: dict, *, active: bool, counter_ids: list[int]) -> list[str]:
     """Apply the form: changed fields of an inherited service become its own values;
-    the service is marked edited so tenant sync leaves it alone. Returns changed fields."""
+    the service is marked edited so tenant sync leaves it alone; a district's change reaches
+    its towns at once. Returns changed fields."""
     changed = {f: v for f, v in values.items() if getattr(svc, f) != v}
     if changed:
         override(svc, **changed)
@@ -53,6 +55,8 @@ def update_service(svc: Service, values: dict, *, active: bool, counter_ids: lis
     if fields:
         svc.admin_edited = True
     db.session.flush()
+    if fields:
+        _towns_follow(svc)
     return fields
 
 
@@ -62,3 +66,11 @@ def reset_field(svc: Service, field: str) -> None:
     reset_to_inherited(svc, field)
     svc.admin_edited = True
     db.session.flush()
+    _towns_follow(svc)
+
+
+def _towns_follow(svc: Service) -> None:
+    """A district's catalogue change reaches at once every town that did not override it."""
+    tenant = db.session.get(Tenant, svc.tenant_id)
+    if tenant.kind == "district" and svc.shared:
+        refresh_children(tenant)

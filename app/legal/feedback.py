@@ -94,6 +94,25 @@ def answer_feedback(item: AccessibilityFeedback, answer: str, by: str) -> None:
     db.session.flush()
 
 
+ANSWER = {
+    "de": ("Antwort auf Ihre Rückmeldung zur Barrierefreiheit – {tenant}",
+           "Guten Tag,\n\n{answer}\n\nMit freundlichen Grüßen\n{tenant}\nTelefon {phone}"),
+    "en": ("Answer to your feedback on accessibility – {tenant}",
+           "Hello,\n\n{answer}\n\nKind regards\n{tenant}\nPhone {phone}"),
+}
+
+
+def send_answer(tenant: TenantInfo, item: AccessibilityFeedback) -> None:
+    """Mail the answer to whoever gave an address, in their language (with the outbox, so
+    it leaves only once the answer is committed)."""
+    if not item.email:
+        return
+    subject, body = ANSWER.get(item.lang, ANSWER["de"])
+    values = {"tenant": tenant.name, "answer": item.answer, "phone": tenant.contact_phone}
+    queue_message(tenant.id, "a11y_feedback_answer", item.email, subject.format(**values), body.format(**values),
+                  lang=item.lang)
+
+
 def anonymize_answered(cutoff) -> int:
     """Name and e-mail of feedback answered before `cutoff` go; the barrier reported and the
     answer stay on record (the statement's gaps are reviewed against them)."""

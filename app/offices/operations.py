@@ -3,7 +3,7 @@ weekly opening hours and closures. They flush, never commit; whether a change st
 booked appointments is asked of app.scheduling.stranded before the caller commits."""
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -11,6 +11,33 @@ from app.booking.models import Appointment
 from app.extensions import db
 from app.offices.models import DAYS, Closure, Counter, Entrance, Office, OpeningHours
 from app.validators import Invalid
+
+
+def active_offices() -> list[Office]:
+    """The offices in service, in the order the town lists them."""
+    return list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position, Office.id)))
+
+
+def public_hours(today: date) -> dict[int, dict[int, list[OpeningHours]]]:
+    """Office id → weekday → the office's current and coming opening-hours rules (the
+    office's own, not a single counter's)."""
+    rules = db.session.scalars(
+        select(OpeningHours).where(OpeningHours.counter_id.is_(None))
+        .order_by(OpeningHours.weekday, OpeningHours.opens)
+    )
+    hours: dict[int, dict[int, list[OpeningHours]]] = {}
+    for r in rules:
+        if r.valid_until is None or r.valid_until >= today:
+            hours.setdefault(r.office_id, {}).setdefault(r.weekday, []).append(r)
+    return hours
+
+
+def coming_closures(now: datetime, *, days: int = 60) -> list[Closure]:
+    """Whole-office closures not over yet that begin within `days`, soonest first."""
+    return list(db.session.scalars(
+        select(Closure).where(Closure.counter_id.is_(None), Closure.ends_at > now,
+                              Closure.starts_at < now + timedelta(days=days)).order_by(Closure.starts_at)
+    ))
 
 
 class EntranceInUse(Exception):

@@ -16,6 +16,7 @@ from app.catalog.models import bookable_online
 from app.extensions import db
 from app.legal.fields import PAGES, missing_parts, pages_for
 from app.offices.models import Counter, Office, OpeningHours
+from app.publishing.contact import template_address
 from app.tenancy.models import BOOKABLE_STATUSES, TENANT_STATUSES, Tenant
 from app.tenancy.scope import tenant_scope
 
@@ -50,9 +51,8 @@ class NotReady(Exception):
 def _contact_items(tenant: Tenant) -> list[Item]:
     parent = tenant.parent
     address = (tenant.address or "").strip()
-    template_address = ((parent.template or {}).get("office") or {}).get("address", "") if parent else ""
     address_item = Item("address", "Eigene Anschrift", fix="backoffice.contact")
-    if address.lower() in PLACEHOLDER_ADDRESSES or address == template_address.strip():
+    if address.lower() in PLACEHOLDER_ADDRESSES or address == template_address(tenant).strip():
         address_item.problems.append("Anschrift fehlt (Straße, Hausnummer, Postleitzahl und Ort)")
     elif not _DIGIT.search(address):
         address_item.problems.append("Anschrift ohne Hausnummer und Postleitzahl: bitte Straße, Hausnummer, "
@@ -129,6 +129,11 @@ def progress(tenant: Tenant) -> tuple[int, int]:
     return sum(1 for i in items if i.ok), len(items)
 
 
+def published_already(tenant: Tenant, *, live: bool = False) -> bool:
+    """Bookable already: publishing again would change nothing (only going live is left)."""
+    return tenant.status in BOOKABLE_STATUSES and not live
+
+
 def publish(tenant: Tenant, *, live: bool = False) -> str:
     """Make a tenant bookable when its checklist passes; returns the new status. The caller commits."""
     missing = missing_items(tenant)
@@ -137,7 +142,6 @@ def publish(tenant: Tenant, *, live: bool = False) -> str:
     tenant.status = "live" if live else "pilot"
     db.session.flush()
     return tenant.status
-
 
 
 def switch_status(town: Tenant, status: str) -> str:

@@ -43,7 +43,8 @@ def usable_brand_colour(value: str | None) -> str | None:
 
 
 def update_contact(tenant: Tenant, form) -> dict:
-    """Apply the contact form; returns {field: (before, after)} of what changed. The caller commits."""
+    """Apply the contact form; returns {field: (before, after)} of what changed. A new address
+    goes to the offices still carrying the template's. The caller commits."""
     errors: dict[str, str] = {}
     values = {key: (form.get(key) or "").strip() for key in
               ("name", "address", "contact_phone", "contact_email", "contact_hours", "contact_hours_en")
@@ -98,6 +99,8 @@ def update_contact(tenant: Tenant, form) -> dict:
                 texts.pop(key, None)
     tenant.texts = texts
     db.session.flush()
+    if "address" in changed:
+        adopt_address(tenant, template_address(tenant))
     return changed
 
 

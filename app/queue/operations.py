@@ -143,6 +143,25 @@ def find_appointment(code: str) -> Appointment | None:
     return db.session.scalar(select(Appointment).where(Appointment.code == code))
 
 
+def check_in_by_code(tenant, office: Office, code: str, now: datetime) -> QueueEntry:
+    """Check in at the kiosk or the front desk of `office` with the booking code read out,
+    typed or scanned; a code of another office's appointment is not found here."""
+    appt = find_appointment(code)
+    if appt is None or appt.office_id != office.id:
+        raise QueueError("not_found")
+    return check_in(tenant, appt, now)
+
+
+def record_status(tenant, appt: Appointment, status: str, now: datetime) -> None:
+    """A clerk's status change in the day view. Checked in today at an office that keeps a
+    queue, the appointment joins the queue as well."""
+    if (status == "checked_in" and appt.status == "booked" and queue_of(appt.office) is not None
+            and appt.starts_at.astimezone(zone(tenant.timezone)).date() == local_day(tenant, now)):
+        check_in(tenant, appt, now, by_staff=True)
+    else:
+        staff.set_status(appt, status, now)
+
+
 def check_in(tenant, appt: Appointment, now: datetime, *, by_staff: bool = False) -> QueueEntry:
     """Put a booked appointment of today into its office's queue, within the tenant's
     arrival window (a clerk's check-in in the day view: any time of the day). Checking
@@ -176,6 +195,31 @@ def check_in(tenant, appt: Appointment, now: datetime, *, by_staff: bool = False
     staff.set_status(appt, "checked_in", now)
     signal.changed(office)
     return entry
+
+
+def walk_in_service(office: Office, *, slug: str | None = None, service_id: int | None = None) -> Service:
+    """The service a walk-in's ticket is for, one of `office`'s (by slug at the kiosk, by id
+    at the front desk)."""
+    named = Service.id == service_id if service_id is not None else Service.slug == (slug or "")
+    service = db.session.scalar(select(Service).where(named, Service.office_id == office.id))
+    if service is None:
+        raise QueueError("unknown_service")
+    return service
+
+
+def todays_entry(tenant, office: Office, entry_id: int, now: datetime) -> QueueEntry | None:
+    """An entry of `office`'s queue today (a ticket page shows nothing of other days)."""
+    entry = db.session.get(QueueEntry, entry_id)
+    if entry is None or entry.office_id != office.id or entry.day != local_day(tenant, now):
+        return None
+    return entry
+
+
+def parked(tenant, office: Office, now: datetime) -> list[QueueEntry]:
+    """Today's entries set aside at `office`, first checked in first."""
+    return list(db.session.scalars(select(QueueEntry).where(
+        QueueEntry.office_id == office.id, QueueEntry.day == local_day(tenant, now),
+        QueueEntry.status == "parked").order_by(QueueEntry.checked_in_at)))
 
 
 def draw_ticket(tenant, office: Office, service: Service, now: datetime, *, name: str = "",

@@ -468,3 +468,19 @@ def first_open_day_after(demand: Service | Visit, policy: Policy, day: date, *, 
             return d
         d += timedelta(days=1)
     return None
+
+
+def reopening(demand: Service | Visit, policy: Policy, now: datetime) -> tuple[date, date | None, datetime | None]:
+    """When everything is taken: (the last bookable day, the first day after it that will
+    become bookable, the moment booking that day opens)."""
+    last = last_bookable_day(policy, now)
+    reopens = first_open_day_after(demand, policy, last)
+    return last, reopens, opens_at(policy, reopens) if reopens else None
+
+
+def next_release(policy: Policy, now: datetime) -> tuple[datetime, date] | None:
+    """(the next release moment, the day it opens) when the tenant releases days at a fixed time."""
+    if policy.release_time is None:
+        return None
+    day = last_bookable_day(policy, now) + timedelta(days=1)
+    return opens_at(policy, day), day

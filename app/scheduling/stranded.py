@@ -22,6 +22,11 @@ def future_appointments(*conditions, now: datetime | None = None) -> list[Appoin
     ))
 
 
+def stranded_by_service(service) -> list[Appointment]:
+    """What switching `service` off would strand: its appointments still to come."""
+    return future_appointments(Appointment.service_id == service.id)
+
+
 def stranded_in_office(tenant, office_id: int, *, now: datetime | None = None) -> list[Appointment]:
     """Future active appointments of the office that the current (flushed, uncommitted)
     hours, closures and counters no longer cover."""
