@@ -24,10 +24,11 @@ from app.catalog import visits
 from app.catalog.models import Service, bookable_online
 from app.extensions import db
 from app.offices.models import Office
+from app.offices.operations import active_offices
 from app.proof_of_work import new_challenge
 from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
-from app.scheduling.slots import Policy, Slot, compute_slots, first_open_day_after, last_bookable_day, next_slot
+from app.scheduling.slots import Policy, Slot, compute_slots, next_slot, reopening
 from app.transaction import commit
 from app.urls import tenant_url
 from app.validators import parse_date
@@ -192,7 +193,7 @@ def shared_answer(view):
 @reads
 def tenant():
     t = g.tenant
-    offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
+    offices = active_offices()
     return jsonify({
         "slug": t.slug, "name": t.name, "timezone": t.timezone, "status": t.status,
         "contact": {"phone": t.contact_phone, "email": t.contact_email, "hours": t.contact_hours_for(lang())},
@@ -276,7 +277,7 @@ def proposal_or_problem(demand):
     slot = next_slot(demand, policy)
     if slot is not None:
         return jsonify(proposal(slot))
-    reopens = first_open_day_after(demand, policy, last_bookable_day(policy, clock.now()))
+    _, reopens, _ = reopening(demand, policy, clock.now())
     t = g.tenant
     raise ApiProblem(
         404, "No free appointment", "Every appointment within the booking horizon is taken. In an emergency, "

@@ -4,10 +4,7 @@ the kiosk's scanner, which types it), or draw a walk-in ticket; the ticket can b
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
-from sqlalchemy import select
-
 from app import clock
-from app.catalog.models import Service
 from app.citizen import bp
 from app.citizen.views import to_local
 from app.extensions import db
@@ -15,7 +12,6 @@ from app.mail import qr
 from app.queue import kiosk as kiosk_links
 from app.queue import operations as queue
 from app.queue.messages import describe
-from app.queue.models import QueueEntry
 from app.transaction import commit
 
 
@@ -46,12 +42,8 @@ def kiosk(token: str):
 @bp.post("/kiosk/<token>/check-in")
 def kiosk_check_in(token: str):
     office = _office(token)
-    now = clock.now()
-    appt = queue.find_appointment(request.form.get("code", ""))
     try:
-        if appt is None or appt.office_id != office.id:
-            raise queue.QueueError("not_found")
-        entry = queue.check_in(g.tenant, appt, now)
+        entry = queue.check_in_by_code(g.tenant, office, request.form.get("code", ""), clock.now())
     except queue.QueueError as err:
         db.session.rollback()
         return _page(token, office, error=describe(err, to_local=to_local), status=422)
@@ -62,11 +54,8 @@ def kiosk_check_in(token: str):
 @bp.post("/kiosk/<token>/ticket")
 def kiosk_draw(token: str):
     office = _office(token)
-    service = db.session.scalar(select(Service).where(Service.slug == request.form.get("service", ""),
-                                                      Service.office_id == office.id))
     try:
-        if service is None:
-            raise queue.QueueError("unknown_service")
+        service = queue.walk_in_service(office, slug=request.form.get("service", ""))
         entry = queue.draw_ticket(g.tenant, office, service, clock.now())
     except queue.QueueError as err:
         db.session.rollback()
@@ -78,8 +67,8 @@ def kiosk_draw(token: str):
 @bp.get("/kiosk/<token>/tickets/<int:entry_id>")
 def kiosk_ticket(token: str, entry_id: int):
     office = _office(token)
-    entry = db.session.get(QueueEntry, entry_id)
-    if entry is None or entry.office_id != office.id or entry.day != queue.local_day(g.tenant, clock.now()):
+    entry = queue.todays_entry(g.tenant, office, entry_id, clock.now())
+    if entry is None:
         abort(404)
     return render_template("queue/ticket.html", token=token, office=office, entry=entry,
                            board=queue.board(g.tenant, office, clock.now(), is_open=True))

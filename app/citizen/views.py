@@ -5,7 +5,7 @@ a redirect (POST/redirect/GET) or with the same page and what went wrong."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
@@ -18,7 +18,7 @@ from app.ratelimit import limiter, write_limit
 from app.booking import fairness, refusals
 from app.booking import service as booking
 from app.booking import draw, emergencies, reconfirm, waitlist
-from app.booking.models import Appointment, WaitlistEntry
+from app.booking.models import Appointment
 from app.booking.notifications import calendar_file
 from app.catalog import visits
 from app.catalog.models import Service, bookable_online, by_phone_or_in_person
@@ -28,10 +28,10 @@ from app.citizen.calendar import month_view
 from app.extensions import db
 from app.faults import DB_UNAVAILABLE, discard_session
 from app.i18n import current_lang
-from app.offices.models import Closure, Office, OpeningHours
+from app.offices.operations import active_offices, coming_closures, public_hours
 from app.scheduling.calendar import today_in, zone
-from app.scheduling.slots import (Policy, Slot, draw_running, draw_window, drawn_service, first_open_day_after,
-                                  last_bookable_day, next_slot, opens_at, slot_at)
+from app.scheduling.slots import (Policy, Slot, draw_running, draw_window, drawn_service, last_bookable_day,
+                                  next_release, next_slot, reopening, slot_at)
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
@@ -85,14 +85,6 @@ def localized(key: str) -> str:
     return g.tenant.text(key, current_lang())
 
 
-def release_announcement(policy: Policy) -> tuple | None:
-    """(the next release moment, the day it opens) when the tenant releases days at a fixed time."""
-    if policy.release_time is None:
-        return None
-    day = last_bookable_day(policy, clock.now()) + timedelta(days=1)
-    return opens_at(policy, day), day
-
-
 def draw_announcement(service: Service, policy: Policy) -> tuple | None:
     """(minutes, the day being drawn now or None, when its draw is held) for a service whose
     newly released days are drawn by lot; None when it is first-come."""
@@ -102,13 +94,6 @@ def draw_announcement(service: Service, policy: Policy) -> tuple | None:
     day = last_bookable_day(policy, now)
     opens, closes = draw_window(policy, day)
     return (policy.draw_minutes, day, closes) if opens <= now < closes else (policy.draw_minutes, None, None)
-
-
-def reopening(service: Service, policy: Policy) -> tuple:
-    """(last bookable day, first day that will become bookable, the moment booking it opens)."""
-    last = last_bookable_day(policy, clock.now())
-    reopens = first_open_day_after(service, policy, last)
-    return last, reopens, opens_at(policy, reopens) if reopens else None
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -148,29 +133,13 @@ def home():
         return tenant_list()
     now = clock.now()
     today = today_in(zone(g.tenant.timezone), now)
-    offices = list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position)))
-    hours = office_hours(today)
-    closures = list(db.session.scalars(
-        select(Closure).where(Closure.counter_id.is_(None), Closure.ends_at > now,
-                              Closure.starts_at < now + timedelta(days=60)).order_by(Closure.starts_at)
-    ))
+    offices = active_offices()
+    hours = public_hours(today)
+    closures = coming_closures(now)
     services = list(db.session.scalars(bookable_online()))
     return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
                            services=services, offline=list(db.session.scalars(by_phone_or_in_person())),
                            today=today, emergency_text=localized("emergency"))
-
-
-def office_hours(today) -> dict[int, dict[int, list[OpeningHours]]]:
-    """Office id → weekday → the office's current and coming opening-hours rules."""
-    rules = db.session.scalars(
-        select(OpeningHours).where(OpeningHours.counter_id.is_(None))
-        .order_by(OpeningHours.weekday, OpeningHours.opens)
-    )
-    hours: dict[int, dict[int, list[OpeningHours]]] = {}
-    for r in rules:
-        if r.valid_until is None or r.valid_until >= today:
-            hours.setdefault(r.office_id, {}).setdefault(r.weekday, []).append(r)
-    return hours
 
 
 def tenant_list():
@@ -212,15 +181,15 @@ def service_page(slug: str):
     offline = db.session.scalar(by_phone_or_in_person().where(Service.slug == slug))
     if offline is not None:  # offered here, not online: say how to get an appointment
         return render_template("citizen/by_phone.html", service=offline, office=offline.office,
-                               hours=office_hours(today_in(zone(g.tenant.timezone), clock.now())),
+                               hours=public_hours(today_in(zone(g.tenant.timezone), clock.now())),
                                today=today_in(zone(g.tenant.timezone), clock.now()))
     svc = service_or_404(slug)
     policy = Policy.of(g.tenant)
     view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
                       day_arg=request.args.get("day"))
-    ctx = {"release": release_announcement(policy), "fair_draw": draw_announcement(svc, policy)}
+    ctx = {"release": next_release(policy, clock.now()), "fair_draw": draw_announcement(svc, policy)}
     if view.proposal is None:
-        ctx["last_day"], ctx["reopens"], ctx["opens_on"] = reopening(svc, policy)
+        ctx["last_day"], ctx["reopens"], ctx["opens_on"] = reopening(svc, policy, clock.now())
     return render_template("citizen/service.html", service=svc, office=svc.office, view=view,
                            slot_url=lambda s: book_url(svc, s), page_url=lambda **kw: url_for(
                                "citizen.service_page", slug=svc.slug, **kw),
@@ -518,7 +487,7 @@ def waitlist_join():
     if errors:
         policy = Policy.of(g.tenant)
         view = month_view(svc, policy, clock.now())
-        last_day, reopens, opens_on = reopening(svc, policy)
+        last_day, reopens, opens_on = reopening(svc, policy, clock.now())
         return render_template("citizen/service.html", service=svc, office=svc.office, view=view,
                                slot_url=lambda s: book_url(svc, s),
                                page_url=lambda **kw: url_for("citizen.service_page", slug=svc.slug, **kw),
@@ -538,8 +507,7 @@ def waitlist_join():
 @posts_limited
 def waitlist_entry():
     token = request.args.get("token") or ""
-    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token)) \
-        if token and len(token) <= 64 else None
+    entry = waitlist.entry_by_token(token)
     if entry is None:
         abort(404)
     if request.method == "POST":
