@@ -129,17 +129,18 @@ def _committing(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    if not session.in_nested_transaction():
-        session.info.pop(_FIRST, None)
-        for handler in _after_commit:
-            handler(session)
-    for handler in _on_end:
-        handler(session)
+    _ended(session, committed=True)
 
 
 @event.listens_for(Session, "after_rollback")
 def _rolled_back(session: Session) -> None:
+    _ended(session, committed=False)
+
+
+def _ended(session: Session, *, committed: bool) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_FIRST, None)
+        for handler in _after_commit if committed else ():
+            handler(session)
     for handler in _on_end:
         handler(session)
