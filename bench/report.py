@@ -258,7 +258,7 @@ def render(ctx) -> str:
         "it with the defaults.",
         "",
         f"- **Date:** {ctx['started']:%Y-%m-%d %H:%M} – {ctx['finished']:%H:%M} UTC ({ctx['minutes']:.1f} min)",
-        f"- **Command:** `{cmd}`" + (f" (`make bench{make_args(ctx)}`)" if ctx.get("make") else ""),
+        f"- **Command:** " + (f"`make bench{make_args(ctx)}` (which runs `{cmd}`)" if ctx.get("make") else f"`{cmd}`"),
         f"- **Code measured:** {info['commit']}",
         f"- **Machine:** {info['nproc']} CPUs (`nproc`), {info['cpu']}, Linux {info['kernel']}",
         f"- **Software:** Python {info['python']}, PostgreSQL {info['postgres']}, {info['gunicorn']}, "
@@ -370,7 +370,9 @@ def render(ctx) -> str:
             f"### {prof['name']}: {prof['method']} {prof['path']}",
             "",
             f"cProfile of {prof['n']} {what} ({prof['state']}): "
-            f"{prof['wall_ms']:.1f} ms per {unit} under the profiler, {prof['sql']} SQL statements per {unit}, "
+            f"{prof['wall_ms']:.1f} ms per {unit} under the profiler (wall clock; {prof.get('cpu_ms', 0):.1f} ms of it "
+            f"this process's CPU, the rest waiting — for PostgreSQL, the SMTP server, or the other load on the "
+            f"machine), {prof['sql']} SQL statements per {unit}, "
             f"{prof['calls_per_request']:.0f} Python function calls per {unit}; outcomes {prof['statuses']}.",
             "",
             "By cumulative time (request plumbing above 97 % left out):",
