@@ -5,6 +5,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from app.accounts import second_factor, sessions
 from app.accounts.models import ROLES, Membership, User
 from app.extensions import db
 from app.tenancy.resolve import tenant_by_slug
@@ -98,3 +99,17 @@ def remove_membership(membership: Membership, *, by_user_id: int, may_remove_adm
     db.session.delete(membership)
     db.session.flush()
     return before
+
+
+def reset_second_factor(membership: Membership, *, by_user_id: int, by_district_it: bool) -> User:
+    """A lost phone: another admin switches the user's second factor off; the user enrols
+    again at the next login where it is required, and every session of the user ends.
+    Nobody resets their own (it is changed on one's own page); district IT's factor only
+    district IT resets. Returns the user."""
+    if membership.user_id == by_user_id or (membership.role == "district-it" and not by_district_it):
+        raise NotAllowed(membership.role)
+    with all_tenants():
+        user = db.session.get(User, membership.user_id)
+        second_factor.reset(user)
+    sessions.end_all(membership.user_id)
+    return user

@@ -409,11 +409,11 @@ def get_appointment(token: str):
 def move_appointment(token: str):
     appt = appointment_or_404(token)
     data = load(MoveRequest(), json_body())
-    if appt.status != "booked":
-        raise ApiProblem(422, "Not movable", f"This appointment is {appt.status} and can no longer be moved.",
-                         type_="appointment-not-active")
     try:
         booking.move(g.tenant, appt, data["start"])
+    except booking.NotActive as exc:
+        raise ApiProblem(422, "Not movable", f"This appointment is {appt.status} and can no longer be moved.",
+                         type_="appointment-not-active") from exc
     except booking.DeadlinePassed as exc:
         raise deadline_problem() from exc
     except booking.InvalidStart as exc:

@@ -5,10 +5,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.accounts import second_factor, sessions
+from app.accounts import second_factor
 from app.accounts.invitations import send_invitation
 from app.accounts.models import Membership, User
-from app.accounts.service import AccountError, NotAllowed, remove_membership
+from app.accounts.service import AccountError, NotAllowed, remove_membership, reset_second_factor
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, role_required
 from app.extensions import db
@@ -32,14 +32,11 @@ def user_reset_second_factor(membership_id: int):
     """A lost phone: another admin switches the user's second factor off; the user enrols
     again at the next login where it is required. Every session of the user ends."""
     membership = one_or_404(Membership, membership_id)
-    if membership.user_id == current_user.id:
-        abort(403)  # one's own factor is changed on one's own page, not reset by oneself
-    if membership.role == "district-it" and not current_user.can("district-it"):
+    try:
+        user = reset_second_factor(membership, by_user_id=current_user.id,
+                                   by_district_it=current_user.can("district-it"))
+    except NotAllowed:
         abort(403)
-    with all_tenants():
-        user = db.session.get(User, membership.user_id)
-        second_factor.reset(user)
-    sessions.end_all(membership.user_id)
     audit("second_factor_reset", "user", membership.user_id, after={"email": user.email})
     commit()
     flash(f"Der zweite Faktor von {user.email} ist zurückgesetzt.")

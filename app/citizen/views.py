@@ -30,8 +30,8 @@ from app.faults import DB_UNAVAILABLE, discard_session
 from app.i18n import current_lang
 from app.offices.operations import active_offices, coming_closures, public_hours
 from app.scheduling.calendar import today_in, zone
-from app.scheduling.slots import (Policy, Slot, draw_running, draw_window, drawn_service, last_bookable_day,
-                                  next_release, next_slot, reopening, slot_at)
+from app.scheduling.slots import (Policy, Slot, draw_announcement, draw_running, next_release, next_slot, reopening,
+                                  slot_at)
 from app.tenancy.models import Tenant, TenantHost
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
@@ -83,17 +83,6 @@ def book_url(service: Service, slot: Slot | datetime) -> str:
 def localized(key: str) -> str:
     """A tenant text (privacy, emergency) in the page's language when the tenant has one."""
     return g.tenant.text(key, current_lang())
-
-
-def draw_announcement(service: Service, policy: Policy) -> tuple | None:
-    """(minutes, the day being drawn now or None, when its draw is held) for a service whose
-    newly released days are drawn by lot; None when it is first-come."""
-    if drawn_service(policy, service) is None:
-        return None
-    now = clock.now()
-    day = last_bookable_day(policy, now)
-    opens, closes = draw_window(policy, day)
-    return (policy.draw_minutes, day, closes) if opens <= now < closes else (policy.draw_minutes, None, None)
 
 
 # --- headers ------------------------------------------------------------------------------
@@ -187,7 +176,7 @@ def service_page(slug: str):
     policy = Policy.of(g.tenant)
     view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
                       day_arg=request.args.get("day"))
-    ctx = {"release": next_release(policy, clock.now()), "fair_draw": draw_announcement(svc, policy)}
+    ctx = {"release": next_release(policy, clock.now()), "fair_draw": draw_announcement(svc, policy, clock.now())}
     if view.proposal is None:
         ctx["last_day"], ctx["reopens"], ctx["opens_on"] = reopening(svc, policy, clock.now())
     return render_template("citizen/service.html", service=svc, office=svc.office, view=view,

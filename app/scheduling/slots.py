@@ -484,3 +484,13 @@ def next_release(policy: Policy, now: datetime) -> tuple[datetime, date] | None:
         return None
     day = last_bookable_day(policy, now) + timedelta(days=1)
     return opens_at(policy, day), day
+
+
+def draw_announcement(service, policy: Policy, now: datetime) -> tuple | None:
+    """(minutes, the day being drawn now or None, when its draw is held) for a service whose
+    newly released days are drawn by lot; None when it is first-come."""
+    if drawn_service(policy, service) is None:
+        return None
+    day = last_bookable_day(policy, now)
+    opens, closes = draw_window(policy, day)
+    return (policy.draw_minutes, day, closes) if opens <= now < closes else (policy.draw_minutes, None, None)
