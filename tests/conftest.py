@@ -242,3 +242,29 @@ def count_rows(app, table: str) -> int:
 
 
 _ = (timezone,)
+
+
+def _uses_browser(item) -> bool:
+    return "chromium" in getattr(item, "fixturenames", ())
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The browser modules last, in their order: one Chromium serves them all
+    (tests/browser.py), and no other test runs while Playwright's event loop is up."""
+    browser_modules = {getattr(item, "module", None) for item in items if _uses_browser(item)}
+    items.sort(key=lambda item: getattr(item, "module", None) in browser_modules)  # stable: the order stays within each part
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Chromium is closed once no further test wants it."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or not _uses_browser(nextitem):
+            close_browser()
+
+
+# The browser fixtures, for every test module (tests/browser.py imports make_app from here,
+# so this import comes last).
+from tests.browser import chromium, close_browser, new_page, server, site  # noqa: E402,F401

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from app.accounts import throttle
 from app.transaction import commit
 from tests.test_backoffice_support import PASSWORD, make_user
-from tests.test_citizen_browser import chromium, serious_violations, server  # noqa: F401  (fixtures)
+from tests.browser import serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ def _watch(page, base: str) -> list[str]:
     return problems
 
 
-def test_after_failures_the_widget_solves_its_challenge_and_the_clerk_gets_in(chromium, server):  # noqa: F811
+def test_after_failures_the_widget_solves_its_challenge_and_the_clerk_gets_in(new_page, server):
     app, port = server
     make_user(app, "widget@steinfurt.example", "steinfurt", "staff")
     with app.app_context():
@@ -38,8 +38,7 @@ def test_after_failures_the_widget_solves_its_challenge_and_the_clerk_gets_in(ch
             throttle.record_failure("widget@steinfurt.example", "192.0.2.200")
         commit()
     base = f"http://steinfurt.localhost:{port}"
-    context = chromium.new_context(viewport={"width": 375, "height": 740})  # the page's own CSP applies
-    page = context.new_page()
+    page = new_page(375, 740)  # the page's own CSP applies
     problems = _watch(page, base)
     page.goto(base + "/admin/login")
     page.get_by_label("E-Mail").fill("widget@steinfurt.example")
@@ -56,10 +55,9 @@ def test_after_failures_the_widget_solves_its_challenge_and_the_clerk_gets_in(ch
     page.wait_for_url("**/admin/day**")
     assert page.url.startswith(base + "/admin/day")
     assert problems == []
-    context.close()
 
 
-def test_login_widget_and_enrolment_pages_pass_axe(chromium, server):  # noqa: F811
+def test_login_widget_and_enrolment_pages_pass_axe(new_page, server):
     app, port = server
     make_user(app, "axe-it@kreis-steinfurt.example", "kreis-steinfurt", "district-it", second_factor=False)
     with app.app_context():
@@ -67,8 +65,7 @@ def test_login_widget_and_enrolment_pages_pass_axe(chromium, server):  # noqa: F
             throttle.record_failure("axe-it@kreis-steinfurt.example", "192.0.2.201")
         commit()
     base = f"http://kreis-steinfurt.localhost:{port}"
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})  # axe is injected
-    page = context.new_page()
+    page = new_page(1280, 900, bypass_csp=True)  # axe is injected
     page.goto(base + "/admin/login")
     page.get_by_label("E-Mail").fill("axe-it@kreis-steinfurt.example")
     page.get_by_label("Passwort").fill("falsch-falsch-falsch")
@@ -90,4 +87,3 @@ def test_login_widget_and_enrolment_pages_pass_axe(chromium, server):  # noqa: F
     page.goto(base + "/admin/sessions")
     problems["sessions"] = serious_violations(page)
     assert {k: v for k, v in problems.items() if v} == {}
-    context.close()

@@ -7,14 +7,14 @@ from __future__ import annotations
 import pytest
 
 from app.backoffice import day as day_view
+from tests.browser import serious_violations, sign_in
 from tests.conftest import HostClient, at, next_weekday
-from tests.test_backoffice_support import PASSWORD, make_user
-from tests.test_citizen_browser import chromium, serious_violations, server  # noqa: F401  (fixtures)
+from tests.test_backoffice_support import make_user
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_day_view_passes_axe_at_the_desk_and_on_a_phone_and_its_list_refreshes(chromium, server,  # noqa: F811
+def test_the_day_view_passes_axe_at_the_desk_and_on_a_phone_and_its_list_refreshes(new_page, server,
                                                                                      monkeypatch):
     app, port = server
     monkeypatch.setattr(day_view, "REFRESH_SECONDS", 1)  # the server runs in this process
@@ -27,13 +27,8 @@ def test_the_day_view_passes_axe_at_the_desk_and_on_a_phone_and_its_list_refresh
     assert r.status_code == 201, r.json
     make_user(app, "day@steinfurt.example", "steinfurt", "staff")
     base = f"http://steinfurt.localhost:{port}"
-    context = chromium.new_context(bypass_csp=True, locale="de-DE",  # axe is injected
-                                   viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(base + "/admin/login")
-    page.get_by_label("E-Mail").fill("day@steinfurt.example")
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
+    page = new_page(1280, 900, bypass_csp=True)  # axe is injected
+    sign_in(page, base, "day@steinfurt.example")
     page.wait_for_url("**/admin/day**")
     problems = {}
     for width, height in ((1280, 900), (375, 740)):
@@ -52,4 +47,3 @@ def test_the_day_view_passes_axe_at_the_desk_and_on_a_phone_and_its_list_refresh
     assert r.status_code == 201, r.json
     page.get_by_text("Nachzüglerin Nora").wait_for(timeout=10_000)
     assert page.evaluate("() => window.notReloaded") is True
-    context.close()

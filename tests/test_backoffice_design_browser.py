@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_backoffice_support import PASSWORD, forget_used_code, make_user, totp_code
-from tests.test_citizen_browser import chromium, serious_violations, server  # noqa: F401  (fixtures)
+from tests.browser import serious_violations, sign_in
+from tests.test_backoffice_support import make_user
 
 pytestmark = pytest.mark.browser
 
@@ -66,18 +66,6 @@ def pages(app) -> dict[str, str | tuple[str, str]]:
     return found
 
 
-def sign_in(page, base: str, email: str, app) -> None:
-    forget_used_code(app, email)
-    page.goto(base + "/admin/login")
-    page.get_by_label("E-Mail").fill(email)
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    if "/admin/login/code" in page.url:
-        page.get_by_label("Code").fill(totp_code())
-        page.get_by_role("button", name="Bestätigen").click()
-    assert "/admin/login" not in page.url, (page.url, page.locator("main").inner_text()[:300])
-
-
 # The day view reloads itself every minute by design (issue 13, Deliver 5: auto-refresh) with
 # <meta http-equiv="refresh">; axe's meta-refresh rule (WCAG 2.2.1) flags that. Allowed on that
 # page only, until the day view offers a way to stop it — every other rule still applies there.
@@ -121,14 +109,13 @@ def visit_all(page, base: str, todo: dict) -> dict[str, list[str]]:
     return problems
 
 
-def test_every_back_office_page_is_clean_narrow_and_keyboard_operable(chromium, server):  # noqa: F811
+def test_every_back_office_page_is_clean_narrow_and_keyboard_operable(new_page, server):
     app, port = server
     make_user(app, "design-it@kreis-steinfurt.example", "kreis-steinfurt", "district-it")
     make_user(app, "design-staff@steinfurt.example", "steinfurt", "staff")
     todo = pages(app)
     assert len(todo) > 25  # the url_map really was read
-    context = chromium.new_context(bypass_csp=True, locale="de-DE", viewport={"width": 1280, "height": 900})  # axe is injected
-    page = context.new_page()
+    page = new_page(1280, 900, bypass_csp=True)  # axe is injected
     town, district = f"http://steinfurt.localhost:{port}", f"http://kreis-steinfurt.localhost:{port}"
 
     problems: dict[str, list[str]] = {}
@@ -142,14 +129,14 @@ def test_every_back_office_page_is_clean_narrow_and_keyboard_operable(chromium, 
             problems[f"login @ {width}"] = found
 
     # District IT on a town: every page but the district's own.
-    sign_in(page, town, "design-it@kreis-steinfurt.example", app)
+    sign_in(page, town, "design-it@kreis-steinfurt.example", app=app)
     problems.update(visit_all(page, town, {e: w for e, w in todo.items() if e not in DISTRICT_ONLY}))
     # District IT on the district: its overview and onboarding.
-    sign_in(page, district, "design-it@kreis-steinfurt.example", app)
+    sign_in(page, district, "design-it@kreis-steinfurt.example", app=app)
     problems.update(visit_all(page, district, {e: todo[e] for e in DISTRICT_ONLY}))
     # Staff: the pages a clerk uses, with the shorter navigation.
     page.context.clear_cookies()
-    sign_in(page, town, "design-staff@steinfurt.example", app)
+    sign_in(page, town, "design-staff@steinfurt.example", app=app)
     problems.update({f"staff {k}": v for k, v in
                      visit_all(page, town, {e: todo[e] for e in STAFF_PAGES}).items()})
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":  # the README's pictures
@@ -160,11 +147,10 @@ def test_every_back_office_page_is_clean_narrow_and_keyboard_operable(chromium, 
         page.set_viewport_size({"width": 375, "height": 900})
         page.goto(town + "/admin/phone-booking")
         page.screenshot(path=shots / "backoffice-form-phone.png", full_page=True)
-    context.close()
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
-def test_the_navigation_counts_open_emergency_requests_for_screen_readers(chromium, server):  # noqa: F811
+def test_the_navigation_counts_open_emergency_requests_for_screen_readers(new_page, server):
     app, port = server
     from app.booking import emergencies
     from app.extensions import db
@@ -183,12 +169,10 @@ def test_the_navigation_counts_open_emergency_requests_for_screen_readers(chromi
         for n in range(2):
             emergencies.submit(None, name=f"Person {n}", email=f"p{n}@example.org", phone="", reason="Umzug", lang="de")
         commit()
-    context = chromium.new_context(locale="de-DE", viewport={"width": 375, "height": 900})
-    page = context.new_page()
+    page = new_page(375, 900)
     town = f"http://steinfurt.localhost:{port}"
-    sign_in(page, town, "count-staff@steinfurt.example", app)
+    sign_in(page, town, "count-staff@steinfurt.example", app=app)
     link = page.get_by_role("link", name=f"Notfallanfragen, {before + 2} offen")
     assert link.is_visible(), page.locator("nav.bo-nav").inner_text()
     page.goto(town + "/admin/block")  # on every page
     assert page.get_by_role("link", name=f"Notfallanfragen, {before + 2} offen").is_visible()
-    context.close()

@@ -2,86 +2,22 @@
 booking with JavaScript, without it, and by keyboard alone, and axe-core on every page
 in German and English. Screenshots of each step land in docs/screenshots/run/.
 
-Skipped when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI), then failed."""
+The browser, the server and axe come from tests/browser.py. Skipped when /usr/bin/chromium is
+missing, unless REQUIRE_BROWSER=1 (CI), then failed."""
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
-from app import ROOT, clock
-from tests.conftest import at, make_app, next_weekday
+from app import clock
+# The shared browser fixtures and helpers, importable from here as before.
+from tests.browser import (ARGS, CHROMIUM, SHOTS, WIDTHS, axe_source, chromium, german,  # noqa: F401
+                           mail_files, serious_violations, server, shot, site)
+from tests.conftest import at, next_weekday
 from tests.test_citizen_pages import english_catalogue, set_settings  # noqa: F401  (autouse fixture)
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--host-resolver-rules=MAP *.localhost 127.0.0.1"]
-SHOTS = ROOT / "docs" / "screenshots" / "run"
-WIDTHS = {"desktop": (1280, 900), "phone": (375, 740)}
-
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        message = f"chromium not found at {CHROMIUM} (apt-get install chromium): browser tests skipped"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message.replace("skipped", "required by REQUIRE_BROWSER=1"))
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = german(pw.chromium.launch(executable_path=CHROMIUM, args=ARGS))
-        yield browser
-        browser.close()
-
-
-def german(browser):
-    """A German browser unless a test asks for another locale: the pages follow
-    Accept-Language on a first visit, and headless Chromium would send en-US."""
-    new_context, new_page = browser.new_context, browser.new_page
-    browser.new_context = lambda **kw: new_context(**{"locale": "de-DE", **kw})
-    browser.new_page = lambda **kw: new_page(**{"locale": "de-DE", **kw})
-    return browser
-
-
-@pytest.fixture(scope="module")
-def server(sqlite_url, tmp_path_factory):
-    """The app on 127.0.0.1:<free port>, in a thread of this process."""
-    from werkzeug.serving import make_server
-
-    app = make_app(sqlite_url, tmp_path_factory.mktemp("browser"))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield app, httpd.server_port
-    httpd.shutdown()
-    thread.join(5)
-    from app.extensions import db
-
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def site(server):
-    app, port = server
-    return app, f"http://steinfurt.localhost:{port}"
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def mail_files(app) -> list[Path]:
-    folder = Path(app.config["MAIL_DIR"])
-    return sorted(folder.glob("*.eml")) if folder.exists() else []
 
 
 def book_by_clicking(context, base: str, label: str) -> tuple:
@@ -140,11 +76,10 @@ def test_booking_works_without_javascript(chromium, site):
     context.close()
 
 
-def test_booking_by_keyboard_alone(chromium, site):
+def test_booking_by_keyboard_alone(new_page, site):
     app, base = site
     before = len(mail_files(app))
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+    page = new_page(1280, 900)
     page.goto(base + "/")
 
     def focused() -> dict:
@@ -181,28 +116,9 @@ def test_booking_by_keyboard_alone(chromium, site):
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Ihr Termin ist gebucht").wait_for()
     assert len(mail_files(app)) == before + 1
-    context.close()
 
 
 # --- accessibility ------------------------------------------------------------------------
-AXE_JS = None
-
-
-def axe_source() -> str:
-    global AXE_JS
-    if AXE_JS is None:
-        import axe_playwright_python
-
-        AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-    return AXE_JS
-
-
-def serious_violations(page) -> list[str]:
-    page.add_script_tag(content=axe_source())
-    result = page.evaluate("""async () => await axe.run(document, {
-        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
-    return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def citizen_pages(app, base: str, context) -> dict[str, str]:
@@ -278,21 +194,17 @@ def test_every_citizen_page_passes_axe(chromium, site, lang, monkeypatch):
     assert not problems, "\n".join(f"{name}: {items}" for name, items in problems.items())
 
 
-def test_pages_fit_a_320_px_screen(chromium, site):
+def test_pages_fit_a_320_px_screen(new_page, site):
     app, base = site
-    context = chromium.new_context(viewport={"width": 320, "height": 640})
-    page = context.new_page()
+    page = new_page(320, 640)
     for path in ("/", "/services/personalausweis", "/emergency"):
         page.goto(base + path)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 320px"
-    context.close()
-
-
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
-def test_a_drafts_soon_page_and_the_feedback_form_with_errors_pass_axe(chromium, server, width):
+def test_a_drafts_soon_page_and_the_feedback_form_with_errors_pass_axe(new_page, server, width):
     """The pages of the go-live work: what a draft's citizens see, and the accessibility
     feedback form sent empty, at desktop and phone width."""
     app, port = server
@@ -301,8 +213,7 @@ def test_a_drafts_soon_page_and_the_feedback_form_with_errors_pass_axe(chromium,
         assert runner.invoke(args=["tenants", "create", "laer", "--name", "Gemeinde Laer", "--parent",
                                    "kreis-steinfurt", "--phone", "02554 9200-0"]).exit_code == 0
     w, h = WIDTHS[width]
-    context = chromium.new_context(bypass_csp=True, viewport={"width": w, "height": h})
-    page = context.new_page()
+    page = new_page(w, h, bypass_csp=True)  # axe is injected
     problems = {}
     page.goto(f"http://laer.localhost:{port}/")
     page.get_by_role("heading", name="Online-Terminvergabe bald verfügbar").wait_for()
@@ -311,5 +222,4 @@ def test_a_drafts_soon_page_and_the_feedback_form_with_errors_pass_axe(chromium,
     page.get_by_role("button", name="Rückmeldung senden").click()
     page.locator(".error-summary").wait_for()
     problems["feedback-errors"] = serious_violations(page)
-    context.close()
     assert not any(problems.values()), problems

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_citizen_browser import chromium, serious_violations, server, site  # noqa: F401
+from tests.browser import serious_violations
 from tests.test_citizen_pages import english_catalogue  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.browser
 
 
-def test_the_page_of_a_service_by_phone_passes_axe_and_fits_a_phone(chromium, server):  # noqa: F811
+def test_the_page_of_a_service_by_phone_passes_axe_and_fits_a_phone(new_page, server):
     app, port = server
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, bypass_csp=True)
-    page = context.new_page()
+    page = new_page(375, 740, bypass_csp=True)  # axe is injected
     problems = {}
     for lang in ("de", "en"):
         page.goto(f"http://emsdetten.localhost:{port}/services/fuehrungszeugnis?lang={lang}")
@@ -28,14 +27,12 @@ def test_the_page_of_a_service_by_phone_passes_axe_and_fits_a_phone(chromium, se
     assert "nur telefonisch/vor Ort" in offline.first.inner_text()
     offline.first.click()
     page.get_by_role("heading", name="Diesen Termin vereinbaren Sie telefonisch oder vor Ort").wait_for()
-    context.close()
     assert not problems, problems
 
 
-def test_a_failed_submit_moves_the_focus_to_the_error_summary(chromium, site):  # noqa: F811
+def test_a_failed_submit_moves_the_focus_to_the_error_summary(new_page, site):
     app, base = site
-    context = chromium.new_context(viewport={"width": 375, "height": 740})
-    page = context.new_page()
+    page = new_page(375, 740)
     page.goto(base + "/services/personalausweis?lang=de")
     page.goto(base + page.get_by_role("link", name="Diesen Termin nehmen").get_attribute("href"))
     page.get_by_label("Name", exact=True).fill("Erika Mustermann")
@@ -48,10 +45,9 @@ def test_a_failed_submit_moves_the_focus_to_the_error_summary(chromium, site):  
     assert page.locator('link[rel="icon"]').get_attribute("href").endswith("favicon.svg")
     icon = page.goto(base + "/favicon.ico")
     assert icon.ok and "svg" in icon.headers["content-type"] and page.url.endswith("/static/favicon.svg")
-    context.close()
 
 
-def test_the_cancelled_page_is_a_calm_confirmation_that_passes_axe(chromium, site):  # noqa: F811
+def test_the_cancelled_page_is_a_calm_confirmation_that_passes_axe(chromium, site):
     from tests.test_citizen_visits_browser import book_family
 
     app, base = site
@@ -67,10 +63,9 @@ def test_the_cancelled_page_is_a_calm_confirmation_that_passes_axe(chromium, sit
     context.close()
 
 
-def test_the_pages_reflow_at_320_px_with_200_percent_text(chromium, site):  # noqa: F811
+def test_the_pages_reflow_at_320_px_with_200_percent_text(new_page, site):
     app, base = site
-    context = chromium.new_context(viewport={"width": 320, "height": 640}, bypass_csp=True)
-    page = context.new_page()
+    page = new_page(320, 640, bypass_csp=True)  # the larger text is injected
     wide = {}
     for lang in ("de", "en"):
         for path in ("/", "/services/personalausweis", "/link"):
@@ -79,14 +74,12 @@ def test_the_pages_reflow_at_320_px_with_200_percent_text(chromium, site):  # no
             over = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if over > 0:
                 wide[f"{lang}{path}"] = over
-    context.close()
     assert not wide, wide
 
 
-def test_the_lost_link_page_passes_axe(chromium, site):  # noqa: F811
+def test_the_lost_link_page_passes_axe(new_page, site):
     app, base = site
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, bypass_csp=True)
-    page = context.new_page()
+    page = new_page(375, 740, bypass_csp=True)  # axe is injected
     problems = {}
     for lang in ("de", "en"):
         page.goto(f"{base}/link?lang={lang}")
@@ -97,5 +90,4 @@ def test_the_lost_link_page_passes_axe(chromium, site):  # noqa: F811
         found = serious_violations(page)
         if found:
             problems[lang] = found
-    context.close()
     assert not problems, problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_citizen_browser import chromium, mail_files, serious_violations, server, site  # noqa: F401
+from tests.browser import mail_files, serious_violations
 from tests.test_citizen_pages import english_catalogue  # noqa: F401  (autouse fixture)
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def book_family(context, base: str, email: str):
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["with-js", "without-js"])
-def test_a_family_books_a_visit_in_the_browser(chromium, site, js):  # noqa: F811
+def test_a_family_books_a_visit_in_the_browser(chromium, site, js):
     app, base = site
     before = len(mail_files(app))
     context = chromium.new_context(java_script_enabled=js, viewport={"width": 375, "height": 740})
@@ -40,7 +40,7 @@ def test_a_family_books_a_visit_in_the_browser(chromium, site, js):  # noqa: F81
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
-def test_the_visit_pages_pass_axe(chromium, site, lang):  # noqa: F811
+def test_the_visit_pages_pass_axe(chromium, site, lang):
     app, base = site
     context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     page = book_family(context, base, f"axe-{lang}@example.org")

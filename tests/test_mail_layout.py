@@ -14,7 +14,6 @@ from app.booking.notifications import appointment_facts
 from app.mail.defaults import BUILTIN
 from app.mail.render import mail_html, mail_plain, render_string
 from tests.conftest import make_app
-from tests.test_citizen_browser import chromium  # noqa: F401  (fixture)
 from tests.test_mail_snapshots import COMMON, SAMPLE, SNAPSHOTS
 
 EVENTS = ("confirmation", "moved", "reminder", "cancellation", "office_cancelled", "reconfirm_request",
@@ -112,7 +111,7 @@ def test_past_the_moving_deadline_the_mail_says_so_calmly(flask_app):
 
 
 @pytest.mark.browser
-def test_the_html_fits_a_phone_375_px_wide(flask_app, chromium):  # noqa: F811
+def test_the_html_fits_a_phone_375_px_wide(flask_app, chromium):
     page = chromium.new_page(viewport={"width": 375, "height": 740})
     try:
         for event in ("confirmation", "reminder", "cancellation", "reconfirm_request"):

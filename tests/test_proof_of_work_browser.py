@@ -6,25 +6,27 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import next_weekday
 from app.booking.refusals import count_refusal
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.scope import tenant_scope
 from app.transaction import commit
-from tests.test_backoffice_support import PASSWORD, make_user
-from tests.test_citizen_browser import chromium, mail_files, serious_violations, server, site  # noqa: F401  (fixtures)
+from tests.browser import mail_files, serious_violations, sign_in
+from tests.conftest import next_weekday
+from tests.test_backoffice_support import make_user
 from tests.test_citizen_pages import day_url, english_catalogue, set_settings  # noqa: F401  (autouse fixture)
 
+pytestmark = pytest.mark.browser
 
-def test_the_widget_solves_the_challenge_and_the_booking_stands(chromium, site):  # noqa: F811
+
+def test_the_widget_solves_the_challenge_and_the_booking_stands(new_page, site):
     app, base = site
     set_settings(app, "steinfurt", altcha=True)
     before = len(mail_files(app))
-    context = chromium.new_context(viewport={"width": 375, "height": 740}, locale="de-DE")
-    page = context.new_page()
+    page = new_page(375, 740)
     third_party = []
     page.on("request", lambda r: None if r.url.startswith(base) or r.url.startswith("data:")
             or r.url.startswith("blob:") else third_party.append(r.url))
@@ -41,29 +43,22 @@ def test_the_widget_solves_the_challenge_and_the_booking_stands(chromium, site):
     assert "bestätigen" not in page.locator("h1").inner_text()
     assert len(mail_files(app)) == before + 1
     assert third_party == []
-    context.close()
 
 
-def test_staff_read_the_refused_bookings_at_375_px_clean_under_axe(chromium, site):  # noqa: F811
+def test_staff_read_the_refused_bookings_at_375_px_clean_under_axe(new_page, site):
     app, base = site
     make_user(app, "refusals@steinfurt.example", "steinfurt", "staff")
     with app.app_context(), tenant_scope(tenant_id(app, "steinfurt")):
         count_refusal(db.session.get(Tenant, tenant_id(app, "steinfurt")), "cap_email")
         commit()
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 375, "height": 740})  # axe is injected
-    page = context.new_page()
-    page.goto(base + "/admin/login")
-    page.get_by_label("E-Mail").fill("refusals@steinfurt.example")
-    page.get_by_label("Passwort").fill(PASSWORD)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url("**/admin/**")
+    page = new_page(375, 740, bypass_csp=True)  # axe is injected
+    sign_in(page, base, "refusals@steinfurt.example")
     page.get_by_role("link", name="Abgewiesene Buchungen").click()
     page.get_by_role("heading", name="Abgewiesene Online-Buchungen").wait_for()
     assert "abgewiesen" in page.locator("table caption").first.inner_text()
     # The table fits a phone (the back-office frame around it is h3's new layout's concern).
     assert page.evaluate("Math.max(...[...document.querySelectorAll('table')].map(t => t.scrollWidth))") <= 360
     assert serious_violations(page) == []
-    context.close()
 
 
 def tenant_id(app, slug: str) -> int:

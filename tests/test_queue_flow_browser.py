@@ -25,29 +25,14 @@ from app.extensions import db
 from app.queue import kiosk
 from app.queue import operations as queue
 from app.transaction import commit
+from tests.browser import serious_violations, shot, sign_in
 from tests.conftest import make_app, mails
 from tests.queue_factory import appointment, counter, office, town
-from tests.test_backoffice_support import PASSWORD, make_user
-from tests.test_citizen_browser import ARGS, CHROMIUM, SHOTS, german, serious_violations
+from tests.test_backoffice_support import make_user
 from tests.test_mail_delivery import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 CALL_WITHIN_SECONDS = 2.0
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        message = f"chromium not found at {CHROMIUM}: browser test skipped"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(message.replace("skipped", "required by REQUIRE_BROWSER=1"))
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = german(pw.chromium.launch(executable_path=CHROMIUM, args=ARGS))
-        yield browser
-        browser.close()
 
 
 def _wait_until_up(port: int, proc: subprocess.Popen) -> None:
@@ -97,8 +82,7 @@ def two_processes(pg_url, tmp_path):
 
 
 def _shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True, animations="disabled")
+    shot(page, name, animations="disabled")
 
 
 def _qr_payload_of_last_mail(app) -> str:
@@ -110,7 +94,7 @@ def _qr_payload_of_last_mail(app) -> str:
     return zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))[0].text
 
 
-def test_kiosk_qr_check_in_walk_in_and_call_reach_the_screen_of_another_process(two_processes, chromium):
+def test_kiosk_qr_check_in_walk_in_and_call_reach_the_screen_of_another_process(two_processes, new_page):
     app, (first, second) = two_processes
     with town(app) as t:
         now = clock.now()
@@ -126,8 +110,7 @@ def test_kiosk_qr_check_in_walk_in_and_call_reach_the_screen_of_another_process(
     assert payload == code
 
     # The kiosk at the entrance (process 2): the scanner types the QR code's payload.
-    entrance = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="de-DE")
-    kiosk_page = entrance.new_page()
+    kiosk_page = new_page(1024, 768)
     kiosk_page.goto(f"{second}/kiosk/{token}")
     kiosk_page.get_by_label("Buchungscode").fill(payload)
     _shot(kiosk_page, "queue-1-kiosk")
@@ -142,19 +125,14 @@ def test_kiosk_qr_check_in_walk_in_and_call_reach_the_screen_of_another_process(
     assert re.fullmatch(r"A-\d{3}", walk_in_ticket)
 
     # The waiting room's screen, on process 2, in a browser of its own.
-    room = chromium.new_context(viewport={"width": 1280, "height": 720}, locale="de-DE")
-    screen = room.new_page()
+    screen = new_page(1280, 720)
     screen.goto(f"{second}/offices/buergerbuero/screen")
     screen.get_by_text("Noch kein Aufruf heute.").wait_for()
     assert screen.locator("#waiting").inner_text() == "Wartende: 2"
 
     # The clerk at Schalter 2, on process 1.
-    office_pc = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
-    clerk = office_pc.new_page()
-    clerk.goto(f"{first}/admin/login")
-    clerk.get_by_label("E-Mail").fill("clerk@steinfurt.example")
-    clerk.get_by_label("Passwort").fill(PASSWORD)
-    clerk.get_by_role("button", name="Anmelden").click()
+    clerk = new_page(1280, 900)
+    sign_in(clerk, first, "clerk@steinfurt.example")
     clerk.goto(f"{first}/admin/queue?counter={desk}")
     time.sleep(0.5)  # the screen's long poll is waiting now
     for expected in (appointment_ticket, walk_in_ticket):  # the due appointment first, then the walk-in
@@ -173,12 +151,10 @@ def test_kiosk_qr_check_in_walk_in_and_call_reach_the_screen_of_another_process(
     assert "Erika" not in screen.content()
     with town(app):
         assert db.session.get(type(appt), appt.id).status == "completed"  # finished by the second call
-    for context in (entrance, room, office_pc):
-        context.close()
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
-def test_every_queue_page_passes_axe_on_a_phone_and_a_desktop(two_processes, chromium, lang):
+def test_every_queue_page_passes_axe_on_a_phone_and_a_desktop(two_processes, new_page, lang):
     app, (first, _second) = two_processes
     with town(app) as t:
         token = kiosk.kiosk_token(queue.setup_of(office()))
@@ -199,13 +175,8 @@ def test_every_queue_page_passes_axe_on_a_phone_and_a_desktop(two_processes, chr
     problems: dict[str, list[str]] = {}
     for width, height in ((375, 740), (1280, 900)):
         # axe is injected as a script; the pages' own CSP would (rightly) refuse it.
-        context = chromium.new_context(bypass_csp=True, viewport={"width": width, "height": height})
-        page = context.new_page()
-        page.goto(f"{first}/admin/login")
-        page.get_by_label("E-Mail").fill("admin@steinfurt.example")
-        page.get_by_label("Passwort").fill(PASSWORD)
-        page.get_by_role("button", name="Anmelden").click()
-        page.wait_for_url(re.compile(r".*/admin/.*"))
+        page = new_page(width, height, bypass_csp=True)
+        sign_in(page, first, "admin@steinfurt.example")
         for name, path in pages.items():
             page.goto(f"{first}{path}{'&' if '?' in path else '?'}lang={lang}")
             found = serious_violations(page)
@@ -216,6 +187,6 @@ def test_every_queue_page_passes_axe_on_a_phone_and_a_desktop(two_processes, chr
                 problems[f"{name}@{width}"] = problems.get(f"{name}@{width}", []) + [f"scrolls sideways: {scroll}px"]
             if lang == "en" and name in ("kiosk", "kiosk-ticket", "screen"):
                 assert page.locator("html").get_attribute("lang") == "en", name
-        context.close()
+        page.context.close()
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
     _ = select

@@ -21,7 +21,7 @@ from app.tenancy.scope import all_tenants, tenant_scope
 from app.tenancy.settings import validate_settings
 from app.transaction import commit
 from tests.conftest import HostClient, at, mails, next_weekday
-from tests.test_citizen_browser import chromium, serious_violations, server  # noqa: F401  (fixtures)
+from tests.browser import serious_violations
 from tests.test_citizen_pages import set_settings, text
 from tests.test_backoffice_support import logged_in
 from tests.test_mail_texts import book, tenant_id
@@ -189,7 +189,7 @@ def test_two_workers_send_one_reconfirmation(pg_app, fixed_now):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["de", "en"])
-def test_the_answer_page_passes_axe_fits_a_phone_and_keeps_the_appointment(chromium, server, lang):  # noqa: F811
+def test_the_answer_page_passes_axe_fits_a_phone_and_keeps_the_appointment(new_page, server, lang):
     app, port = server
     client = HostClient(app, "steinfurt.localhost")
     a = client.post("/api/v1/appointments", json={
@@ -199,16 +199,12 @@ def test_the_answer_page_passes_axe_fits_a_phone_and_keeps_the_appointment(chrom
         appt = db.session.scalar(select(Appointment).where(Appointment.manage_token == a["manage_token"]))
         appt.reconfirm_sent_at = appt.created_at
         commit()
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 375, "height": 740})
-    page = context.new_page()
-    try:
-        page.goto(f"http://steinfurt.localhost:{port}/manage/{a['manage_token']}/reconfirm?lang={lang}")
-        assert serious_violations(page) == []
-        assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
-        page.get_by_role("button", name="Yes, I am coming" if lang == "en" else "Ja, ich komme").click()
-        page.get_by_role("heading", name=("Thank you, your appointment stands" if lang == "en"
-                                          else "Danke, Ihr Termin bleibt bestehen")).wait_for()
-        assert serious_violations(page) == []
-    finally:
-        context.close()
+    page = new_page(375, 740, bypass_csp=True)  # axe is injected
+    page.goto(f"http://steinfurt.localhost:{port}/manage/{a['manage_token']}/reconfirm?lang={lang}")
+    assert serious_violations(page) == []
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    page.get_by_role("button", name="Yes, I am coming" if lang == "en" else "Ja, ich komme").click()
+    page.get_by_role("heading", name=("Thank you, your appointment stands" if lang == "en"
+                                      else "Danke, Ihr Termin bleibt bestehen")).wait_for()
+    assert serious_violations(page) == []
     assert client.get(f"/api/v1/appointments/{a['manage_token']}").json["status"] == "booked"

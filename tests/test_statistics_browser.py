@@ -1,6 +1,7 @@
 """The statistics pages in Chromium: axe-core finds nothing serious on a town's page, the
 district's side-by-side page and the printable report, in German and English; the page
-reads on a phone. Screenshots of the pilot's first four weeks go to docs/screenshots/.
+reads on a phone. Screenshots of the pilot's first four weeks go to docs/screenshots/run/
+(gitignored); UPDATE_SNAPSHOTS=1 writes the README's copies in docs/screenshots/.
 
 The four weeks are seeded through the same incremental path as real use: appointments
 written through the ORM (the statistics' flush listener counts them), the daily recording
@@ -10,13 +11,12 @@ from __future__ import annotations
 
 import random
 import re
-import threading
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app import ROOT, clock
+from app import clock
 from app.booking.codes import new_code, new_manage_token
 from app.booking.models import Appointment
 from app.catalog.models import Service
@@ -28,13 +28,12 @@ from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import commit
+from tests.browser import dispose, readme_shots, serious_violations, served, shot, sign_in
 from tests.conftest import at, make_app
-from tests.test_backoffice_support import make_user, totp_code
-from tests.test_citizen_browser import chromium, serious_violations  # noqa: F401  (fixture)
+from tests.test_backoffice_support import make_user
 
 pytestmark = pytest.mark.browser
 FIRST = date(2027, 2, 1)  # the pilot's first Monday
-SHOTS = ROOT / "docs" / "screenshots"
 
 
 def seed_pilot(app, slug: str, per_day: int, rng: random.Random) -> None:
@@ -88,8 +87,6 @@ def seed_pilot(app, slug: str, per_day: int, rng: random.Random) -> None:
 
 @pytest.fixture(scope="module")
 def server(sqlite_url, tmp_path_factory):
-    from werkzeug.serving import make_server
-
     real_now = clock.now
     app = make_app(sqlite_url, tmp_path_factory.mktemp("statistics"), WTF_CSRF_ENABLED=True)
     try:
@@ -99,75 +96,54 @@ def server(sqlite_url, tmp_path_factory):
         clock.now = lambda: at(FIRST + timedelta(days=27), 17)
         make_user(app, "admin@steinfurt.example", "steinfurt", "admin")
         make_user(app, "it@kreis-steinfurt.example", "kreis-steinfurt", "district-it")
-        httpd = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield app, httpd.server_port
-        httpd.shutdown()
-        thread.join(5)
+        with served(app) as port:
+            yield app, port
     finally:
         clock.now = real_now
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        dispose(app)
 
 
-def login(context, base: str, email: str):
-    page = context.new_page()
-    page.goto(base + "/admin/login")
-    page.get_by_label("E-Mail").fill(email)
-    page.get_by_label("Passwort").fill("richtig-geheim-42")
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_load_state()
-    if page.url.endswith("/admin/login/code"):  # district IT signs in with a second factor
-        page.get_by_label("Code").fill(totp_code())
-        page.get_by_role("button", name="Bestätigen").click()
-        page.wait_for_load_state()
+def login(new_page, width: int, height: int, base: str, email: str):
+    page = new_page(width, height, bypass_csp=True)  # axe is injected
+    sign_in(page, base, email)  # district IT with its second factor
     return page
 
 
 PERIOD = "from=2027-02-01&to=2027-02-28"
 
 
-def test_statistics_pages_pass_axe_in_german_and_english_and_read_on_a_phone(chromium, server):
+def test_statistics_pages_pass_axe_in_german_and_english_and_read_on_a_phone(new_page, server):
     app, port = server
     town, district = f"http://steinfurt.localhost:{port}", f"http://kreis-steinfurt.localhost:{port}"
     problems: dict[str, list[str]] = {}
 
-    def check(page, name: str, url: str, shot: str | None = None) -> None:
+    def check(page, name: str, url: str, picture: str | None = None) -> None:
         page.goto(url)
         assert page.get_by_role("heading", level=1).is_visible(), name
         found = serious_violations(page)
         if found:
             problems[name] = found
-        if shot:
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+        if picture:
+            shot(page, picture, readme_shots())
 
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="de-DE")
-    page = login(context, town, "admin@steinfurt.example")
+    page = login(new_page, 1280, 900, town, "admin@steinfurt.example")
     check(page, "town", f"{town}/admin/statistics?{PERIOD}", "statistics-steinfurt-desktop")
     assert page.locator("svg[role=img]").count() == 7
     assert page.get_by_role("link", name=re.compile(r"Als CSV herunterladen\s*: Buchungen pro Tag nach Weg")).is_visible()
     check(page, "town-en", f"{town}/admin/statistics?{PERIOD}&lang=en")
     assert page.get_by_role("heading", name="Bookings per day by channel").is_visible()
     check(page, "report", f"{town}/admin/statistics/report?{PERIOD}&lang=de", "statistics-report")
-    context.close()
 
-    phone = chromium.new_context(bypass_csp=True, viewport={"width": 375, "height": 740}, locale="de-DE")
-    page = login(phone, town, "admin@steinfurt.example")
+    page = login(new_page, 375, 740, town, "admin@steinfurt.example")
     check(page, "town-phone", f"{town}/admin/statistics?{PERIOD}", "statistics-steinfurt-phone")
     # Nothing wider than the phone but the tables, which scroll inside their own region.
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= 375, overflow
-    phone.close()
 
-    context = chromium.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="de-DE")
-    page = login(context, district, "it@kreis-steinfurt.example")
+    page = login(new_page, 1280, 900, district, "it@kreis-steinfurt.example")
     check(page, "district", f"{district}/admin/statistics?{PERIOD}", "statistics-district")
     assert page.get_by_role("rowheader", name="Stadt Steinfurt").first.is_visible()
     assert page.get_by_role("rowheader", name="Stadt Emsdetten").first.is_visible()
     check(page, "district-en", f"{district}/admin/statistics?{PERIOD}&lang=en")
     check(page, "district-report", f"{district}/admin/statistics/report?{PERIOD}&lang=de")
-    context.close()
     assert problems == {}
