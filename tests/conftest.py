@@ -17,6 +17,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
+# argon2id, but cheap: the suite hashes hundreds of passwords; the production parameters are
+# tested once (tests/test_backoffice_auth.py), and a hash carries its own, so either verifies.
+TEST_HASH = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
 needs_pg = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set: PostgreSQL test skipped")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set: Redis test skipped")
 
@@ -80,7 +84,7 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
     settings = {
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "MAIL_URL": "console", "MAIL_DIR": str(tmp_path / "mail"),
         "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "REDIS_URL": None, "HOST_CACHE_SECONDS": 0,
-        "PUBLIC_PORT": None,
+        "PUBLIC_PORT": None, "PASSWORD_HASH_PARAMETERS": TEST_HASH,
     }
     settings.update(config)
     app = create_app(settings)

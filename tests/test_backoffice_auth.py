@@ -46,6 +46,22 @@ def test_unknown_user_and_wrong_password_get_the_same_answer(app, steinfurt):
     assert "E-Mail-Adresse oder Passwort ist falsch." in wrong.get_data(as_text=True)
 
 
+def test_passwords_are_hashed_with_argon2id_at_full_cost_outside_the_tests(sqlite_url, tmp_path):
+    """The suite hashes with cheap parameters (tests/conftest.py TEST_HASH); an app that is
+    not TESTING ignores PASSWORD_HASH_PARAMETERS and pays the full cost (64 MiB, 3 passes)."""
+    from app.accounts.service import hash_password
+
+    app = make_app(sqlite_url, tmp_path, demo=False)
+    with app.app_context():
+        assert hash_password("richtig-geheim-42").startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+        app.config["TESTING"] = False
+        try:
+            full = hash_password("richtig-geheim-42")
+        finally:
+            app.config["TESTING"] = True
+    assert full.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
 def test_a_user_of_another_tenant_cannot_log_in_here(app, steinfurt, emsdetten):
     make_user(app, "clerk@emsdetten.example", "emsdetten", "staff")
     assert login(steinfurt, "clerk@emsdetten.example").status_code == 401

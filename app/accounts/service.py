@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from app.accounts import second_factor, sessions
@@ -12,28 +13,44 @@ from app.tenancy.resolve import tenant_by_slug
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.validators import is_email
 
-hasher = PasswordHasher()
+hasher = PasswordHasher()  # argon2-cffi's parameters (RFC 9106's second recommendation)
 MIN_PASSWORD = 10
+_TEST_HASHERS: dict[tuple, tuple[PasswordHasher, str]] = {}
 
 
 class AccountError(ValueError):
     pass
 
 
+def _hasher() -> tuple[PasswordHasher, str]:
+    """The hasher and its hash for unknown users. Tests (TESTING only) may ask for cheaper
+    argon2id parameters with PASSWORD_HASH_PARAMETERS: the suite hashes hundreds of passwords
+    and no test measures the cost; a hash always carries its parameters, so either verifies."""
+    params = current_app.config.get("PASSWORD_HASH_PARAMETERS") if has_app_context() else None
+    if not params or not current_app.config.get("TESTING"):
+        return hasher, _DUMMY
+    key = tuple(sorted(params.items()))
+    if key not in _TEST_HASHERS:
+        cheap = PasswordHasher(**params)
+        _TEST_HASHERS[key] = cheap, cheap.hash("not-a-real-password")
+    return _TEST_HASHERS[key]
+
+
 def hash_password(password: str) -> str:
-    return hasher.hash(password)
+    return _hasher()[0].hash(password)
 
 
 def verify_password(user: User | None, password: str) -> bool:
+    chosen, dummy = _hasher()
     if user is None:
         # Same work for an unknown user, so timing does not tell who exists.
         try:
-            hasher.verify(_DUMMY, password)
+            chosen.verify(dummy, password)
         except (VerificationError, InvalidHashError):
             pass
         return False
     try:
-        return hasher.verify(user.password_hash, password)
+        return chosen.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
