@@ -8,9 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import JSON, create_engine, null, select, text
 
-from app import ROOT, create_app
+from app import ROOT, clock, create_app
 from app.extensions import db
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -80,6 +80,68 @@ def _empty(app) -> None:
                     conn.execute(text(f"DELETE FROM {name}"))
 
 
+# The demo as the first sync of this run wrote it, per database: the rows of every table and
+# the sequences. Each later test gets it back by plain INSERTs (a few statements instead of the
+# sync's ~700); tests/test_fixtures.py checks it equals a fresh sync, row by row.
+_DEMO: dict[str, dict] = {}
+
+
+def _as_owner(conn) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL ROLE NONE"))  # the owner sees and writes every tenant's rows
+
+
+def demo_snapshot(conn) -> dict:
+    rows = {}
+    for table in db.metadata.sorted_tables:
+        found = [dict(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()]
+        if found:
+            rows[table.name] = found
+    sequences = {}
+    if conn.dialect.name == "postgresql":
+        sequences = dict(conn.execute(text(
+            "SELECT sequencename, last_value FROM pg_sequences"
+            " WHERE schemaname = current_schema() AND last_value IS NOT NULL")).all())
+    return {"rows": rows, "sequences": sequences}
+
+
+def _restore(conn, demo: dict) -> None:
+    # The sync stamped rows with clock.now() (created_at, updated_at): they are moved to end
+    # at this moment of the app's clock (a test may have moved it), as if synced just now.
+    shift = clock.now() - demo["synced"][1]
+    for table in db.metadata.sorted_tables:
+        found = demo["rows"].get(table.name)
+        if found:
+            json_columns = [c.name for c in table.columns if isinstance(c.type, JSON)]
+            rows = []
+            for row in found:
+                row = {k: v + shift if isinstance(v, datetime) and demo["synced"][0] <= v <= demo["synced"][1] else v
+                       for k, v in row.items()}
+                # SQL NULL stays NULL (a plain None would be written as JSON 'null').
+                rows.append({**row, **{c: null() for c in json_columns if row[c] is None}})
+            conn.execute(table.insert(), rows)
+    for name, value in demo["sequences"].items():
+        conn.execute(text("SELECT setval(:name, :value)"), {"name": name, "value": value})
+
+
+def _load_demo(app, url: str) -> None:
+    if url in _DEMO:
+        with app.app_context(), db.engine.begin() as conn:
+            _as_owner(conn)
+            _restore(conn, _DEMO[url])
+        return
+    from app.onboarding.sync import sync_folder
+    from app.transaction import commit
+
+    with app.app_context():
+        started = clock.now()
+        sync_folder(ROOT / "tenants")
+        commit()
+        with db.engine.begin() as conn:
+            _as_owner(conn)
+            _DEMO[url] = {**demo_snapshot(conn), "synced": (started, clock.now())}
+
+
 def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
     settings = {
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "MAIL_URL": "console", "MAIL_DIR": str(tmp_path / "mail"),
@@ -108,12 +170,7 @@ def make_app(url: str, tmp_path: Path, *, demo: bool = True, **config):
             except RedisDown:  # a test of Redis being away
                 shared_cache.reset()
     if demo:
-        with app.app_context():
-            from app.onboarding.sync import sync_folder
-            from app.transaction import commit
-
-            sync_folder(ROOT / "tenants")
-            commit()
+        _load_demo(app, url)
     return app
 
 
