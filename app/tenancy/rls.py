@@ -124,7 +124,9 @@ def _wanted() -> tuple[str, str]:
 def _before_cursor_execute(conn, cursor, statement, parameters, context, executemany) -> None:
     wanted = _wanted()
     info = conn.info
-    if info.get(_MARK) == wanted:
+    if info.get(_MARK) == wanted or statement.startswith("ROLLBACK"):
+        # A rollback (to a savepoint, after an error) needs no tenant, and nothing else runs
+        # in a failed transaction; the settings are made again before the next statement.
         return
     # On the statement's own connection, right before it: the same transaction, one round trip
     # (a cursor of its own, so a server-side cursor of the statement is left alone).
