@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from flask import g, has_request_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,7 +58,13 @@ def events_of(before: dict | None, appt: Appointment) -> list[str]:
 
 
 def _tenant_slugs(session: Session, ids: set[int]) -> dict[int, str]:
-    return dict(session.execute(select(Tenant.id, Tenant.slug).where(Tenant.id.in_(ids))).all())
+    """Slugs by tenant id: a request's own tenant is known already (no statement for it)."""
+    current = g.get("tenant") if has_request_context() else None
+    known = {current.id: current.slug} if current is not None and current.id in ids else {}
+    missing = ids - known.keys()
+    if missing:
+        known.update(session.execute(select(Tenant.id, Tenant.slug).where(Tenant.id.in_(missing))).all())
+    return known
 
 
 def _collect(session: Session, changed: list[changes.Change]) -> None:

@@ -17,7 +17,7 @@ from app.booking.waitlist import offer_freed_slot, standing_offer
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
-from app.offices.models import Office
+from app.offices.models import Entrance, Office
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy, Slot, draw_running, drawn_service, next_slot, slot_at
 from app.statistics.tracking import mark_cancelled_by_office
@@ -92,18 +92,25 @@ def _lock_key(*parts) -> int:
 def _lock(keys: list[tuple], office_id: int) -> None:
     """Serialise bookings that could compete: per office and day, per e-mail.
 
-    PostgreSQL: transaction-scoped advisory locks, taken in sorted order so two
-    movers cannot deadlock. SQLite: a write on the office row takes the database's
-    write lock, which serialises every booking transaction.
+    PostgreSQL: transaction-scoped advisory locks, taken in sorted order so two movers
+    cannot deadlock, in one statement: a target list is evaluated left to right, so the
+    wait for each lock runs under the 5-second lock_timeout set before it, and the timeout
+    the transaction had is back once the last lock is held. (Nothing is read in that
+    statement: its snapshot predates the wait; what is read under the lock is read after.)
+    SQLite: a write on the office row takes the database's write lock, which serialises
+    every booking transaction.
     """
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
-        # Other bookings of the day hold these only for moments: worth waiting for in a rush.
-        db.session.execute(text("SET LOCAL lock_timeout = '5s'"))
-        for key in sorted({_lock_key(*k) for k in keys}):
-            db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-        # A table lock (a migration, VACUUM FULL) is not: back to the short default, a 503 soon.
-        db.session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
+        # Other bookings of the day hold these only for moments: worth waiting for in a rush;
+        # a table lock (a migration, VACUUM FULL) is not: back to the short default, a 503 soon.
+        ordered = sorted({_lock_key(*k) for k in keys})
+        locks = ", ".join(f"pg_advisory_xact_lock(:k{i})" for i in range(len(ordered)))
+        db.session.execute(text(
+            f"SELECT set_config('lock_timeout', '5s', true), {locks}, set_config('lock_timeout', s.old, true) "
+            # OFFSET 0: the old value is read before the first set_config (not inlined after it).
+            "FROM (SELECT current_setting('lock_timeout') AS old OFFSET 0) AS s"),
+            {f"k{i}": k for i, k in enumerate(ordered)})
     else:
         db.session.execute(update(Office).where(Office.id == office_id).values(position=Office.position))
 
@@ -183,8 +190,9 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
         raise SlotTaken(visit, policy, now, online)
     if online:
         check_caps(tenant, email, phone, now)
-    appt = new_appointment(db.session.get(Office, office_id), slot.counter_ids[0], slot.start, slot.end,
-                           list(visit.items), source=source, name=name, email=email, phone=phone, note=note, lang=lang)
+    office, entrance = office_and_entrance(office_id)
+    appt = new_appointment(office, slot.counter_ids[0], slot.start, slot.end, list(visit.items), entrance=entrance,
+                           source=source, name=name, email=email, phone=phone, note=note, lang=lang, code=new_code())
     _insert_guarded(appt, visit, policy, now, online)
     if offer is not None:
         offer.status = "booked"  # the offer was taken (counted in the statistics)
@@ -224,28 +232,45 @@ def check_no_draw(policy: Policy, visit: Visit, start: datetime, now: datetime) 
 
 
 def _insert_guarded(appt: Appointment, visit: Visit, policy: Policy, now: datetime, online: bool) -> None:
-    """Insert or update inside a savepoint; the database's overlap guard answers a lost race."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(appt)
-            db.session.flush()
-    except IntegrityError as exc:
-        if "overlap" not in str(exc.orig).lower():
-            raise
-        raise SlotTaken(visit, policy, now, online, appt.id) from exc
+    """Insert or update inside a savepoint; the database's overlap guard answers a lost race.
+    A new booking's code is unchecked until here: the unique constraint answers the rare
+    clash, and the booking is written again with another code."""
+    for attempt in range(5):
+        try:
+            with db.session.begin_nested():
+                db.session.add(appt)
+                db.session.flush()
+            return
+        except IntegrityError as exc:
+            problem = str(exc.orig).lower()
+            if "overlap" in problem:
+                raise SlotTaken(visit, policy, now, online, appt.id) from exc
+            if "code" not in problem or attempt == 4:
+                raise
+            appt.code = new_code()
+
+
+def office_and_entrance(office_id: int) -> tuple[Office, Entrance | None]:
+    """The office and its main entrance (the first), where a booking's citizen is sent: one statement."""
+    row = db.session.execute(select(Office, Entrance).outerjoin(Entrance, Entrance.office_id == Office.id)
+                             .where(Office.id == office_id).order_by(Entrance.position, Entrance.id).limit(1)).first()
+    return (row[0], row[1]) if row else (db.session.get(Office, office_id), None)
 
 
 def new_appointment(office: Office, counter_id: int, start: datetime, end: datetime, items: list, *, source: str,
                     name: str, email: str = "", phone: str = "", note: str = "", lang: str = "de",
-                    overbook_reason: str = "") -> Appointment:
+                    overbook_reason: str = "", entrance: Entrance | None = None, code: str | None = None) -> Appointment:
     """The row of a booking, online or by a clerk, for the visit `items` [(Service, count)]:
-    a fresh code and manage token, the office's main entrance. Not added to the session."""
+    a fresh code (checked here unless given; `_insert_guarded` answers a given one's clash)
+    and manage token, at `entrance` (default: the office's main entrance). Not added to the session."""
+    entrance = entrance or office.main_entrance
     appt = Appointment(
-        code=_unique_code(), manage_token=new_manage_token(), office_id=office.id, counter_id=counter_id,
-        entrance_id=office.main_entrance.id if office.main_entrance else None, starts_at=start, ends_at=end,
+        code=code or _unique_code(), manage_token=new_manage_token(), office_id=office.id, counter_id=counter_id,
+        entrance_id=entrance.id if entrance else None, starts_at=start, ends_at=end,
         status="booked", source=source, name=name.strip(), email=email.strip().lower(), phone=phone.strip(),
         note=note.strip(), lang=lang, overbooked=bool(overbook_reason), overbook_reason=overbook_reason,
     )
+    appt.office, appt.entrance = office, entrance  # known: nothing to load for the answer
     appt.set_services(items)
     return appt
 

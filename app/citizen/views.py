@@ -91,7 +91,7 @@ def _headers(response: Response) -> Response:
     """Citizen pages may be framed by the tenant's own sites only (see docs/embedding.md)."""
     tenant = g.get("tenant")
     ancestors = ["'self'"]
-    if tenant is not None:
+    if tenant is not None and not 300 <= response.status_code < 400:  # a redirect is never framed: no host lookup
         base = current_app.config["BASE_DOMAIN"]
         ancestors.append(f"{tenant.slug}.{base}")
         try:
