@@ -11,12 +11,13 @@ from urllib.parse import quote_plus
 from flask import current_app
 
 from app import clock
-from app.booking.models import Appointment
+from app.booking.models import ACTIVE_STATUSES, Appointment
 from app.catalog.visits import Visit
+from app.extensions import db
 from app.i18n import pick
 from app.mail.ics import build_ics
 from app.mail.models import OutboxMail
-from app.mail.outbox import queue_event, sender_address
+from app.mail.outbox import queue_event, queue_unrendered, register_renderer, rendered_event, sender_address
 from app.mail.render import facts_text, format_date, format_time, weekday
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.urls import tenant_url
@@ -250,22 +251,54 @@ def calendar_file(tenant: TenantInfo, appt: Appointment, lang: str) -> str:
 
 def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: str | None = None,
                **extra) -> OutboxMail | None:
-    """Render `event`'s mail for `appt` and add it to the outbox; None without an address.
+    """Add `event`'s mail for `appt` to the outbox, unrendered; None without an address.
+    The worker renders it (`render_appointment_mail`) from the appointment as it then is.
 
-    `to` and `lang` default to the appointment's citizen (a waiting-list offer goes elsewhere)."""
+    `to` and `lang` default to the appointment's citizen (a waiting-list offer goes elsewhere);
+    `extra` are placeholders of this mail's own (plain values: a reason, a link)."""
     to = appt.email if to is None else to
     if not to:
         return None
-    tenant = tenant_info(appt.tenant_id)
     lang = lang or appt.lang
     lang = lang if lang in ("de", "en") else "de"
-    ctx = appointment_context(tenant, appt, lang, **extra)
+    return queue_unrendered(appt.tenant_id, event, to, appointment_id=appt.id, lang=lang, context=extra)
+
+
+def warranted(event: str, appt: Appointment) -> bool:
+    """Whether the appointment, as it is when the worker renders, still calls for this mail.
+    A mail about a booking (confirmation, moved, reminder, …) is dropped once it is
+    cancelled — the cancellation mail tells what happened; a cancellation always goes; a
+    request to confirm only while the booking is still held; a waiting-list offer is about
+    a freed slot, so its appointment is cancelled by nature."""
+    if event == "waitlist_offer":
+        return True
+    if event in GONE_EVENTS:
+        return appt.status == "cancelled"
+    if event == "confirm_request":
+        return appt.status == "booked" and appt.hold_expires_at is not None
+    return appt.status in ACTIVE_STATUSES and appt.hold_expires_at is None
+
+
+def render_appointment_mail(row: OutboxMail) -> dict | None:
+    """The rendered fields of an unrendered appointment mail (`queue_mail`), from the
+    appointment, its office and the tenant's texts as they are now; None when the
+    appointment is gone or no longer warrants the mail."""
+    appt = db.session.get(Appointment, row.appointment_id) if row.appointment_id else None
+    if appt is None or not warranted(row.event, appt):
+        return None
+    tenant = tenant_info(row.tenant_id)
+    lang = row.lang if row.lang in ("de", "en") else "de"
+    event = row.event
+    ctx = appointment_context(tenant, appt, lang, **(row.context or {}))
     facts = appointment_facts(ctx, lang, event)
     ics = None
     if event in CALENDAR_EVENTS:
         ics = appointment_ics(tenant, appt, ctx, facts, cancelled=CALENDAR_EVENTS[event])
-    return queue_event(tenant, event, to, ctx, lang=lang, facts=facts, appointment_id=appt.id, ics=ics,
-                       qr=ctx["code"] if event in CHECK_IN_EVENTS else None)
+    return rendered_event(tenant, event, ctx, lang=lang, facts=facts, ics=ics,
+                          qr=ctx["code"] if event in CHECK_IN_EVENTS else None)
+
+
+register_renderer(APPOINTMENT_EVENTS, render_appointment_mail)
 
 
 def queue_waitlist_joined(entry) -> OutboxMail:

@@ -180,7 +180,8 @@ def apply_retention(tenant: TenantInfo, now: datetime) -> int:
     if appts:
         db.session.execute(delete(OutboxMail).where(OutboxMail.appointment_id.in_([a.id for a in appts])))
     # Mails that went out (also those of no appointment: replies, offers, invitations).
-    db.session.execute(delete(OutboxMail).where(OutboxMail.status.in_(("sent", "failed")), OutboxMail.created_at < cutoff))
+    db.session.execute(delete(OutboxMail).where(OutboxMail.status.in_(("sent", "failed", "skipped")),
+                                                OutboxMail.created_at < cutoff))
     # Waiting-list entries that are done, and any left waiting for half a year.
     db.session.execute(delete(WaitlistEntry).where(
         WaitlistEntry.created_at < cutoff,

@@ -24,6 +24,9 @@ from app.tenancy.scope import all_tenants
 from app.transaction import claim
 
 LEASE = timedelta(minutes=2)
+# What `prepare` returns for a row it settled itself (a mail no longer warranted): the row
+# is committed as `prepare` left it and not sent.
+SKIP = object()
 # Recording the outcome is retried for this long: well inside the lease, so nobody
 # re-claims a row whose send went through while its "sent" was still being written.
 RECORD_FOR_SECONDS = 75.0
@@ -38,9 +41,11 @@ class Leased:
     last_error: Mapped[str] = mapped_column(String(300), default="")
 
 
-def lease_constraints(table: str) -> tuple:
-    """The named check on `status` and the index the sweeper reads due rows by."""
-    return (CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+def lease_constraints(table: str, extra_statuses: tuple = ()) -> tuple:
+    """The named check on `status` and the index the sweeper reads due rows by (`extra_statuses`:
+    a table's own settled states, e.g. a mail 'skipped')."""
+    statuses = ", ".join(f"'{s}'" for s in ("pending", "sending", "sent", "failed", *extra_statuses))
+    return (CheckConstraint(f"status IN ({statuses})", name="status"),
             Index(f"ix_{table}_pending", "status", "next_attempt_at"))
 
 
@@ -53,7 +58,8 @@ def take(model, row_id: int, now: datetime, *, prepare=None):
     """Claim row `row_id` for one send, or None (sent, failed, or another worker's).
 
     `prepare(row)` runs before the claim commits and builds what the send needs, so the
-    send never touches the database. Returns `(row, prepared)` with `row` detached."""
+    send never touches the database (it may also fill the row, or settle it and return
+    SKIP). Returns `(row, prepared)` with `row` detached."""
     with all_tenants():
         row = claim(select(model).where(
             model.id == row_id,
@@ -62,6 +68,10 @@ def take(model, row_id: int, now: datetime, *, prepare=None):
             db.session.rollback()
             return None
         prepared = prepare(row) if prepare else None
+        if prepared is SKIP:
+            db.session.commit()
+            db.session.close()
+            return None
         row.status = "sending"
         row.attempts += 1
         row.next_attempt_at = now + LEASE

@@ -11,6 +11,7 @@ from app import clock
 from app.extensions import db
 from app.jobs import lease
 from app.mail.models import OutboxMail
+from app.mail.outbox import render_row
 from app.mail.transport import TransportError, build_message, send
 from app.ops.counters import job_failed
 from app.tenancy.scope import all_tenants
@@ -24,14 +25,20 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30, 2 ** attempts))
 
 
+def _rendered_message(row: OutboxMail):
+    """The message of a claimed row; an unrendered row is rendered first (once: the text is
+    kept with the claim, so a retry sends the same)."""
+    return build_message(row) if render_row(row) else lease.SKIP
+
+
 def deliver(mail_id: int, now: datetime | None = None) -> bool:
     """Send one outbox row if it is still to be sent. True when it went out now.
 
     The claim ("sending", with a lease) is committed before the SMTP conversation, so two
     workers never both send it and no transaction waits on the mail server; the row keeps
-    its Message-ID, so a receiver sees a resend after a crash as the same message."""
-    sent_at = clock.now()
-    taken = lease.take(OutboxMail, mail_id, now or sent_at, prepare=build_message)
+    its Message-ID, so a receiver sees a resend after a crash as the same message.
+    `sent_at` is when the SMTP server took it (with `created_at`, the booking → mail latency)."""
+    taken = lease.take(OutboxMail, mail_id, now or clock.now(), prepare=_rendered_message)
     if taken is None:
         return False
     row, msg = taken
@@ -44,7 +51,7 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
         job_failed("mail")
         log.warning("mail delivery failed; will retry", extra={"mail_id": mail_id, "event": row.event})
         raise
-    lease.record(OutboxMail, mail_id, status="sent", sent_at=sent_at, last_error="")
+    lease.record(OutboxMail, mail_id, status="sent", sent_at=clock.now(), last_error="")
     log.info("mail sent", extra={"mail_id": mail_id, "event": row.event})
     return True
 

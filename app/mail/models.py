@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
@@ -39,24 +39,33 @@ class OutboxMail(Leased, TenantOwned, db.Model):
 
     Delivery starts after the commit; a row marked sent is never sent again. While it is
     handed to the SMTP server it is `sending`, and `next_attempt_at` is the end of that lease.
+
+    An appointment's mail is written unrendered (`subject` and the bodies NULL, `lang` and
+    `context` set): the worker renders it from the current state when it first claims the
+    row (`rendered_at`) and keeps the result, so a retry sends the same message; a mail the
+    appointment no longer warrants then is `skipped`. Latency probe: `created_at` (queued,
+    in the booking's transaction) to `sent_at` (the SMTP server took it).
     """
 
     __tablename__ = "outbox_mails"
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
                              ondelete="CASCADE"),
-        *lease_constraints("outbox_mails"),
+        *lease_constraints("outbox_mails", extra_statuses=("skipped",)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int | None] = mapped_column(index=True)
     event: Mapped[str] = mapped_column(String(30))
     to_addr: Mapped[str] = mapped_column(String(254))
-    from_addr: Mapped[str] = mapped_column(String(300))
+    from_addr: Mapped[str | None] = mapped_column(String(300))
     reply_to: Mapped[str] = mapped_column(String(254), default="")
-    subject: Mapped[str] = mapped_column(String(300))
-    text_body: Mapped[str] = mapped_column(Text)
-    html_body: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(5))
+    context: Mapped[dict | None] = mapped_column(JSON)  # an unrendered mail's own placeholders
+    rendered_at: Mapped[datetime | None] = mapped_column()
     ics: Mapped[str | None] = mapped_column(Text)
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
