@@ -151,3 +151,23 @@ def test_redis_down_answers_from_the_database(pg_url, tmp_path):
         assert nine not in {s["start"] for s in client.get(path).json["slots"]}
     finally:
         close(app)
+
+
+def test_a_tenant_switched_off_is_not_answered_from_the_cache(shared_app):
+    """The tenant of a hit is the host cache's, confirmed in the same round trip: a
+    tenant switched off since is answered 503 at once, not with its stored slots."""
+    client = HostClient(shared_app, "steinfurt.localhost")
+    path = "/api/v1/services/personalausweis/next"
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200  # a hit
+    with shared_app.app_context(), all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
+        status, tenant.status = tenant.status, "disabled"
+        commit()
+    r = client.get(path)
+    assert r.status_code == 503 and "tenant-disabled" in r.json["type"]
+    with shared_app.app_context(), all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
+        tenant.status = status
+        commit()
+    assert client.get(path).status_code == 200

@@ -28,6 +28,7 @@ from app.offices.operations import active_offices
 from app.proof_of_work import new_challenge
 from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
+from app.tenancy.resolve import PROVISIONAL_ENDPOINTS, confirm_tenant
 from app.scheduling.slots import Policy, Slot, compute_slots, next_slot, reopening
 from app.transaction import commit
 from app.urls import tenant_url
@@ -156,7 +157,15 @@ def _bad_day(name: str) -> date:
 def shared_answer(view):
     """Slot lists and proposals: answered from the shared cache while nothing they depend
     on changed (app/scheduling/answers.py), else computed and stored for the next request.
-    A hit costs one Redis round trip and no database session."""
+    A hit costs one Redis round trip and no database session: the tenant was taken from
+    the process's host cache provisionally, and the same round trip confirms its version."""
+    PROVISIONAL_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
+
+    def answer_key(version: str, kwargs: dict) -> str:
+        args = request.args
+        return answers.key(g.tenant.id, version, request.endpoint,
+                           (tuple(sorted(kwargs.items())), args.get("services"), args.get("from"), args.get("to"),
+                            lang()))
 
     @functools.wraps(view)
     def wrapper(**kwargs):
@@ -164,13 +173,19 @@ def shared_answer(view):
         if version is None or request.method != "GET":
             return view(**kwargs)  # no Redis (or away): the database answers, as ever
         now = clock.now().timestamp()
-        args = request.args
-        key = answers.key(g.tenant.id, version, request.endpoint,
-                          (tuple(sorted(kwargs.items())), args.get("services"), args.get("from"), args.get("to"),
-                           lang()))
-        hit = answers.lookup(key, now)
-        if hit is not None:
-            return current_app.response_class(hit[2], status=hit[0], content_type=hit[1])
+        key = answer_key(version, kwargs)
+        found = answers.lookup(key, version, now)
+        if found.answer is not None:
+            status, content_type, body = found.answer
+            return current_app.response_class(body, status=status, content_type=content_type)
+        if g.get("tenant_unconfirmed") and found.tenants_version != version:
+            early = confirm_tenant()  # the tenant may have changed: as of now, hooks run again
+            if early is not None:
+                return early
+            version = g.get("tenants_version")
+            if version is None:
+                return view(**kwargs)
+            key = answer_key(version, kwargs)
         rec, token = answers.start()
         try:
             try:

@@ -8,7 +8,8 @@ database was read, and the earliest moment the passing of time alone may change 
 (`changes_at`: the first listed start becoming too soon, a cancelled start coming back
 after its cooling-off, local midnight, the release time opening a new day). A hit needs
 the office's version to be unchanged and `changes_at` not reached; one round trip to
-Redis (a script) answers both. Anything else, Redis down included, is a miss: the view
+Redis (a script) answers both, and checks the tenants version the request's provisional
+tenant was read under; a body this process already holds (by its digest) is not sent again. Anything else, Redis down included, is a miss: the view
 computes from the database as before and stores the answer for the next request.
 """
 from __future__ import annotations
@@ -25,12 +26,31 @@ from app import shared_cache
 ANSWERS = shared_cache.PREFIX + "a:"
 MAX_SECONDS = 120  # a stored answer lives at most this long in Redis whatever happens
 
+# KEYS: answer, office versions, tenants version; ARGV: the tenants version the request
+# went by, the digest of the body this process already holds for the answer ('' if none).
+# Returns {tenants version now, status, content type, body or false, digest} for a valid
+# entry, {tenants version now} otherwise.
 _LOOKUP = """
-local e = redis.call('HMGET', KEYS[1], 'o', 'v', 'x', 's', 't', 'b')
-if not e[1] then return false end
-if redis.call('HGET', KEYS[2], e[1]) ~= e[2] then return false end
-return e
+local tv = redis.call('GET', KEYS[3])
+if tv ~= ARGV[1] then return {tv or ''} end
+local e = redis.call('HMGET', KEYS[1], 'o', 'v', 'x', 's', 't', 'h')
+if not e[1] then return {tv} end
+if redis.call('HGET', KEYS[2], e[1]) ~= e[2] then return {tv} end
+local body = false
+if e[6] ~= ARGV[2] then body = redis.call('HGET', KEYS[1], 'b') end
+return {tv, e[3], e[4], e[5], body, e[6]}
 """
+LOCAL_BODIES = 256  # bodies this process keeps by digest, so a large answer is not fetched each time
+_bodies: dict[str, tuple[str, bytes]] = {}
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a lookup learnt: the tenants version now (None: Redis unusable), and the
+    answer (status, content type, body) when one was valid."""
+
+    tenants_version: str | None
+    answer: tuple[int, str, bytes] | None = None
 
 
 @dataclass
@@ -51,19 +71,30 @@ def key(tenant_id: int, tenants_version: str, endpoint: str, parts: tuple) -> st
     return ANSWERS + digest.hexdigest()
 
 
-def lookup(answer_key: str, now: float) -> tuple[int, str, bytes] | None:
-    """(status, content type, body) of a stored answer still valid at `now`, else None."""
+def lookup(answer_key: str, tenants_version: str, now: float) -> Found:
+    """The stored answer still valid at `now` under this tenants version, in one round trip."""
     r = shared_cache.client()
-    if r is None:
-        return None
+    if r is None or not shared_cache.in_sync():
+        return Found(None)
+    held = _bodies.get(answer_key)
     try:
-        found = r.eval(_LOOKUP, 2, answer_key, shared_cache.OFFICES)
+        found = r.eval(_LOOKUP, 3, answer_key, shared_cache.OFFICES, shared_cache.TENANTS, tenants_version,
+                       held[0] if held else "")
     except RedisError as exc:
         shared_cache.failed(exc)
-        return None
-    if not found or float(found[2]) <= now:
-        return None
-    return int(found[3]), found[4].decode(), found[5]
+        return Found(None)
+    current = found[0].decode() or None
+    if len(found) == 1 or float(found[1]) <= now:
+        return Found(current)
+    digest = found[5].decode()
+    if found[4]:
+        body = found[4]
+        if len(_bodies) >= LOCAL_BODIES:
+            _bodies.clear()
+        _bodies[answer_key] = (digest, body)
+    else:
+        body = held[1]
+    return Found(current, (int(found[2]), found[3].decode(), body))
 
 
 def store(answer_key: str, rec: Recording, now: float, status: int, content_type: str, body: bytes) -> None:
@@ -75,8 +106,9 @@ def store(answer_key: str, rec: Recording, now: float, status: int, content_type
     ttl_ms = max(1, int(min(MAX_SECONDS, rec.changes_at - now) * 1000))
     try:
         pipe = r.pipeline(transaction=True)
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
         pipe.hset(answer_key, mapping={"o": rec.office_id, "v": rec.version, "x": repr(rec.changes_at),
-                                       "s": status, "t": content_type, "b": body})
+                                       "s": status, "t": content_type, "b": body, "h": digest})
         pipe.pexpire(answer_key, ttl_ms)
         pipe.execute()
     except RedisError as exc:

@@ -24,6 +24,10 @@ _IP6_RE = re.compile(r"^\[[0-9a-f:.]+\](?::\d{1,5})?$")
 
 # Paths answered on every host, known or not.
 HOST_INDEPENDENT = ("/healthz", "/readyz", "/metrics")
+# Endpoints whose view confirms the tenants version itself, in the same round trip to Redis
+# as its shared answer (app/api/views.py): they start with the host's last known tenant and
+# call `confirm_tenant()` when that round trip says the version moved on.
+PROVISIONAL_ENDPOINTS: set[str] = set()
 
 
 class MalformedHost(ValueError):
@@ -139,8 +143,30 @@ class HostCache:
             self._entries[host] = (now, info, version)  # the version read before the lookup
         return info, version
 
+    def provisional(self, host: str) -> tuple[TenantInfo | None, str | None]:
+        """The last known tenant of a host and the version it was read under, without any
+        round trip; (None, None) when there is none to go on."""
+        hit = self._entries.get(host)
+        if hit is None or hit[2] is None or hit[1] is None or shared_cache.client() is None:
+            return None, None
+        return hit[1], hit[2]
+
 
 host_cache = HostCache()
+
+
+def confirm_tenant():
+    """For a request that started with a provisional tenant whose version proved stale:
+    the tenant as of now. When it differs, every before_request hook runs again with it
+    (the switched-off and draft answers, the limits); returns what they answered, if any."""
+    g.tenant_unconfirmed = False
+    before = g.tenant
+    info, g.tenants_version = host_cache.get_versioned(normalize_host(request.headers.get("Host")))
+    if info == before:
+        return None
+    answer = current_app.preprocess_request()
+    g.tenant_unconfirmed = False
+    return answer
 
 
 def lookup_host(host: str) -> TenantInfo | None:
@@ -163,6 +189,9 @@ def lookup_host(host: str) -> TenantInfo | None:
 def init_app(app: Flask) -> None:
     @app.before_request
     def _resolve_tenant():
+        token = g.pop("tenant_token", None)
+        if token is not None:  # run again by confirm_tenant()
+            leave_tenant(token)
         g.tenant = None
         g.base_host = False
         try:
@@ -178,7 +207,14 @@ def init_app(app: Flask) -> None:
             if request.path == "/" or request.path.startswith("/static/"):
                 return None
             abort(404)
-        info, g.tenants_version = host_cache.get_versioned(host)
+        info = None
+        if request.endpoint in PROVISIONAL_ENDPOINTS:
+            info, g.tenants_version = host_cache.provisional(host)
+            if info is not None and info.status in ("draft", "disabled"):
+                info = None  # answered before any view: never on a provisional tenant
+            g.tenant_unconfirmed = info is not None
+        if info is None:
+            info, g.tenants_version = host_cache.get_versioned(host)
         if info is None:
             abort(404)
         g.tenant = info
