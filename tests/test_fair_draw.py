@@ -220,3 +220,20 @@ def test_retention_deletes_the_entries_and_keeps_the_record(draw_app, fixed_now)
         fair = db.session.scalar(select(FairDraw))
         assert len(fair.entry_ids) == 3 and verify(fair)
         assert "kurz" not in str(fair.ranking)
+
+
+def test_an_admin_sets_the_draw_in_the_settings_form(pg_app):
+    from tests.test_backoffice_support import logged_in
+
+    client = HostClient(pg_app, "steinfurt.localhost")
+    logged_in(pg_app, client, "admin")
+    r = client.post("/admin/settings", data={"fair_draw_services": "personalausweis, reisepass",
+                                             "fair_draw_minutes": "20"})
+    assert r.status_code == 302
+    with pg_app.app_context(), all_tenants():
+        own = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt")).settings
+    assert own["fair_draw_services"] == ["personalausweis", "reisepass"] and own["fair_draw_minutes"] == 20
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert 'value="personalausweis, reisepass"' in page
+    bad = client.post("/admin/settings", data={"fair_draw_services": "Reise Pass!"})
+    assert bad.status_code == 422 and "service slugs" in bad.get_data(as_text=True)

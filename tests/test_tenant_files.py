@@ -84,6 +84,7 @@ BAD = {
     "bad_slug": lambda p: _patch(p, lambda d: d["offices"][0].update(slug="Bürger Büro")),
     "unknown_setting": lambda p: _patch(p, lambda d: d["settings"].update(coffee=True)),
     "setting_range": lambda p: _patch(p, lambda d: d["settings"].update(horizon_days=0)),
+    "fair_draw_setting": lambda p: _patch(p, lambda d: d["settings"].update(fair_draw_services=["Reise Pass"])),
     "hours_order": lambda p: _patch(p, lambda d: d["offices"][0]["hours"].append(
         {"days": ["mon"], "from": "12:00", "to": "08:00"})),
     "bad_day": lambda p: _patch(p, lambda d: d["offices"][0]["hours"].append(
