@@ -7,6 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from app import ROOT
+
 from tests.conftest import mails, next_weekday
 from tests.test_citizen_pages import book, book_link_on, page, text
 
@@ -162,3 +164,12 @@ def test_the_english_fields_round_trip_through_the_tenant_files(app, tmp_path):
     pa = next(s for s in district["services"] if s["slug"] == "personalausweis")
     assert pa["fee_en"] == "37.00 € (under 24: 22.80 €)" and len(pa["documents_en"]) == 3
     assert "privacy_en" in district["texts"]
+
+
+def test_every_german_text_has_one_english_translation():
+    """A msgid given twice in the catalogue shows English users one of two translations, by
+    chance of the file's order ("ohne Termin" was both "walk-in" and "without appointment")."""
+    po = (ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid "(.+)"$', po, flags=re.M)
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert twice == []
