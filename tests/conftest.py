@@ -3,12 +3,13 @@ PostgreSQL. The schema is built by the migrations, never by create_all."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import JSON, create_engine, null, select, text
+from sqlalchemy import JSON, create_engine, event, null, select, text
 
 from app import ROOT, clock, create_app
 from app.extensions import db
@@ -303,6 +304,23 @@ def count_rows(app, table: str) -> int:
 
 
 _ = (timezone,)
+
+
+@contextmanager
+def counted(app):
+    """The SQL statements the app sends while the block runs, whitespace folded to one space."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def _uses_browser(item) -> bool:

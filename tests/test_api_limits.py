@@ -1,13 +1,10 @@
 """Rate limits and the cost of a slot query."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from app.extensions import db
-from tests.conftest import HostClient, at, make_app, next_weekday
+from tests.conftest import HostClient, at, counted, make_app, next_weekday
 
 
 def test_writes_over_the_limit_get_429_with_retry_after(database_url, tmp_path):
@@ -43,21 +40,6 @@ def test_reads_over_the_limit_get_429(database_url, tmp_path):
 def test_limits_can_be_switched_off(steinfurt):
     assert all(steinfurt.get("/api/v1/tenant").status_code == 200 for _ in range(130))
 
-
-@contextmanager
-def counted(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_slot_queries_do_not_grow_with_the_window(app, steinfurt):

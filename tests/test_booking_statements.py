@@ -5,17 +5,16 @@ renders and sends it complete, and skips a confirmation whose booking was cancel
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.jobs.worker import run_worker
 from app.mail.models import OutboxMail
 from app.mail.transport import close_connections
 from app.tenancy.scope import all_tenants
-from tests.conftest import REDIS_URL, HostClient, at, close, make_app, needs_redis, next_weekday
+from tests.conftest import REDIS_URL, HostClient, at, close, counted, make_app, needs_redis, next_weekday
 from tests.test_mail_delivery import Sink, free_port
 
 pytestmark = needs_redis  # as deployed: after the commit, jobs go to Redis, not into the request
@@ -28,21 +27,6 @@ pytestmark = needs_redis  # as deployed: after the commit, jobs go to Redis, not
 API_BOOKING = 16
 CITIZEN_BOOKING = 16
 
-
-@contextmanager
-def counted(app):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def booking(day, hh, i, **extra):
