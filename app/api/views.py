@@ -360,7 +360,7 @@ def create_appointment():
 def enter_draw(visit: visits.Visit, data: dict, drawing: booking.DrawOpen):
     """The start's day is collected for a fair draw: 202 with the entry instead of a booking."""
     try:
-        entry = draw.enter(g.tenant, visit, data["start"], (drawing.service, drawing.day, drawing.opens, drawing.closes),
+        entry = draw.enter(g.tenant, visit, data["start"], drawing,
                            name=data["name"], email=data["email"], phone=data.get("phone") or "",
                            lang=data.get("lang") or lang())
     except booking.InvalidStart as exc:

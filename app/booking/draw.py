@@ -32,7 +32,8 @@ from app.booking import waitlist
 from app.booking.codes import new_code, new_manage_token
 from app.booking.models import Appointment, DrawEntry, FairDraw, WaitlistEntry, mailbox_key
 from app.booking.notifications import queue_draw_mail, waitlist_leave_url
-from app.booking.service import ActiveBookingLimit, BookingError, InvalidStart, SlotTaken, _lock, book, check_caps
+from app.booking.service import (ActiveBookingLimit, BookingError, DrawOpen, InvalidStart, SlotTaken, _lock, book,
+                                  check_caps)
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
@@ -75,12 +76,12 @@ def verify(draw: FairDraw) -> bool:
 
 
 # --- entering ----------------------------------------------------------------------------
-def enter(tenant, visit: Visit, start: datetime, drawing, *, name: str, email: str, phone: str = "",
+def enter(tenant, visit: Visit, start: datetime, drawing: DrawOpen, *, name: str, email: str, phone: str = "",
           lang: str = "de", now: datetime | None = None) -> DrawEntry:
-    """Enter the request for `start` into the draw `drawing` (the service, day, opens and
-    closes of `DrawOpen`). Raises InvalidStart (no bookable start at all), ActiveBookingLimit,
-    AlreadyEntered or DrawClosed. Mails the entry with the time of the draw."""
-    service, day, opens, closes = drawing
+    """Enter the request for `start` into the draw that `book()` answered with `drawing`.
+    Raises InvalidStart (no bookable start at all), ActiveBookingLimit, AlreadyEntered or
+    DrawClosed. Mails the entry with the time of the draw."""
+    service, day, opens, closes = drawing.service, drawing.day, drawing.opens, drawing.closes
     now = now or clock.now()
     policy = Policy.of(tenant)
     email = email.strip().lower()

@@ -283,7 +283,7 @@ def _enter_draw(demand, start: datetime, values: dict, drawing: booking.DrawOpen
         return None
     visit = demand if isinstance(demand, visits.Visit) else visits.Visit.single(demand, values["persons"])
     try:
-        entry = draw.enter(g.tenant, visit, start, (drawing.service, drawing.day, drawing.opens, drawing.closes),
+        entry = draw.enter(g.tenant, visit, start, drawing,
                            name=values["name"], email=values["email"], phone=values["phone"], lang=current_lang())
     except booking.InvalidStart:
         errors["_notice"] = "invalid"
