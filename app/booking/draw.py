@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.audit.models import record as audit_record
 from app.booking import waitlist
-from app.booking.codes import new_code, new_manage_token
+from app.booking.codes import by_token, new_manage_token, unused_code
 from app.booking.models import Appointment, DrawEntry, FairDraw, WaitlistEntry, mailbox_key
 from app.booking.notifications import queue_draw_mail, waitlist_leave_url
 from app.booking.service import (ActiveBookingLimit, BookingError, DrawOpen, InvalidStart, SlotTaken, _lock, book,
@@ -107,7 +107,7 @@ def enter(tenant, visit: Visit, start: datetime, drawing: DrawOpen, *, name: str
         raise AlreadyEntered("email")
     if with_phone and db.session.scalar(entries.where(DrawEntry.phone_key == phone_key(phone))):
         raise AlreadyEntered("phone")
-    entry = DrawEntry(draw_id=draw.id, draw=draw, reference=_unique_reference(), token=new_manage_token(),
+    entry = DrawEntry(draw_id=draw.id, draw=draw, reference=unused_code(DrawEntry.reference), token=new_manage_token(),
                       name=name.strip(), email=email, phone=phone.strip(), lang=lang if lang in ("de", "en") else "de",
                       starts_at=start, items=[[svc.id, count] for svc, count in visit.items], created_at=now)
     try:
@@ -120,17 +120,8 @@ def enter(tenant, visit: Visit, start: datetime, drawing: DrawOpen, *, name: str
     return entry
 
 
-def _unique_reference() -> str:
-    while True:
-        code = new_code()
-        if not db.session.scalar(select(DrawEntry.id).where(DrawEntry.reference == code)):
-            return code
-
-
 def entry_by_token(token: str) -> DrawEntry | None:
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(DrawEntry).where(DrawEntry.token == token))
+    return by_token(DrawEntry.token, token)
 
 
 # --- holding the draw --------------------------------------------------------------------

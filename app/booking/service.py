@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app import clock
-from app.booking.codes import new_code, new_manage_token, tokens_match
+from app.booking.codes import by_token, new_code, new_manage_token, unused_code
 from app.booking.holds import confirm_mode, hold
 from app.booking.models import ACTIVE_STATUSES, Appointment, FairDraw, WaitlistEntry, mailbox_key
 from app.booking.notifications import queue_mail
@@ -265,7 +265,7 @@ def new_appointment(office: Office, counter_id: int, start: datetime, end: datet
     and manage token, at `entrance` (default: the office's main entrance). Not added to the session."""
     entrance = entrance or office.main_entrance
     appt = Appointment(
-        code=code or _unique_code(), manage_token=new_manage_token(), office_id=office.id, counter_id=counter_id,
+        code=code or unused_code(Appointment.code), manage_token=new_manage_token(), office_id=office.id, counter_id=counter_id,
         entrance_id=entrance.id if entrance else None, starts_at=start, ends_at=end,
         status="booked", source=source, name=name.strip(), email=email.strip().lower(), phone=phone.strip(),
         note=note.strip(), lang=lang, overbooked=bool(overbook_reason), overbook_reason=overbook_reason,
@@ -275,20 +275,8 @@ def new_appointment(office: Office, counter_id: int, start: datetime, end: datet
     return appt
 
 
-def _unique_code() -> str:
-    while True:
-        code = new_code()
-        if not db.session.scalar(select(Appointment.id).where(Appointment.code == code)):
-            return code
-
-
 def find_by_token(token: str) -> Appointment | None:
-    if not token or len(token) > 64:
-        return None
-    appt = db.session.scalar(select(Appointment).where(Appointment.manage_token == token))
-    if appt is None or not tokens_match(appt.manage_token, token):
-        return None
-    return appt
+    return by_token(Appointment.manage_token, token)
 
 
 def move_deadline(tenant, appt: Appointment) -> datetime:

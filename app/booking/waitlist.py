@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 
 from app import clock
-from app.booking.codes import new_manage_token
+from app.booking.codes import by_token, new_manage_token
 from app.booking.models import Appointment, WaitlistEntry
 from app.booking.notifications import queue_waitlist_joined, queue_waitlist_offer
 from app.catalog.models import Service
@@ -66,9 +66,7 @@ def matching(local_start: datetime):
 
 def entry_by_token(token: str) -> WaitlistEntry | None:
     """The entry the secret link of its mail names (None for no or an overlong token)."""
-    if not token or len(token) > 64:
-        return None
-    return db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.token == token))
+    return by_token(WaitlistEntry.token, token)
 
 
 def withdraw(entry: WaitlistEntry) -> None:
