@@ -4,11 +4,14 @@ tenant_id has the policy (tables added later included), and the app is no role t
 skips policies."""
 from __future__ import annotations
 
+import warnings
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
 from app.extensions import db
+from app.tenancy.rls import init_engine
 from app.tenancy.scope import all_tenants, tenant_scope
 from tests.conftest import close, make_app
 from tests.test_backoffice_support import tenant_id
@@ -124,3 +127,16 @@ def test_a_pooled_connection_carries_no_tenant_into_the_next_transaction(pg_app)
         assert db.session.execute(text("SELECT current_setting('app.tenant_id', true)")).scalar_one() in ("", None)
         assert db.session.execute(text("SELECT count(*) FROM offices")).scalar_one() == 0
         db.session.rollback()
+
+
+def test_the_pool_listeners_are_written_for_the_current_sqlalchemy(pg_url):
+    # SQLAlchemy converts a listener of a pre-2.0 signature with a deprecation warning and
+    # will drop the conversion: the pool's reset would then no longer forget the tenant mark.
+    engine = create_engine(pg_url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        init_engine(engine, None)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    engine.dispose()
+    assert [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)] == []

@@ -144,14 +144,20 @@ def _forget_record(dbapi_conn, record, *args) -> None:
     record.info.pop(_MARK, None)
 
 
+def _forget_on_reset(dbapi_conn, record, reset_state) -> None:
+    # The pool's reset event, in its SQLAlchemy 2 signature (three arguments).
+    record.info.pop(_MARK, None)
+
+
 def init_engine(engine: Engine, role: str | None) -> None:
     if engine.dialect.name != "postgresql":
         return
     event.listen(engine, "before_cursor_execute", _before_cursor_execute)
     for name in ("commit", "rollback", "rollback_savepoint"):
         event.listen(engine, name, _forget)
-    for name in ("checkout", "checkin", "reset"):
+    for name in ("checkout", "checkin"):
         event.listen(engine.pool, name, _forget_record)
+    event.listen(engine.pool, "reset", _forget_on_reset)
     if role:
         statement = f"SET ROLE {_checked(role)}"
 
