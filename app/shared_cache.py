@@ -3,7 +3,7 @@
 Two kinds of version live under `amt:sc:`:
 
 - `tv`, one number for all tenants: raised by any committed change of a tenant (settings,
-  hosts, status), an office, a service or which counters serve it. It validates the
+  hosts, status), an office or its entrances, a service or which counters serve it. It validates the
   per-process host cache and is part of every shared answer's key.
 - `ov`, a hash office id -> number: raised by any committed change of the office's
   bookable time (appointments, hours, closures, counters); the database's own

@@ -1,5 +1,5 @@
 """The shared answer cache across processes: two gunicorn servers on one PostgreSQL and
-one Redis. Both answer /slots and /next from the cache; a booking or a cancellation on
+one Redis. Both answer /slots, /next and the citizen service page from the cache; a booking or a cancellation on
 process A, a closure, a change of hours or of a setting committed by a third process (this
 test's own app) is in process B's very next answer. A cancelled start held back by the
 cooling-off comes back on B at its moment without any write. A third server that cannot
@@ -24,6 +24,7 @@ from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import commit
 from tests.conftest import REDIS_URL, at, close, make_app, needs_redis, next_weekday
 from tests.test_mail_delivery import free_port
+from tests.test_shared_cache_page import proposal_text, times
 
 pytestmark = [needs_redis, pytest.mark.postgres]
 HOST = {"Host": "steinfurt.localhost"}
@@ -53,6 +54,11 @@ class Server:
     def get(self, path: str):
         r = http.get(self.url + path, headers=HOST, timeout=30)
         return r.status_code, r.json()
+
+    def page(self, path: str, **headers) -> str:
+        r = http.get(self.url + path, headers={**HOST, **headers}, timeout=30)
+        assert r.status_code == 200, r.text[:500]
+        return r.text
 
     def stop(self):
         self.proc.terminate()
@@ -178,3 +184,38 @@ def test_a_held_back_start_comes_back_on_time_on_the_other_process(servers):
     time.sleep(max(0.0, (back - datetime.now(timezone.utc)).total_seconds()) + 0.5)
     assert free_at(b, monday)[nine] == 3
     assert free_at(a, monday)[nine] == 3 == free_at(c, monday)[nine]
+
+
+def test_a_booking_on_one_process_is_on_the_other_processs_service_page(servers):
+    app, a, b, c = servers
+    monday = next_weekday(0)
+    nine = at(monday, 9).isoformat()
+    day_page = f"/services/personalausweis?day={monday}"
+
+    def agree(path: str, **headers) -> str:
+        for server in (a, b, a, b):  # twice each: the second view is a hit
+            body = server.page(path, **headers)
+        assert a.page(path, **headers) == body == c.page(path, **headers)  # C reads the database
+        return body
+
+    assert nine in times(agree(day_page))
+    english = agree("/services/personalausweis", **{"Accept-Language": "en"})
+    assert "Next free appointment" in english
+    german = agree("/services/personalausweis")
+    assert "Nächster freier Termin" in german
+    for n in range(3):  # three counters at nine; the last booking takes the start off the page
+        r = http.post(a.url + "/api/v1/appointments", headers=HOST, timeout=30, json={
+            "service": "personalausweis", "start": nine, "name": "Erika Muster", "email": f"e{n}@example.org"})
+        assert r.status_code == 201, r.text
+        assert (nine in times(b.page(day_page))) == (n < 2)
+        agree(day_page)
+    # The proposal's start booked out on B: A's next view proposes a later one, in both languages.
+    first = proposal_text(german)
+    start = datetime.fromisoformat(proposal(b))
+    while proposal(b) == start.isoformat():
+        r = http.post(b.url + "/api/v1/appointments", headers=HOST, timeout=30, json={
+            "service": "personalausweis", "start": start.isoformat(), "name": "Max Muster",
+            "email": f"m{time.monotonic_ns()}@example.org"})
+        assert r.status_code == 201, r.text
+    assert proposal_text(a.page("/services/personalausweis")) != first
+    assert proposal_text(agree("/services/personalausweis", **{"Accept-Language": "en"})) != proposal_text(english)

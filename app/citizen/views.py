@@ -4,7 +4,6 @@ They work without JavaScript: every step is a link or a form, every POST answers
 a redirect (POST/redirect/GET) or with the same page and what went wrong."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
@@ -29,16 +28,17 @@ from app.extensions import db
 from app.faults import DB_UNAVAILABLE, discard_session
 from app.i18n import current_lang
 from app.offices.operations import active_offices, coming_closures, public_hours
+from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import (Policy, Slot, draw_announcement, draw_running, next_release, next_slot, reopening,
                                   slot_at)
-from app.tenancy.models import Tenant, TenantHost
+from app.tenancy.models import Tenant
+from app.tenancy.resolve import framing_hosts
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
 
 # Bookings, moves and cancels share the API's per-client budget; reads are not limited here.
 posts_limited = limiter.shared_limit(write_limit, scope="api-write", exempt_when=lambda: request.method != "POST")
-_ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?$")
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -95,13 +95,9 @@ def _headers(response: Response) -> Response:
         base = current_app.config["BASE_DOMAIN"]
         ancestors.append(f"{tenant.slug}.{base}")
         try:
-            hosts = list(db.session.scalars(select(TenantHost).where(TenantHost.tenant_id == tenant.id)))
+            ancestors.extend(framing_hosts(tenant.id))
         except DB_UNAVAILABLE:  # the database is away: this answer is the 503 page
             discard_session()
-            hosts = []
-        for host in hosts:
-            ancestors.append(host.host)
-            ancestors.extend(tok.lower() for tok in (host.note or "").split() if _ORIGIN_RE.match(tok.lower()))
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
         f"base-uri 'self'; frame-ancestors {' '.join(dict.fromkeys(ancestors))}"
@@ -165,13 +161,23 @@ def favicon():
 
 
 # --- service page -------------------------------------------------------------------------
+# The earliest free slot and the day's starts: one page for every visitor, from the shared
+# cache while nothing on it changed (app/scheduling/answers.py); each visitor's CSRF token
+# is filled in per answer.
+answers.provisional("citizen.service_page")
+
+
 @bp.get("/services/<slug>")
 def service_page(slug: str):
+    return answers.shared_page(("month", "day", "lang"), lambda **own: _service_page(slug, **own))
+
+
+def _service_page(slug: str, **own):
     offline = db.session.scalar(by_phone_or_in_person().where(Service.slug == slug))
     if offline is not None:  # offered here, not online: say how to get an appointment
         return render_template("citizen/by_phone.html", service=offline, office=offline.office,
                                hours=public_hours(today_in(zone(g.tenant.timezone), clock.now())),
-                               today=today_in(zone(g.tenant.timezone), clock.now()))
+                               today=today_in(zone(g.tenant.timezone), clock.now()), **own)
     svc = service_or_404(slug)
     policy = Policy.of(g.tenant)
     view = month_view(svc, policy, clock.now(), month_arg=request.args.get("month"),
@@ -183,7 +189,7 @@ def service_page(slug: str):
                            slot_url=lambda s: book_url(svc, s), page_url=lambda **kw: url_for(
                                "citizen.service_page", slug=svc.slug, **kw),
                            emergency_text=localized("emergency"), privacy=localized("privacy"),
-                           form={}, errors={}, addable=visits.Visit.single(svc).addable(g.tenant), **ctx)
+                           form={}, errors={}, addable=visits.Visit.single(svc).addable(g.tenant), **ctx, **own)
 
 
 # --- booking ------------------------------------------------------------------------------

@@ -11,6 +11,14 @@ the office's version to be unchanged and `changes_at` not reached; one round tri
 Redis (a script) answers both, and checks the tenants version the request's provisional
 tenant was read under; a body this process already holds (by its digest) is not sent again. Anything else, Redis down included, is a miss: the view
 computes from the database as before and stores the answer for the next request.
+
+A citizen page (`shared_page`, the service page) is shared the same way, rendered once for
+every visitor: what belongs to one visitor is never in the stored body. The CSRF token of
+its forms is stored as a marker and each answer gets the visitor's own token (from the
+visitor's session); the language is part of the key; the query may hold only the page's
+own arguments (they appear in its links); a draft's preview and anything but a 200 are
+never stored. Everything else on the page is the tenant's (tenants version), the office's
+(office version) or the clock's (`changes_at`).
 """
 from __future__ import annotations
 
@@ -18,10 +26,16 @@ import hashlib
 import math
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Callable
 
+from flask import Response, current_app, g, request
+from flask_wtf.csrf import generate_csrf
 from redis.exceptions import RedisError
 
-from app import shared_cache
+from app import clock, shared_cache
+from app.i18n import current_lang
+from app.tenancy.models import BOOKABLE_STATUSES
+from app.tenancy.resolve import PROVISIONAL_ENDPOINTS, confirm_tenant
 
 ANSWERS = shared_cache.PREFIX + "a:"
 MAX_SECONDS = 120  # a stored answer lives at most this long in Redis whatever happens
@@ -145,3 +159,75 @@ def note_change_at(moment: float | None) -> None:
     rec = _recording.get()
     if rec is not None and moment is not None:
         rec.changes_at = min(rec.changes_at, moment)
+
+
+# --- shared citizen pages -----------------------------------------------------------------
+# Stands in the stored body where the page's forms carry the CSRF token; each answer gets
+# the visitor's own token in its place. Letters and dashes only: HTML escaping keeps it.
+CSRF_MARKER = "amt-shared-page-csrf-token-d41f7c"
+PAGE_ARG_MAX = 40  # longer query values are not worth a shared entry (computed, not stored)
+
+
+def provisional(endpoint: str) -> None:
+    """This endpoint starts with the host's last known tenant; `shared_page` confirms it."""
+    PROVISIONAL_ENDPOINTS.add(endpoint)
+
+
+def _per_visitor(body: bytes) -> bytes:
+    """The stored page with this visitor's own CSRF token (and session) filled in."""
+    marker = CSRF_MARKER.encode()
+    if marker not in body:
+        return body
+    return body.replace(marker, generate_csrf().encode())
+
+
+def _confirmed() -> Response | None:
+    """A provisional tenant confirmed before a computation that is not shared."""
+    if g.get("tenant_unconfirmed"):
+        return confirm_tenant()
+    return None
+
+
+def shared_page(page_args: tuple[str, ...], render: Callable[..., object]) -> Response:
+    """A GET page answered from the shared cache while nothing it shows changed, else
+    rendered (`render(csrf_token=…)` with the marker) and stored for every visitor.
+    `page_args` are the query arguments the page reads; a query with any other argument
+    (they would appear in the page's links) is rendered for this visitor alone."""
+    args = list(request.args.items(multi=True))
+    tenant = g.get("tenant")
+    version = g.get("tenants_version")
+    shareable = (request.method == "GET" and tenant is not None and tenant.status in BOOKABLE_STATUSES
+                 and not g.get("preview") and all(k in page_args and len(v) <= PAGE_ARG_MAX for k, v in args))
+    if version is None or not shareable:
+        early = _confirmed()
+        if early is not None:
+            return current_app.make_response(early)
+        return current_app.make_response(render())
+    now = clock.now().timestamp()
+
+    def page_key(tv: str) -> str:
+        return key(tenant.id, tv, request.endpoint, (request.path, tuple(args), current_lang()))
+
+    answer_key = page_key(version)
+    found = lookup(answer_key, version, now)
+    if found.answer is not None:
+        status, content_type, body = found.answer
+        return current_app.response_class(_per_visitor(body), status=status, content_type=content_type)
+    if g.get("tenant_unconfirmed") and found.tenants_version != version:
+        early = confirm_tenant()  # the tenant may have changed: as of now, hooks run again
+        if early is not None:
+            return current_app.make_response(early)
+        version = g.get("tenants_version")
+        if version is None or g.tenant.status not in BOOKABLE_STATUSES:
+            return current_app.make_response(render())
+        answer_key = page_key(version)
+    rec, token = start()
+    try:
+        response = current_app.make_response(render(csrf_token=lambda: CSRF_MARKER))
+    finally:
+        stop(token)
+    body = response.get_data()
+    if response.status_code == 200 and not g.get("preview"):
+        store(answer_key, rec, now, response.status_code, response.content_type, body)
+    response.set_data(_per_visitor(body))
+    return response

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app import shared_cache
 from app.booking.models import Appointment
 from app.catalog.models import Service, ServiceCounter
-from app.offices.models import Closure, Counter, OpeningHours, Office
+from app.offices.models import Closure, Counter, Entrance, OpeningHours, Office
 from app.tenancy.models import Tenant, TenantHost
 
 MAX_ENTRIES = 2048
@@ -37,7 +37,7 @@ _APPOINTMENT_FIELDS = ("starts_at", "ends_at", "counter_id", "status", "overbook
 _DIRTY = "schedule_changed_in_transaction"
 _PUBLISH = "shared_cache_raises"  # (office ids, tenants changed) to publish after commit
 # Changes every process must see at once: the tenants version of app/shared_cache.py.
-_TENANT_WIDE = (Tenant, TenantHost, Office, Service, ServiceCounter)
+_TENANT_WIDE = (Tenant, TenantHost, Office, Entrance, Service, ServiceCounter)  # entrances: the service page
 
 
 def usable(session: Session) -> bool:

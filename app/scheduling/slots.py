@@ -474,6 +474,7 @@ def reopening(demand: Service | Visit, policy: Policy, now: datetime) -> tuple[d
     """When everything is taken: (the last bookable day, the first day after it that will
     become bookable, the moment booking that day opens)."""
     last = last_bookable_day(policy, now)
+    answers.note_change_at(changes_by_time_at(policy, now))  # the last bookable day moves on
     reopens = first_open_day_after(demand, policy, last)
     return last, reopens, opens_at(policy, reopens) if reopens else None
 
@@ -482,6 +483,7 @@ def next_release(policy: Policy, now: datetime) -> tuple[datetime, date] | None:
     """(the next release moment, the day it opens) when the tenant releases days at a fixed time."""
     if policy.release_time is None:
         return None
+    answers.note_change_at(changes_by_time_at(policy, now))  # the release moves on to the next day
     day = last_bookable_day(policy, now) + timedelta(days=1)
     return opens_at(policy, day), day
 
@@ -493,4 +495,8 @@ def draw_announcement(service, policy: Policy, now: datetime) -> tuple | None:
         return None
     day = last_bookable_day(policy, now)
     opens, closes = draw_window(policy, day)
+    answers.note_change_at(changes_by_time_at(policy, now))
+    for moment in (opens, closes):  # a shared page says "being drawn now" from `opens` until `closes`
+        if moment > now:
+            answers.note_change_at(moment.timestamp())
     return (policy.draw_minutes, day, closes) if opens <= now < closes else (policy.draw_minutes, None, None)

@@ -21,6 +21,7 @@ from app.tenancy.settings import effective_settings, effective_texts, text_for
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST_RE = re.compile(rf"^(?P<name>{_LABEL}(?:\.{_LABEL})*)\.?(?::(?P<port>\d{{1,5}}))?$")
 _IP6_RE = re.compile(r"^\[[0-9a-f:.]+\](?::\d{1,5})?$")
+_ORIGIN_RE = re.compile(r"^https?://[a-z0-9.-]+(?::\d{1,5})?$")
 
 # Paths answered on every host, known or not.
 HOST_INDEPENDENT = ("/healthz", "/readyz", "/metrics")
@@ -228,6 +229,29 @@ def init_app(app: Flask) -> None:
         token = g.pop("tenant_token", None)
         if token is not None:
             leave_tenant(token)
+
+
+_framing: dict[int, tuple[str, tuple[str, ...]]] = {}
+
+
+def framing_hosts(tenant_id: int) -> tuple[str, ...]:
+    """The tenant's own hosts and the origins noted on them (docs/embedding.md): who may
+    frame its citizen pages. Kept in this process while the request's tenants version is
+    the one they were read under (a host's change raises it), so a page answered from the
+    shared cache reads no database for its headers; without Redis, read every time."""
+    version = g.get("tenants_version")
+    hit = _framing.get(tenant_id)
+    if version is not None and hit is not None and hit[0] == version:
+        return hit[1]
+    found: list[str] = []
+    for host in db.session.scalars(select(TenantHost).where(TenantHost.tenant_id == tenant_id)):
+        found.append(host.host)
+        found.extend(tok.lower() for tok in (host.note or "").split() if _ORIGIN_RE.match(tok.lower()))
+    if version is not None:
+        if len(_framing) > 10_000:
+            _framing.clear()
+        _framing[tenant_id] = (version, tuple(found))
+    return tuple(found)
 
 
 def tenant_info(tenant_id: int) -> TenantInfo:
