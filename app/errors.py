@@ -8,11 +8,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app.problems import ApiProblem
-from app.booking.refusals import count_refusal
+from app.booking.refusals import refused
 from app.extensions import db
 from app.faults import db_unavailable, discard_session
 from app.tenancy.resolve import MalformedHost, TenantSwitchedOff, host_cache, normalize_host
-from app.transaction import commit
 
 # Refused by the rate limit here, counted for the back office (app/booking/refusals.py).
 BOOKING_ENDPOINTS = ("api.create_appointment", "citizen.book")
@@ -53,8 +52,7 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if status == 429 and request.method == "POST" and request.endpoint in BOOKING_ENDPOINTS and g.get("tenant"):
             try:  # the day's counter only; the limiter keeps the address. Best effort: the 429 stands.
-                count_refusal(g.tenant, "ratelimit")
-                commit()
+                refused(g.tenant, "ratelimit")
             except SQLAlchemyError:
                 db.session.rollback()
                 log.warning("refusal not counted: database unavailable")

@@ -98,3 +98,23 @@ def test_an_unknown_reason_is_refused_not_counted(app):
             count_refusal(tenant_info(tid), "cap_email")
             db.session.commit()
     assert count_rows(app, "refusal_counts") == 1
+
+
+def test_a_refusal_undoes_the_bookings_work_and_its_count_stands(app):
+    """`refused()` is what the API, the form and the rate limit's answer call: whatever the
+    refused request had flushed is rolled back, the one count is committed."""
+    from app.booking.refusals import RefusalCount, count_refusal, refused
+    from app.tenancy.models import Tenant
+    from app.tenancy.resolve import tenant_info
+    from app.tenancy.scope import all_tenants, tenant_scope
+
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+        with tenant_scope(tid):
+            count_refusal(tenant_info(tid), "cap_phone")  # the request's own work, flushed, never committed
+            refused(tenant_info(tid), "proof_of_work")
+        db.session.remove()
+        with all_tenants():
+            rows = [(r.reason, r.count) for r in db.session.scalars(select(RefusalCount))]
+    assert rows == [("proof_of_work", 1)]

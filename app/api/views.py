@@ -333,7 +333,7 @@ def create_appointment():
     try:
         fairness.admit_online(g.tenant, data.get("altcha"), may_hold=False)
     except fairness.ProofOfWorkError as exc:
-        counted_refusal("proof_of_work")
+        refusals.refused(g.tenant, "proof_of_work")
         raise validation_problem({"altcha": [fairness.MESSAGES[exc.reason]]}) from exc
     try:
         appt = booking.book(g.tenant, visit, data["start"], name=data["name"], email=data["email"],
@@ -348,7 +348,7 @@ def create_appointment():
     except booking.SlotTaken as exc:
         raise taken_problem(exc.fresh_proposal()) from exc
     except booking.ActiveBookingLimit as exc:
-        counted_refusal(f"cap_{exc.cap}")
+        refusals.refused(g.tenant, f"cap_{exc.cap}")
         raise limit_problem(exc) from exc
     body = appointment_json(appt)
     location = {"Location": url_for("api.get_appointment", token=appt.manage_token)}
@@ -366,7 +366,7 @@ def enter_draw(visit: visits.Visit, data: dict, drawing: booking.DrawOpen):
     except booking.InvalidStart as exc:
         raise start_problem(str(exc)) from exc
     except booking.ActiveBookingLimit as exc:
-        counted_refusal(f"cap_{exc.cap}")
+        refusals.refused(g.tenant, f"cap_{exc.cap}")
         raise limit_problem(exc) from exc
     except draw.AlreadyEntered as exc:
         db.session.rollback()
@@ -394,13 +394,6 @@ def draw_pending_problem() -> ApiProblem:
     db.session.rollback()
     return ApiProblem(503, "Draw in progress", "This day's places are being drawn by lot right now; try again "
                       "in a few seconds.", type_="draw-in-progress", headers={"Retry-After": "5"})
-
-
-def counted_refusal(reason: str) -> None:
-    """The booking's work undone, the refusal counted for the back office (no address kept)."""
-    db.session.rollback()
-    refusals.count_refusal(g.tenant, reason)
-    commit()
 
 
 def limit_problem(exc: booking.ActiveBookingLimit) -> ApiProblem:

@@ -18,6 +18,7 @@ from app import clock
 from app.extensions import db
 from app.scheduling.calendar import zone
 from app.tenancy.scope import TenantOwned
+from app.transaction import commit
 
 REASONS = ("ratelimit", "cap_email", "cap_phone", "proof_of_work")
 
@@ -48,6 +49,15 @@ def count_refusal(tenant, reason: str) -> None:
     stmt = insert(RefusalCount).values(tenant_id=tenant.id, day=today, reason=reason, count=1)
     db.session.execute(stmt.on_conflict_do_update(index_elements=["tenant_id", "day", "reason"],
                                                   set_={"count": RefusalCount.count + 1}))
+
+
+def refused(tenant, reason: str) -> None:
+    """A booking refused for `reason`: its work is rolled back and the refusal counted in
+    its own small transaction (committed here), so the count stands although the booking
+    did not. The API, the booking form and the rate limit's answer all call this."""
+    db.session.rollback()
+    count_refusal(tenant, reason)
+    commit()
 
 
 def daily_refusals(tenant, days: int = 14) -> list[tuple[date, dict[str, int]]]:

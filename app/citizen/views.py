@@ -216,9 +216,7 @@ def book():
         try:
             proven = fairness.admit_online(g.tenant, request.form.get("altcha"), may_hold=True)
         except fairness.ProofOfWorkError:
-            db.session.rollback()
-            refusals.count_refusal(g.tenant, "proof_of_work")
-            commit()
+            refusals.refused(g.tenant, "proof_of_work")
             errors["altcha"] = _("Die automatische Prüfung ist abgelaufen oder ungültig. Bitte senden Sie das "
                                  "Formular noch einmal ab.")
         if not errors:
@@ -240,9 +238,7 @@ def book():
                 db.session.rollback()
                 notice, proposal = "invalid", _next(demand, policy)
             except booking.ActiveBookingLimit as exc:
-                db.session.rollback()
-                refusals.count_refusal(g.tenant, f"cap_{exc.cap}")
-                commit()
+                refusals.refused(g.tenant, f"cap_{exc.cap}")
                 if exc.cap == "phone":
                     errors["phone"] = _("Mit dieser Telefonnummer sind schon so viele Termine gebucht, wie "
                                         "möglich sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen "
@@ -294,9 +290,7 @@ def _enter_draw(demand, start: datetime, values: dict, drawing: booking.DrawOpen
     except booking.InvalidStart:
         errors["_notice"] = "invalid"
     except booking.ActiveBookingLimit as exc:
-        db.session.rollback()
-        refusals.count_refusal(g.tenant, f"cap_{exc.cap}")
-        commit()
+        refusals.refused(g.tenant, f"cap_{exc.cap}")
         errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich sind "
                             "(%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: %(phone)s.",
                             n=exc.limit, phone=g.tenant.contact_phone)
