@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow
 
 
-class IdentityProvider(TenantOwned, db.Model):
+class IdentityProvider(TenantRow, db.Model):
     """At most one per tenant. `role_map` maps a value of `role_claim` (a group, an app
     role) to a back-office role; the highest role a user's values map to wins."""
 
@@ -22,7 +22,6 @@ class IdentityProvider(TenantOwned, db.Model):
         CheckConstraint("issuer <> ''", name="issuer_not_empty"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     issuer: Mapped[str] = mapped_column(String(300))
     client_id: Mapped[str] = mapped_column(String(200))
     client_secret: Mapped[str] = mapped_column(String(500))

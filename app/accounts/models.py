@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow
 
 ROLES = ("staff", "admin", "district-it")
 
@@ -31,7 +31,7 @@ class User(db.Model):
     totp_last_step: Mapped[int | None] = mapped_column()
 
 
-class Membership(TenantOwned, db.Model):
+class Membership(TenantRow, db.Model):
     """A user's role in one tenant; district-it on a district acts in all its towns."""
 
     __tablename__ = "memberships"
@@ -40,19 +40,17 @@ class Membership(TenantOwned, db.Model):
         CheckConstraint("role IN ('staff', 'admin', 'district-it')", name="role"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
 
 
-class Invitation(TenantOwned, db.Model):
+class Invitation(TenantRow, db.Model):
     """A set-password link for a new back-office user; only its hash is stored."""
 
     __tablename__ = "invitations"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
@@ -62,14 +60,13 @@ class Invitation(TenantOwned, db.Model):
     user: Mapped[User] = relationship()
 
 
-class UserSession(TenantOwned, db.Model):
+class UserSession(TenantRow, db.Model):
     """A back-office login on one tenant's host, held on the server so that logout, a
     password change or the clerk herself can end it; the cookie carries only a random
     token whose hash is stored here."""
 
     __tablename__ = "user_sessions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)

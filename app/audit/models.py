@@ -8,14 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow
 
 
-class AuditEntry(TenantOwned, db.Model):
+class AuditEntry(TenantRow, db.Model):
     __tablename__ = "audit_entries"
     __table_args__ = (Index("ix_audit_entries_tenant_at", "tenant_id", "at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=clock.column_now)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(254))  # e-mail of the user, or "cli"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import clock
 from app.extensions import db
 from app.validators import phone_key
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
 
 ACTIVE_STATUSES = ("booked", "checked_in")
 def mailbox_key(email: str) -> str:
@@ -27,20 +27,35 @@ def mailbox_key(email: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+class CapKeys:
+    """Keeps `email_key` and `phone_key`, what the per-e-mail and per-phone caps compare,
+    in step with `email` and `phone`."""
+
+    @validates("email")
+    def _keep_email_key(self, _key: str, value: str) -> str:
+        self.email_key = mailbox_key(value)
+        return value
+
+    @validates("phone")
+    def _keep_phone_key(self, _key: str, value: str) -> str:
+        self.phone_key = phone_key(value)
+        return value
+
+
 # The longest service; bounds the index range of overlap queries.
 MAX_DURATION_MINUTES = 480
 
 
-class Appointment(TenantOwned, db.Model):
+class Appointment(CapKeys, TenantRow, db.Model):
     __tablename__ = "appointments"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("manage_token"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="RESTRICT"),
-        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="RESTRICT"),
-        ForeignKeyConstraint(["tenant_id", "entrance_id"], ["entrances.tenant_id", "entrances.id"], ondelete="RESTRICT"),
+        tenant_fk("service_id", "services", "RESTRICT"),
+        tenant_fk("office_id", "offices", "RESTRICT"),
+        tenant_fk("counter_id", "counters", "RESTRICT"),
+        tenant_fk("entrance_id", "entrances", "RESTRICT"),
         CheckConstraint("status IN ('booked', 'cancelled', 'checked_in', 'completed', 'no_show')", name="status"),
         CheckConstraint("source IN ('online', 'phone', 'emergency')", name="source"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
@@ -53,7 +68,6 @@ class Appointment(TenantOwned, db.Model):
         Index("ix_appointments_tenant_start", "tenant_id", "starts_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16))
     manage_token: Mapped[str] = mapped_column(String(64))
     service_id: Mapped[int] = mapped_column()
@@ -107,16 +121,6 @@ class Appointment(TenantOwned, db.Model):
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
-    @validates("email")
-    def _keep_email_key(self, _key: str, value: str) -> str:
-        self.email_key = mailbox_key(value)
-        return value
-
-    @validates("phone")
-    def _keep_phone_key(self, _key: str, value: str) -> str:
-        self.phone_key = phone_key(value)
-        return value
-
     def services_with_counts(self) -> list[tuple]:
         """[(Service, count)] of the visit, in the order booked: what mails, pages, the
         back office and statistics read (an appointment without rows is its one service)."""
@@ -134,20 +138,18 @@ class Appointment(TenantOwned, db.Model):
         self.persons = items[0][1]
 
 
-class AppointmentService(TenantOwned, db.Model):
+class AppointmentService(TenantRow, db.Model):
     """One service of a visit, with how many persons it is for."""
 
     __tablename__ = "appointment_services"
     __table_args__ = (
         UniqueConstraint("tenant_id", "appointment_id", "service_id"),
-        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
-                             ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
+        tenant_fk("appointment_id", "appointments", "CASCADE"),
+        tenant_fk("service_id", "services", "RESTRICT"),
         CheckConstraint("count BETWEEN 1 AND 10", name="count_range"),
         Index("ix_appointment_services_tenant_service", "tenant_id", "service_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int] = mapped_column()
     service_id: Mapped[int] = mapped_column()
     count: Mapped[int] = mapped_column(default=1)
@@ -157,20 +159,18 @@ class AppointmentService(TenantOwned, db.Model):
     service = relationship("Service", foreign_keys=[service_id])
 
 
-class EmergencyRequest(TenantOwned, db.Model):
+class EmergencyRequest(TenantRow, db.Model):
     """A citizen's emergency request from the calendar-full page, answered by a clerk."""
 
     __tablename__ = "emergency_requests"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
-        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
-                             ondelete="RESTRICT"),
+        tenant_key(),
+        tenant_fk("service_id", "services", "RESTRICT"),
+        tenant_fk("appointment_id", "appointments", "RESTRICT"),
         CheckConstraint("status IN ('open', 'booked', 'answered', 'closed')", name="status"),
         Index("ix_emergency_requests_tenant_status", "tenant_id", "status", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int | None] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), default="")
@@ -187,21 +187,19 @@ class EmergencyRequest(TenantOwned, db.Model):
     service = relationship("Service", foreign_keys=[service_id])
 
 
-class WaitlistEntry(TenantOwned, db.Model):
+class WaitlistEntry(TenantRow, db.Model):
     """A citizen waiting for a freed slot of a service; offers go out first come, first served."""
 
     __tablename__ = "waitlist_entries"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "service_id", "email"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "offer_appointment_id"], ["appointments.tenant_id", "appointments.id"],
-                             ondelete="RESTRICT"),
+        tenant_fk("service_id", "services", "CASCADE"),
+        tenant_fk("offer_appointment_id", "appointments", "RESTRICT"),
         CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'withdrawn')", name="status"),
         Index("ix_waitlist_entries_service_status", "tenant_id", "service_id", "status", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column()
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
@@ -223,7 +221,7 @@ class WaitlistEntry(TenantOwned, db.Model):
     service = relationship("Service", foreign_keys=[service_id])
 
 
-class FairDraw(TenantOwned, db.Model):
+class FairDraw(TenantRow, db.Model):
     """The fair draw of one service's newly released day (tenant setting `fair_draw_services`,
     app/booking/draw.py): requests during [opens_at, closes_at) are entries; at `closes_at`
     places go by lot. `seed`, `entry_ids` (the draw's input, ascending) and `ranking` (the
@@ -232,15 +230,14 @@ class FairDraw(TenantOwned, db.Model):
 
     __tablename__ = "fair_draws"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "service_id", "day"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        tenant_fk("service_id", "services", "CASCADE"),
         CheckConstraint("status IN ('collecting', 'drawn')", name="status"),
         CheckConstraint("opens_at < closes_at", name="window"),
         Index("ix_fair_draws_tenant_status_closes", "tenant_id", "status", "closes_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column()
     day: Mapped[date] = mapped_column()  # the released local day
     opens_at: Mapped[datetime] = mapped_column()  # the release
@@ -256,23 +253,21 @@ class FairDraw(TenantOwned, db.Model):
     service = relationship("Service", foreign_keys=[service_id])
 
 
-class DrawEntry(TenantOwned, db.Model):
+class DrawEntry(CapKeys, TenantRow, db.Model):
     """A citizen's request during a draw's collecting window: one per mailbox per draw."""
 
     __tablename__ = "draw_entries"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "draw_id", "email_key"),
         UniqueConstraint("tenant_id", "reference"),
         UniqueConstraint("token"),
-        ForeignKeyConstraint(["tenant_id", "draw_id"], ["fair_draws.tenant_id", "fair_draws.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
-                             ondelete="RESTRICT"),
+        tenant_fk("draw_id", "fair_draws", "CASCADE"),
+        tenant_fk("appointment_id", "appointments", "RESTRICT"),
         CheckConstraint("result IN ('entered', 'booked', 'waitlist')", name="result"),
         Index("ix_draw_entries_tenant_draw", "tenant_id", "draw_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     draw_id: Mapped[int] = mapped_column()
     reference: Mapped[str] = mapped_column(String(16))  # shown to the citizen and in the back office
     token: Mapped[str] = mapped_column(String(64))  # the entry's page link
@@ -292,13 +287,3 @@ class DrawEntry(TenantOwned, db.Model):
 
     draw = relationship("FairDraw", foreign_keys=[draw_id])
     appointment = relationship("Appointment", foreign_keys=[appointment_id])
-
-    @validates("email")
-    def _keep_email_key(self, _key: str, value: str) -> str:
-        self.email_key = mailbox_key(value)
-        return value
-
-    @validates("phone")
-    def _keep_phone_key(self, _key: str, value: str) -> str:
-        self.phone_key = phone_key(value)
-        return value

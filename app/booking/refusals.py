@@ -17,17 +17,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app import clock
 from app.extensions import db
 from app.scheduling.calendar import zone
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow
 from app.transaction import commit
 
 REASONS = ("ratelimit", "cap_email", "cap_phone", "proof_of_work")
 
 
-class RefusalCount(TenantOwned, db.Model):
+class RefusalCount(TenantRow, db.Model):
     __tablename__ = "refusal_counts"
     __table_args__ = (UniqueConstraint("tenant_id", "day", "reason"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)  # the tenant's local day
     reason: Mapped[str] = mapped_column(String(20))
     count: Mapped[int] = mapped_column(default=0)

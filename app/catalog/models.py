@@ -1,12 +1,12 @@
 """Services citizens book, and which counters serve them."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.i18n import Localized, pick, pick_list
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
 
 # Fields a town inherits from its district's catalogue unless it overrides them.
 INHERITABLE_FIELDS = (
@@ -28,7 +28,7 @@ INHERITABLE_FIELDS = (
 )
 
 
-class Service(TenantOwned, db.Model):
+class Service(TenantRow, db.Model):
     """A concern a citizen books ("Reisepass").
 
     A district's service with `shared` set is part of the catalogue its towns inherit.
@@ -39,9 +39,9 @@ class Service(TenantOwned, db.Model):
 
     __tablename__ = "services"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "slug"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="RESTRICT"),
+        tenant_fk("office_id", "offices", "RESTRICT"),
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
         CheckConstraint("persons_max BETWEEN 1 AND 10", name="persons_range"),
         CheckConstraint("additional_person_minutes IS NULL OR additional_person_minutes BETWEEN 1 AND 480",
@@ -50,7 +50,6 @@ class Service(TenantOwned, db.Model):
         CheckConstraint("length(leika_key) IN (0, 14)", name="leika_key_length"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63))
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
@@ -138,17 +137,16 @@ def by_phone_or_in_person():
                                  Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
 
 
-class ServiceCounter(TenantOwned, db.Model):
+class ServiceCounter(TenantRow, db.Model):
     """A counter that serves a service. A service with no rows is served by every
     counter of its office."""
 
     __tablename__ = "service_counters"
     __table_args__ = (
         UniqueConstraint("tenant_id", "service_id", "counter_id"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+        tenant_fk("service_id", "services", "CASCADE"),
+        tenant_fk("counter_id", "counters", "CASCADE"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(index=True)
     counter_id: Mapped[int] = mapped_column(index=True)

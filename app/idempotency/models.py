@@ -8,10 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow
 
 
-class IdempotentAnswer(TenantOwned, db.Model):
+class IdempotentAnswer(TenantRow, db.Model):
     """One per tenant and key: what was asked (method, path, a hash of the body) and
     what was answered. Stored in the database so every web process sees it; a 2xx
     answer is stored in the same transaction as the change it reports."""
@@ -22,7 +22,6 @@ class IdempotentAnswer(TenantOwned, db.Model):
         Index("ix_idempotency_keys_created_at", "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(500))

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_key
 
 
-class AccessibilityFeedback(TenantOwned, db.Model):
+class AccessibilityFeedback(TenantRow, db.Model):
     __tablename__ = "accessibility_feedback"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         CheckConstraint("status IN ('received', 'answered')", name="status"),
         Index("ix_accessibility_feedback_tenant_status", "tenant_id", "status", "due_on"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     page: Mapped[str] = mapped_column(String(300), default="")

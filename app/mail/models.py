@@ -3,20 +3,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
 from app.jobs.lease import Leased, lease_constraints
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_fk
 
 EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled", "invitation",
           "confirm_request", "emergency_reply", "reconfirm_request", "reconfirm_released", "waitlist_joined",
           "link_resend", "draw_entered", "draw_lost")
 
 
-class MailTemplate(TenantOwned, db.Model):
+class MailTemplate(TenantRow, db.Model):
     """A tenant's own text for one event and language; absent means inherited."""
 
     __tablename__ = "mail_templates"
@@ -25,7 +25,6 @@ class MailTemplate(TenantOwned, db.Model):
         CheckConstraint("lang IN ('de', 'en')", name="lang"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     event: Mapped[str] = mapped_column(String(30))
     lang: Mapped[str] = mapped_column(String(5))
     subject: Mapped[str] = mapped_column(String(300))
@@ -34,7 +33,7 @@ class MailTemplate(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=clock.column_now, onupdate=clock.column_now)
 
 
-class OutboxMail(Leased, TenantOwned, db.Model):
+class OutboxMail(Leased, TenantRow, db.Model):
     """A mail written in the same transaction as the change it tells of.
 
     Delivery starts after the commit; a row marked sent is never sent again. While it is
@@ -49,12 +48,10 @@ class OutboxMail(Leased, TenantOwned, db.Model):
 
     __tablename__ = "outbox_mails"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("appointment_id", "appointments", "CASCADE"),
         *lease_constraints("outbox_mails", extra_statuses=("skipped",)),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     appointment_id: Mapped[int | None] = mapped_column(index=True)
     event: Mapped[str] = mapped_column(String(30))
     to_addr: Mapped[str] = mapped_column(String(254))

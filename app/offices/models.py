@@ -3,31 +3,22 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    ForeignKeyConstraint,
-    Index,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.i18n import Localized, pick, pick_list
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
 
 
-class Office(TenantOwned, db.Model):
+class Office(TenantRow, db.Model):
     __tablename__ = "offices"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "slug"),
         CheckConstraint("slug <> ''", name="slug_not_empty"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63))
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300))
@@ -57,14 +48,13 @@ class Office(TenantOwned, db.Model):
         return self.entrances[0] if self.entrances else None
 
 
-class Entrance(TenantOwned, db.Model):
+class Entrance(TenantRow, db.Model):
     __tablename__ = "entrances"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        tenant_key(),
+        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(index=True)
     name: Mapped[str] = mapped_column(String(200))
     directions: Mapped[str] = mapped_column(Text, default="")
@@ -77,17 +67,16 @@ class Entrance(TenantOwned, db.Model):
         return pick(lang, self.directions_en, self.directions)
 
 
-class Counter(TenantOwned, db.Model):
+class Counter(TenantRow, db.Model):
     """A clerk's desk. Capacity at any moment is the number of counters open."""
 
     __tablename__ = "counters"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "office_id", "slug"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(index=True)
     slug: Mapped[str] = mapped_column(String(63))
     name: Mapped[str] = mapped_column(String(100))
@@ -101,7 +90,7 @@ class Counter(TenantOwned, db.Model):
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class OpeningHours(TenantOwned, db.Model):
+class OpeningHours(TenantRow, db.Model):
     """A weekly rule: on `weekday`, open from `opens` to `closes`, while valid.
 
     A rule with a counter applies to that counter only; a counter without rules of its
@@ -110,16 +99,15 @@ class OpeningHours(TenantOwned, db.Model):
 
     __tablename__ = "opening_hours"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+        tenant_key(),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("counter_id", "counters", "CASCADE"),
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("opens < closes", name="opens_before_closes"),
         CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until", name="validity"),
         Index("ix_opening_hours_office_weekday", "tenant_id", "office_id", "weekday"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     counter_id: Mapped[int | None] = mapped_column(index=True)
     weekday: Mapped[int] = mapped_column()  # Monday = 0
@@ -134,19 +122,18 @@ class OpeningHours(TenantOwned, db.Model):
         )
 
 
-class Closure(TenantOwned, db.Model):
+class Closure(TenantRow, db.Model):
     """Time an office (counter_id NULL) or one counter is closed: a closed day, blocked time."""
 
     __tablename__ = "closures"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+        tenant_key(),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("counter_id", "counters", "CASCADE"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
         Index("ix_closures_office_time", "tenant_id", "office_id", "ends_at", "starts_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     counter_id: Mapped[int | None] = mapped_column()
     starts_at: Mapped[datetime] = mapped_column()  # UTC

@@ -5,26 +5,25 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Date, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
 
 
-class OfficeQueue(TenantOwned, db.Model):
+class OfficeQueue(TenantRow, db.Model):
     """An office's queue set-up; an office without an enabled row keeps no queue."""
 
     __tablename__ = "office_queues"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "office_id"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
         CheckConstraint("ticket_prefix <> ''", name="prefix_not_empty"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     enabled: Mapped[bool] = mapped_column(default=False)
     ticket_prefix: Mapped[str] = mapped_column(String(3), default="A")  # walk-ins: A-017
@@ -35,18 +34,17 @@ class OfficeQueue(TenantOwned, db.Model):
     office = relationship("Office", foreign_keys=[office_id])
 
 
-class WalkInQuota(TenantOwned, db.Model):
+class WalkInQuota(TenantRow, db.Model):
     """How many walk-in tickets a service of an office takes per day (no row: none)."""
 
     __tablename__ = "walk_in_quotas"
     __table_args__ = (
         UniqueConstraint("tenant_id", "office_id", "service_id"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("service_id", "services", "CASCADE"),
         CheckConstraint("per_day BETWEEN 0 AND 999", name="per_day_range"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     service_id: Mapped[int] = mapped_column()
     per_day: Mapped[int] = mapped_column()
@@ -54,23 +52,22 @@ class WalkInQuota(TenantOwned, db.Model):
     service = relationship("Service", foreign_keys=[service_id])
 
 
-class QueueDay(TenantOwned, db.Model):
+class QueueDay(TenantRow, db.Model):
     """The last ticket number an office gave out on a day. Its row lock orders the
     tickets (and the quota count) of one office and day."""
 
     __tablename__ = "queue_days"
     __table_args__ = (
         UniqueConstraint("tenant_id", "office_id", "day"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     day: Mapped[date] = mapped_column(Date)
     last_number: Mapped[int] = mapped_column(default=0)
 
 
-class QueueEntry(TenantOwned, db.Model):
+class QueueEntry(TenantRow, db.Model):
     """One person (or family) waiting: a checked-in appointment or a walk-in ticket.
 
     `status` moves waiting → called → finished | missed, with parked (set aside by a
@@ -81,16 +78,14 @@ class QueueEntry(TenantOwned, db.Model):
 
     __tablename__ = "queue_entries"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         UniqueConstraint("tenant_id", "office_id", "day", "number"),
         UniqueConstraint("tenant_id", "appointment_id"),
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="RESTRICT"),
-        ForeignKeyConstraint(["tenant_id", "appointment_id"], ["appointments.tenant_id", "appointments.id"],
-                             ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="RESTRICT"),
-        ForeignKeyConstraint(["tenant_id", "target_counter_id"], ["counters.tenant_id", "counters.id"],
-                             ondelete="RESTRICT"),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("service_id", "services", "RESTRICT"),
+        tenant_fk("appointment_id", "appointments", "CASCADE"),
+        tenant_fk("counter_id", "counters", "RESTRICT"),
+        tenant_fk("target_counter_id", "counters", "RESTRICT"),
         CheckConstraint("status IN ('waiting', 'called', 'parked', 'finished', 'missed')", name="status"),
         CheckConstraint("kind IN ('appointment', 'walk_in')", name="kind"),
         CheckConstraint("(kind = 'appointment') = (appointment_id IS NOT NULL)", name="appointment_kind"),
@@ -100,7 +95,6 @@ class QueueEntry(TenantOwned, db.Model):
         Index("ix_queue_entries_office_day_status", "tenant_id", "office_id", "day", "status"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     day: Mapped[date] = mapped_column(Date)  # the office's local day
     number: Mapped[int] = mapped_column()
@@ -135,19 +129,17 @@ class QueueEntry(TenantOwned, db.Model):
     target_counter = relationship("Counter", foreign_keys=[target_counter_id])
 
 
-class QueueCall(TenantOwned, db.Model):
+class QueueCall(TenantRow, db.Model):
     """Every call and recall, for the waiting room's screen (ticket → counter) and the statistics."""
 
     __tablename__ = "queue_calls"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "entry_id"], ["queue_entries.tenant_id", "queue_entries.id"],
-                             ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "counter_id"], ["counters.tenant_id", "counters.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("entry_id", "queue_entries", "CASCADE"),
+        tenant_fk("counter_id", "counters", "CASCADE"),
         Index("ix_queue_calls_office_at", "tenant_id", "office_id", "called_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column()
     entry_id: Mapped[int] = mapped_column()
     counter_id: Mapped[int] = mapped_column()

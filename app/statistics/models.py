@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, ForeignKeyConstraint, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantOwned, tenant_fk
 
 # Which day each figure is counted on (the local day in the tenant's time zone):
 #   bookings, lead_minutes                      the day the booking was made
@@ -80,8 +80,8 @@ class StatisticsDay(_PerTenantDay, TenantOwned, _Figures, db.Model):
 
     __tablename__ = "statistics_days"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("service_id", "services", "CASCADE"),
     )
 
     office_id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,8 +97,8 @@ class StatisticsDelta(TenantOwned, _Figures, db.Model):
 
     __tablename__ = "statistics_deltas"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
+        tenant_fk("service_id", "services", "CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -114,7 +114,7 @@ class StatisticsOfficeDay(_PerTenantDay, TenantOwned, db.Model):
 
     __tablename__ = "statistics_office_days"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "office_id"], ["offices.tenant_id", "offices.id"], ondelete="CASCADE"),
+        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
     office_id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,7 +128,7 @@ class StatisticsNextFree(_PerTenantDay, TenantOwned, db.Model):
 
     __tablename__ = "statistics_next_free"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "service_id"], ["services.tenant_id", "services.id"], ondelete="CASCADE"),
+        tenant_fk("service_id", "services", "CASCADE"),
     )
 
     service_id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ import contextlib
 from contextvars import ContextVar
 from typing import Iterator
 
-from sqlalchemy import ForeignKey, event
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -36,6 +36,23 @@ class TenantOwned:
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805
         return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+class TenantRow(TenantOwned):
+    """A tenant's row with an id of its own (every tenant table but the statistics' day rows)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)  # first, as in the migrations
+
+
+def tenant_key() -> UniqueConstraint:
+    """(tenant_id, id): the key a `tenant_fk()` of another table points at."""
+    return UniqueConstraint("tenant_id", "id")
+
+
+def tenant_fk(column: str, table: str, ondelete: str) -> ForeignKeyConstraint:
+    """The foreign key (tenant_id, `column`) → `table` (tenant_id, id): the database itself
+    refuses a row that points at another tenant's row."""
+    return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
 
 
 def current_tenant_id() -> int:

@@ -3,25 +3,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import db
 from app.jobs.lease import Leased, lease_constraints
-from app.tenancy.scope import TenantOwned
+from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
 
 
-class WebhookEndpoint(TenantOwned, db.Model):
+class WebhookEndpoint(TenantRow, db.Model):
     """Where a town's other system wants to hear of appointment events; `events` empty means all."""
 
     __tablename__ = "webhook_endpoints"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
+        tenant_key(),
         CheckConstraint("url <> ''", name="url_not_empty"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list] = mapped_column(JSON, default=list)
@@ -36,18 +35,16 @@ class WebhookEndpoint(TenantOwned, db.Model):
         return self.active and (not self.events or event in self.events)
 
 
-class WebhookDelivery(Leased, TenantOwned, db.Model):
+class WebhookDelivery(Leased, TenantRow, db.Model):
     """One event for one endpoint, written in the event's transaction. Posted under a
     short lease (`status` 'sending', `next_attempt_at` its end; app/jobs/lease.py)."""
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "endpoint_id"], ["webhook_endpoints.tenant_id", "webhook_endpoints.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("endpoint_id", "webhook_endpoints", "CASCADE"),
         *lease_constraints("webhook_deliveries"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     endpoint_id: Mapped[int] = mapped_column(index=True)
     event: Mapped[str] = mapped_column(String(30))
     event_id: Mapped[str] = mapped_column(String(40), unique=True)
