@@ -222,3 +222,24 @@ def test_openapi_describes_visits(steinfurt):
     assert {"services", "duration_minutes"} <= set(spec["components"]["schemas"]["Appointment"]["properties"])
     assert {"persons_max", "additional_person_minutes", "combinable"} <= set(
         spec["components"]["schemas"]["Service"]["properties"])
+
+
+def test_one_service_is_the_form_and_the_apis_single_service_rule(app):
+    """`visits.one_service`: the service bookable online here, for persons it takes
+    (Steinfurt's ID card: up to 3); what the API's `service` + `persons` go through."""
+    from app.catalog import visits
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import all_tenants, tenant_scope
+
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+        with tenant_scope(tid):
+            visit = visits.one_service("personalausweis", 3)
+            assert [(s.slug, n) for s, n in visit.items] == [("personalausweis", 3)]
+            with pytest.raises(visits.VisitProblem, match="at most 3 for this service") as persons:
+                visits.one_service("personalausweis", 4)
+            assert persons.value.kind == "persons"
+            with pytest.raises(visits.VisitProblem, match="no service 'gibt-es-nicht' is bookable online") as unknown:
+                visits.one_service("gibt-es-nicht")
+            assert unknown.value.kind == "unknown"

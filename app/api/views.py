@@ -21,7 +21,7 @@ from app.booking import service as booking
 from app.booking.models import Appointment
 from app.booking.notifications import manage_url
 from app.catalog import visits
-from app.catalog.models import Service, bookable_online
+from app.catalog.models import Service, online_service, online_services
 from app.extensions import db
 from app.offices.models import Office
 from app.offices.operations import active_offices
@@ -68,7 +68,7 @@ def proposal(slot: Slot | None, offices: dict[int, Office] | None = None) -> dic
 
 
 def service_or_404(slug: str) -> Service:
-    svc = db.session.scalar(bookable_online().where(Service.slug == slug))
+    svc = online_service(slug)
     if svc is None:
         raise ApiProblem(404, "Not found", f"There is no service '{slug}' bookable online here.", type_="unknown-service")
     return svc
@@ -223,7 +223,7 @@ def tenant():
 def services():
     lg = lang()
     offices = offices_by_id()
-    rows = db.session.scalars(bookable_online())
+    rows = online_services()
     return jsonify([{
         "slug": s.slug, "name": s.display_name(lg), "description": s.display_description(lg),
         "duration_minutes": s.duration_minutes, "documents": s.documents_for(lg), "fee": s.fee_for(lg),
@@ -323,13 +323,10 @@ def create_appointment():
         except visits.VisitProblem as exc:
             raise validation_problem({"services": [str(exc)]}) from exc
     else:
-        svc = db.session.scalar(bookable_online().where(Service.slug == data["service"]))
-        if svc is None:
-            raise validation_problem({"service": [f"no service '{data['service']}' is bookable online here"]})
-        persons = data.get("persons") or 1
-        if not svc.takes_persons(persons):
-            raise validation_problem({"persons": [f"at most {svc.persons_max} for this service"]})
-        visit = visits.Visit.single(svc, persons)
+        try:
+            visit = visits.one_service(data["service"], data.get("persons") or 1)
+        except visits.VisitProblem as exc:
+            raise validation_problem({"service" if exc.kind == "unknown" else "persons": [str(exc)]}) from exc
     try:
         fairness.admit_online(g.tenant, data.get("altcha"), may_hold=False)
     except fairness.ProofOfWorkError as exc:

@@ -125,6 +125,16 @@ def bookable_online():
                                  Service.office_id.is_not(None)).order_by(Service.position, Service.slug)
 
 
+def online_service(slug: str | None) -> Service | None:
+    """The service bookable online here under `slug` (None for none): what a booking link,
+    the emergency form and the API name."""
+    return db.session.scalar(bookable_online().where(Service.slug == slug)) if slug else None
+
+
+def online_services() -> list[Service]:
+    return list(db.session.scalars(bookable_online()))
+
+
 def bookable_by_staff():
     """Every active service offered here, online-bookable or not (clerks book all)."""
     return select(Service).where(Service.active.is_(True), Service.office_id.is_not(None)).order_by(

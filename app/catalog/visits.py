@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.booking.models import MAX_DURATION_MINUTES
-from app.catalog.models import Service, bookable_online
+from app.catalog.models import Service, bookable_online, online_service
 from app.extensions import db
 
 DEFAULT_MAX_SERVICES = 3
@@ -143,6 +143,17 @@ def parse(text: str | None) -> list[tuple[str, int]]:
 
 def max_services(tenant) -> int:
     return int(tenant.settings.get("max_services_per_visit", DEFAULT_MAX_SERVICES))
+
+
+def one_service(slug: str, persons: int = 1) -> Visit:
+    """The visit of one service bookable online here, for `persons` it takes (the booking
+    form's rule, Service.takes_persons), or VisitProblem "unknown" or "persons"."""
+    svc = online_service(slug)
+    if svc is None:
+        raise VisitProblem(f"no service '{slug}' is bookable online here", "unknown")
+    if not svc.takes_persons(persons):
+        raise VisitProblem(f"at most {svc.persons_max} for this service", "persons", service=svc, n=svc.persons_max)
+    return Visit.single(svc, persons)
 
 
 def resolve(tenant, requested: list[tuple[str, int]], *, online: bool = True) -> Visit:

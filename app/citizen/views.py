@@ -20,7 +20,7 @@ from app.booking import draw, emergencies, reconfirm, waitlist
 from app.booking.models import Appointment
 from app.booking.notifications import calendar_file
 from app.catalog import visits
-from app.catalog.models import Service, bookable_online, by_phone_or_in_person
+from app.catalog.models import Service, by_phone_or_in_person, online_service, online_services
 from app.citizen import bp, forms
 from app.citizen import format as fmt
 from app.citizen.calendar import month_view
@@ -43,7 +43,7 @@ posts_limited = limiter.shared_limit(write_limit, scope="api-write", exempt_when
 
 # --- helpers ------------------------------------------------------------------------------
 def service_or_404(slug: str | None) -> Service:
-    svc = db.session.scalar(bookable_online().where(Service.slug == (slug or ""))) if slug else None
+    svc = online_service(slug)
     if svc is None:
         abort(404)
     return svc
@@ -121,7 +121,7 @@ def home():
     offices = active_offices()
     hours = public_hours(today)
     closures = coming_closures(now)
-    services = list(db.session.scalars(bookable_online()))
+    services = online_services()
     return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
                            services=services, offline=list(db.session.scalars(by_phone_or_in_person())),
                            today=today, emergency_text=localized("emergency"))
@@ -448,7 +448,7 @@ def move(token: str):
 @posts_limited
 def emergency():
     slug = request.values.get("service") or ""
-    svc = db.session.scalar(bookable_online().where(Service.slug == slug)) if slug else None
+    svc = online_service(slug)
     values: dict = {}
     errors: dict[str, str] = {}
     if request.method == "POST":

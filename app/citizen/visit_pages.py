@@ -12,10 +12,9 @@ from flask import abort, g, redirect, render_template, request, url_for
 
 from app import clock
 from app.catalog import visits
-from app.catalog.models import bookable_online
+from app.catalog.models import online_services
 from app.citizen import bp
 from app.citizen.calendar import month_view
-from app.extensions import db
 from app.i18n import current_lang
 from app.scheduling.calendar import zone
 from app.scheduling.slots import Policy
@@ -71,7 +70,7 @@ def visit_page():
 
 
 def _services_by_slug() -> dict:
-    return {s.slug: s for s in db.session.scalars(bookable_online())}
+    return {s.slug: s for s in online_services()}
 
 
 def _local_iso(dt) -> str:
