@@ -220,3 +220,22 @@ def test_a_clerk_moves_an_appointment_to_a_proposed_time_and_resends_the_confirm
         actions = [e.action for e in db.session.scalars(select(AuditEntry).where(
             AuditEntry.object_id == str(aid)).order_by(AuditEntry.id))]
     assert actions.count("confirmation_resent") == 1 and actions.count("appointment_moved_by_office") == 1
+
+
+def test_the_offices_day_is_the_towns_local_day_every_status_in_start_order(app, steinfurt, tuesday):
+    """`staff.day_appointments`, the day view's query: the office's appointments starting on
+    the local day, cancelled ones too, by start; the next day's are not among them."""
+    from app.booking import staff
+    from app.offices.models import Office
+    from app.tenancy.resolve import tenant_info
+
+    late = book_online(steinfurt, at(tuesday, 10), email="spaet@example.org")
+    early = book_online(steinfurt, at(tuesday, 8))
+    book_online(steinfurt, at(tuesday + timedelta(days=1), 8), email="morgen@example.org")
+    assert steinfurt.delete(f"{API}/{late['manage_token']}").status_code == 204
+    with in_tenant(app, "steinfurt") as tid:
+        office = db.session.scalar(select(Office).where(Office.id == select(Appointment.office_id).where(
+            Appointment.code == early["code"]).scalar_subquery()))
+        day = staff.day_appointments(tenant_info(tid), office, tuesday)
+        assert [(a.code, a.status) for a in day] == [(early["code"], "booked"), (late["code"], "cancelled")]
+        assert day[0].service.slug == "personalausweis"

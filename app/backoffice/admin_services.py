@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.common import counters_of, local
+from app.backoffice.common import local
 from app.backoffice.forms import FIELD_LABELS, parse_service_form
 from app.catalog.inheritance import towns_reached
-from app.catalog.models import Service
+from app.catalog.models import Service, all_services
 from app.catalog.operations import (EDITABLE, district_values, field_origins, reset_field, service_snapshot,
                                     update_service)
-from app.extensions import db
+from app.offices.operations import counters_of
 from app.scheduling.stranded import stranded_by_service
 from app.transaction import commit
 from app.validators import Invalid
@@ -21,7 +20,7 @@ from app.validators import Invalid
 @bp.route("/services")
 @role_required("admin")
 def services():
-    rows = list(db.session.scalars(select(Service).order_by(Service.position, Service.name)))
+    rows = all_services()
     return render_template("backoffice/services.html", services=rows, origins={s.id: field_origins(s) for s in rows})
 
 

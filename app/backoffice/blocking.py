@@ -5,9 +5,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from app.backoffice import bp
 from app.backoffice.access import audit, parse_int, role_required
-from app.backoffice.common import counters_of, local, parse_day, parse_time
+from app.backoffice.common import local, parse_day, parse_time
 from app.booking import staff
-from app.offices.operations import active_offices
+from app.offices.operations import active_offices, counters_of
 from app.transaction import commit
 
 

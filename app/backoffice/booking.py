@@ -8,23 +8,21 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app import clock
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.common import bookable_services, counters_of, local, parse_day, parse_local, parse_start, today
+from app.backoffice.common import local, parse_day, parse_local, parse_start, today
 from app.booking import service as booking
 from app.booking import staff
 from app.booking import emergencies
 from app.booking.models import EmergencyRequest
 from app.catalog import visits
-from app.catalog.models import Service, bookable_by_staff
+from app.catalog.models import Service, staff_service, staff_services
 from app.extensions import db
+from app.offices.operations import counters_of
 from app.scheduling.slots import Policy, compute_slots
 from app.transaction import commit
 
 
 def _service_from(value) -> Service | None:
-    sid = parse_int(value)
-    if sid is None:
-        return None
-    return db.session.scalar(bookable_by_staff().where(Service.id == sid))
+    return staff_service(parse_int(value))
 
 
 EXTRA_SERVICES = (2, 3)  # a caller's visit: up to two more services, each with its count
@@ -51,7 +49,7 @@ def _visit_from(form, service: Service | None) -> tuple[visits.Visit | None, str
 def _form_context(service: Service | None, kind: str, form: dict) -> dict:
     """Services, the proposal and the free starts of the chosen day for the form."""
     visit, visit_error = _visit_from(form, service)
-    ctx = {"services": bookable_services(), "service": service, "kind": kind, "form": form, "local": local,
+    ctx = {"services": staff_services(), "service": service, "kind": kind, "form": form, "local": local,
            "proposal": None, "slots": [], "counters": [], "visit": visit, "visit_error": visit_error,
            "extra_services": EXTRA_SERVICES}
     if service is not None:

@@ -1,15 +1,11 @@
-"""Small shared bits of the back-office pages: dates, counters, services, time formatting."""
+"""Small shared bits of the back-office pages: dates and time formatting."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
 
 from flask import g
-from sqlalchemy import select
 
 from app import clock
-from app.catalog.models import Service, bookable_by_staff
-from app.extensions import db
-from app.offices.models import Counter
 from app.scheduling.calendar import today_in, zone
 from app.validators import parse_date
 
@@ -52,11 +48,3 @@ def parse_local(day_value: str | None, time_value: str | None) -> datetime | Non
 def local(dt: datetime) -> datetime:
     return dt.astimezone(tz())
 
-
-def counters_of(office_id: int) -> list[Counter]:
-    return list(db.session.scalars(select(Counter).where(Counter.office_id == office_id)
-                                   .order_by(Counter.position, Counter.id)))
-
-
-def bookable_services() -> list[Service]:
-    return list(db.session.scalars(bookable_by_staff()))

@@ -6,35 +6,25 @@ from datetime import timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.backoffice import bp
 from app import clock
 from app.backoffice.access import audit, one_or_404, role_required
-from app.backoffice.common import counters_of, local, parse_day, parse_start, today, tz
+from app.backoffice.common import local, parse_day, parse_start, today
 from app.booking import service as booking
 from app.booking import staff
-from app.booking.codes import normalize_code
-from app.booking.models import Appointment, AppointmentService
+from app.booking.codes import by_code
+from app.booking.models import Appointment
 from app.catalog.visits import Visit
 from app.extensions import db
-from app.offices.operations import active_offices
+from app.offices.operations import active_offices, counters_of
 from app.queue import operations as queue
 from app.queue.messages import describe
-from app.scheduling.calendar import day_bounds_utc
 from app.transaction import commit
 
 
 def _day_data(day, office):
-    start, end = day_bounds_utc(day, tz())
-    appts = list(db.session.scalars(
-        select(Appointment).where(Appointment.office_id == office.id, Appointment.starts_at >= start,
-                                  Appointment.starts_at < end)
-        .options(selectinload(Appointment.service),
-                 selectinload(Appointment.visit_items).selectinload(AppointmentService.service))
-        .order_by(Appointment.starts_at, Appointment.counter_id, Appointment.id)
-    ))
+    appts = staff.day_appointments(g.tenant, office, day)
     counters = counters_of(office.id)
     by_counter = {c.id: [] for c in counters}
     for a in appts:
@@ -102,8 +92,7 @@ def appointment(appt_id: int):
 @role_required("staff")
 def find():
     """By booking code, as a caller reads it out."""
-    code = normalize_code(request.args.get("code", "").strip())
-    appt = db.session.scalar(select(Appointment).where(Appointment.code == code)) if code else None
+    appt = by_code(Appointment.code, request.args.get("code"))
     if appt is None:
         abort(404)
     return redirect(url_for("backoffice.appointment", appt_id=appt.id))

@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.common import counters_of, local
+from app.backoffice.common import local
 from app.extensions import db
-from app.offices.operations import active_offices
+from app.offices.operations import active_offices, counters_of
 from app.offices.models import Counter, Office
 from app.queue import kiosk as kiosk_links
 from app.queue import operations as queue

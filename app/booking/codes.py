@@ -31,6 +31,13 @@ def normalize_code(code: str) -> str:
     return f"{raw[:4]}-{raw[4:]}" if len(raw) == 8 else code.upper()
 
 
+def by_code(column, code: str | None):
+    """The row whose `column` (e.g. `Appointment.code`) holds the booking code a caller reads
+    out (any case, with or without the hyphen); None for none."""
+    code = normalize_code((code or "").strip())
+    return db.session.scalar(select(column.class_).where(column == code)) if code else None
+
+
 def new_manage_token() -> str:
     """192 random bits, URL-safe."""
     return secrets.token_urlsafe(24)

@@ -7,17 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.booking import service as booking
-from app.booking.models import ACTIVE_STATUSES, Appointment
+from app.booking.models import ACTIVE_STATUSES, Appointment, AppointmentService
 from app.booking.notifications import queue_mail
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
 from app.i18n import N_
 from app.offices.models import Closure, Counter, Office
-from app.scheduling.calendar import today_in, zone
+from app.scheduling.calendar import day_bounds_utc, today_in, zone
 from app.scheduling.slots import Policy, Slot, bookable_window, compute_slots, next_slot, slot_at
 from app.tenancy.resolve import tenant_info
 from app.validators import is_email
@@ -48,6 +49,18 @@ def snapshot(appt: Appointment) -> dict:
     return {"code": appt.code, "service_id": appt.service_id, "counter_id": appt.counter_id,
             "starts_at": appt.starts_at.isoformat(), "status": appt.status, "source": appt.source,
             "overbooked": appt.overbooked}
+
+
+def day_appointments(tenant, office: Office, day) -> list[Appointment]:
+    """The office's appointments starting on `day` (the tenant's local day), every status,
+    by start and counter, their services loaded: the day view and its print."""
+    start, end = day_bounds_utc(day, zone(tenant.timezone))
+    return list(db.session.scalars(
+        select(Appointment).where(Appointment.office_id == office.id, Appointment.starts_at >= start,
+                                  Appointment.starts_at < end)
+        .options(selectinload(Appointment.service),
+                 selectinload(Appointment.visit_items).selectinload(AppointmentService.service))
+        .order_by(Appointment.starts_at, Appointment.counter_id, Appointment.id)))
 
 
 def status_refusal(appt: Appointment, status: str, now: datetime) -> str | None:

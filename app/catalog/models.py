@@ -141,6 +141,20 @@ def bookable_by_staff():
         Service.position, Service.name)
 
 
+def staff_services() -> list[Service]:
+    return list(db.session.scalars(bookable_by_staff()))
+
+
+def staff_service(service_id: int | None) -> Service | None:
+    """The service a clerk may book under `service_id` (None for none)."""
+    return db.session.scalar(bookable_by_staff().where(Service.id == service_id)) if service_id is not None else None
+
+
+def all_services() -> list[Service]:
+    """Every service of the tenant, switched off ones too, in the admin's order."""
+    return list(db.session.scalars(select(Service).order_by(Service.position, Service.name)))
+
+
 def by_phone_or_in_person():
     """Services offered here that citizens cannot book online (they call or come by)."""
     return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(False),

@@ -18,6 +18,12 @@ def active_offices() -> list[Office]:
     return list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position, Office.id)))
 
 
+def counters_of(office_id: int) -> list[Counter]:
+    """The office's counters in their order (active or not)."""
+    return list(db.session.scalars(select(Counter).where(Counter.office_id == office_id)
+                                   .order_by(Counter.position, Counter.id)))
+
+
 def public_hours(today: date) -> dict[int, dict[int, list[OpeningHours]]]:
     """Office id → weekday → the office's current and coming opening-hours rules (the
     office's own, not a single counter's)."""

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.booking import staff
-from app.booking.codes import normalize_code
+from app.booking.codes import by_code
 from app.booking.models import Appointment
 from app.catalog.models import Service, ServiceCounter
 from app.extensions import db
@@ -137,10 +137,7 @@ def _next_number(office: Office, day: date) -> int:
 
 
 def find_appointment(code: str) -> Appointment | None:
-    code = normalize_code((code or "").strip())
-    if not code:
-        return None
-    return db.session.scalar(select(Appointment).where(Appointment.code == code))
+    return by_code(Appointment.code, code)
 
 
 def check_in_by_code(tenant, office: Office, code: str, now: datetime) -> QueueEntry:
