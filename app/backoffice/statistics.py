@@ -8,19 +8,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Response, abort, g, render_template, request
+from flask import Response, abort, g, make_response, render_template, request
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.backoffice import bp
 from app.backoffice.access import role_required
 from app.backoffice.common import parse_day, today
-from app.extensions import db
 from app.i18n import current_lang
 from app.statistics import charts, figures
 from app.statistics.export import to_csv
-from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
 
 MAX_DAYS = 366
@@ -77,9 +74,7 @@ def _district_view() -> bool:
 
 
 def _towns() -> list[tuple[int, str, str]]:
-    with all_tenants():
-        return [(t.id, t.slug, t.name) for t in db.session.scalars(
-            select(Tenant).where(Tenant.parent_id == g.tenant.id).order_by(Tenant.name))]
+    return figures.district_towns(g.tenant.id)
 
 
 def _subject() -> tuple[int, str, str] | None:
@@ -107,19 +102,23 @@ def _tables(subject, period: figures.Period) -> list[figures.Table]:
         return figures.tenant_tables(subject[0], period, today())
 
 
-def _bad_period(exc: BadPeriod):
-    return page("backoffice/statistics.html", error=str(exc), tables=[], charts={}, period=None,
-                           subject=None, towns=[], args={}), 422
+def _asked(plain: bool = False) -> tuple[figures.Period, tuple[int, str, str] | None]:
+    """The period and the subject the request asks for. A bad period ends the request with
+    422: the page with the message, or (`plain`, for a download) the message as text."""
+    try:
+        period = _period()
+    except BadPeriod as exc:
+        if plain:
+            abort(Response(str(exc), 422, mimetype="text/plain"))
+        abort(make_response(page("backoffice/statistics.html", error=str(exc), tables=[], charts={}, period=None,
+                                 subject=None, towns=[], args={}), 422))
+    return period, _subject()
 
 
 @bp.route("/statistics")
 @role_required("admin")
 def statistics():
-    try:
-        period = _period()
-    except BadPeriod as exc:
-        return _bad_period(exc)
-    subject = _subject()
+    period, subject = _asked()
     tables = _tables(subject, period)
     no_data = gettext("Keine Daten im Zeitraum")
     rendered = {t.key: charts.render(t, gettext, no_data=no_data) for t in tables}
@@ -138,11 +137,7 @@ def _args(period: figures.Period, subject) -> dict:
 @bp.route("/statistics.csv")
 @role_required("admin")
 def statistics_csv():
-    try:
-        period = _period()
-    except BadPeriod as exc:
-        abort(Response(str(exc), 422, mimetype="text/plain"))
-    subject = _subject()
+    period, subject = _asked(plain=True)
     key = request.args.get("figure", "")
     if key == "tageswerte":
         tenants = {subject[0]: subject[2]} if subject else {tid: name for tid, _, name in _towns()}
@@ -159,11 +154,7 @@ def statistics_csv():
 @bp.route("/statistics/report")
 @role_required("admin")
 def statistics_report():
-    try:
-        period = _period()
-    except BadPeriod as exc:
-        return _bad_period(exc)
-    subject = _subject()
+    period, subject = _asked()
     previous = period.previous()
     now_day = today()
     if subject is None:

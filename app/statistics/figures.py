@@ -24,6 +24,7 @@ from app.catalog.models import Service
 from app.extensions import db
 from app.offices.models import Office
 from app.statistics.models import FIGURES, StatisticsDay, StatisticsNextFree, StatisticsOfficeDay
+from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
 
 
@@ -407,6 +408,13 @@ def comparison(current: Summary, before: Summary) -> list[list]:
 
 
 # --- the district: every town side by side -------------------------------------------------------
+
+def district_towns(district_id: int) -> list[tuple[int, str, str]]:
+    """The towns of a district as (id, slug, name), by name: whom its figures set side by side."""
+    with all_tenants():
+        return [(t.id, t.slug, t.name) for t in db.session.scalars(
+            select(Tenant).where(Tenant.parent_id == district_id).order_by(Tenant.name))]
+
 
 def towns_side_by_side(towns: list[tuple[int, str]], period: Period, today: date) -> Table:
     """One row per town. Reads across tenants: the caller is district IT of these towns."""
