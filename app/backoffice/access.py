@@ -4,12 +4,14 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.audit.models import record
 from app.extensions import db
+from app.tenancy.models import Tenant
+from app.transaction import commit
 
 M = TypeVar("M")
 
@@ -58,6 +60,24 @@ def audit(action: str, obj_type: str, obj_id, *, before: dict | None = None, aft
     """An audit entry for a back-office write, by the logged-in user."""
     return record(action, obj_type, obj_id, actor=current_user.email, user_id=current_user.id,
                   before=before, after=after)
+
+
+def current_tenant() -> Tenant:
+    """The request's tenant as a row of this session, to change (`g.tenant` is what the host
+    resolved to, shared across requests)."""
+    return db.session.get(Tenant, g.tenant.id)
+
+
+def save_if_changed(action: str, obj_type: str, obj_id, before: dict, after: dict, saved: str) -> bool:
+    """A form's write: when `after` differs from `before`, audited, committed and `saved`
+    flashed (True); else "Keine Änderung." flashed and nothing written (False)."""
+    if after == before:
+        flash("Keine Änderung.")
+        return False
+    audit(action, obj_type, obj_id, before=before, after=after)
+    commit()
+    flash(saved)
+    return True
 
 
 def parse_int(value, default: int | None = None) -> int | None:

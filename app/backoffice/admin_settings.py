@@ -2,13 +2,12 @@
 tenant keeps only its own values; the rest follows the district and the defaults."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from app.backoffice import bp
-from app.backoffice.access import audit, role_required
+from app.backoffice.access import audit, current_tenant, role_required, save_if_changed
 from app.backoffice.forms import parse_settings_form, parse_texts_form
 from app.extensions import db
-from app.tenancy.models import Tenant
 from app.tenancy.resolve import host_cache
 from app.tenancy.settings import (CHOICES, DEFAULT_SETTINGS, TEXT_KEYS, apply_settings, apply_texts,
                                   effective_settings, effective_texts, setting_origin)
@@ -30,12 +29,8 @@ LABELS = {"slot_minutes": "Terminraster (Minuten)", "horizon_days": "Buchungshor
           "fair_draw_minutes": "Sammelzeit der Verlosung (Minuten nach der Freigabe)"}
 
 
-def _tenant() -> Tenant:
-    return db.session.get(Tenant, g.tenant.id)
-
-
 def _render(status=200, **extra):
-    tenant = _tenant()
+    tenant = current_tenant()
     return render_template("backoffice/settings.html", settings=effective_settings(tenant),
                            origins={k: setting_origin(tenant, k) for k in DEFAULT_SETTINGS}, labels=LABELS,
                            choices=CHOICES, texts=effective_texts(tenant), own_texts=tenant.texts or {},
@@ -47,27 +42,22 @@ def _render(status=200, **extra):
 def settings():
     if request.method == "GET":
         return _render()
-    tenant = _tenant()
+    tenant = current_tenant()
     try:
         values, reset = parse_settings_form(request.form)
     except Invalid as exc:
         return _render(422, errors={LABELS.get(k, k): v for k, v in exc.errors.items()}, form=request.form)
     before = dict(tenant.settings or {})
     after = apply_settings(tenant, values, reset, effective_settings(tenant))
-    if after != before:
-        audit("settings_updated", "tenant", tenant.id, before=before, after=after)
-        commit()
+    if save_if_changed("settings_updated", "tenant", tenant.id, before, after, "Einstellungen gespeichert."):
         host_cache.clear()
-        flash("Einstellungen gespeichert.")
-    else:
-        flash("Keine Änderung.")
     return redirect(url_for("backoffice.settings"))
 
 
 @bp.route("/settings/texts", methods=["POST"])
 @role_required("admin")
 def texts():
-    tenant = _tenant()
+    tenant = current_tenant()
     before = dict(tenant.texts or {})
     try:
         after = apply_texts(tenant, parse_texts_form(request.form))

@@ -10,7 +10,7 @@ from app.accounts.invitations import send_invitation
 from app.accounts.models import Membership, User
 from app.accounts.service import AccountError, NotAllowed, remove_membership, reset_second_factor
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, role_required
+from app.backoffice.access import audit, current_tenant, one_or_404, role_required
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
@@ -46,7 +46,7 @@ def user_reset_second_factor(membership_id: int):
 @bp.route("/users/invite", methods=["POST"])
 @role_required("admin")
 def user_invite():
-    return invite_from_form(db.session.get(Tenant, g.tenant.id), ("staff", "admin"), "staff", "backoffice.users")
+    return invite_from_form(current_tenant(), ("staff", "admin"), "staff", "backoffice.users")
 
 
 def invite_from_form(town: Tenant, roles: tuple[str, ...], default_role: str, back: str):

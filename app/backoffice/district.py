@@ -9,7 +9,7 @@ from flask_login import current_user
 from app.accounts.invitations import send_invitation
 from app.accounts.service import AccountError
 from app.backoffice import bp
-from app.backoffice.access import audit, district_required
+from app.backoffice.access import audit, current_tenant, district_required
 from app.backoffice.admin_users import invite_from_form
 from app.extensions import db
 from app.onboarding.export import export_yaml
@@ -42,7 +42,7 @@ def district_overview():
 
 
 def _template_hours() -> str:
-    office = (db.session.get(Tenant, g.tenant.id).template or {}).get("office") or {}
+    office = (current_tenant().template or {}).get("office") or {}
     return format_hours(office.get("hours") or [])
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app import clock
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, role_required
+from app.backoffice.access import audit, current_tenant, one_or_404, role_required, save_if_changed
 from app.extensions import db
 from app.legal.feedback import FeedbackInvalid, answer_feedback, is_overdue, open_feedback, send_answer
 from app.legal.fields import (A11Y_STATUSES, FIELDS, PAGES, LegalInvalid, apply_legal, inherited_legal, origin,
@@ -17,19 +17,14 @@ from app.publishing.checklist import NotReady, checklist, publish, published_alr
 from app.publishing.contact import ContactInvalid, contrast_ratio, update_contact
 from app.publishing.names import STATUS_LABELS
 from app.scheduling.calendar import today_in, zone
-from app.tenancy.models import Tenant
 from app.tenancy.resolve import host_cache
 from app.transaction import commit
-
-
-def _tenant() -> Tenant:
-    return db.session.get(Tenant, g.tenant.id)
 
 
 @bp.route("/contact", methods=["GET", "POST"])
 @role_required("admin")
 def contact():
-    tenant = _tenant()
+    tenant = current_tenant()
     if request.method == "POST":
         try:
             changed = update_contact(tenant, request.form)
@@ -37,14 +32,9 @@ def contact():
             db.session.rollback()
             return render_template("backoffice/contact.html", tenant=tenant, form=request.form,
                                    errors=exc.errors), 422
-        if changed:
-            audit("contact_updated", "tenant", tenant.id, before={k: v[0] for k, v in changed.items()},
-                  after={k: v[1] for k, v in changed.items()})
-            commit()
+        if save_if_changed("contact_updated", "tenant", tenant.id, {k: v[0] for k, v in changed.items()},
+                           {k: v[1] for k, v in changed.items()}, "Kontaktdaten und Gestaltung gespeichert."):
             host_cache.clear()
-            flash("Kontaktdaten und Gestaltung gespeichert.")
-        else:
-            flash("Keine Änderung.")
         return redirect(url_for("backoffice.contact"))
     texts = tenant.texts or {}
     form = {"name": tenant.name, "address": tenant.address, "contact_phone": tenant.contact_phone,
@@ -56,7 +46,7 @@ def contact():
 
 
 def _legal_page(status: int = 200, **extra):
-    tenant = _tenant()
+    tenant = current_tenant()
     pages = pages_for(tenant)
     fields = [f for f in FIELDS if f.page in pages]
     return render_template("backoffice/legal.html", tenant=tenant, fields=fields, pages=PAGES,
@@ -70,26 +60,21 @@ def _legal_page(status: int = 200, **extra):
 def legal():
     if request.method == "GET":
         return _legal_page()
-    tenant = _tenant()
+    tenant = current_tenant()
     before = dict(tenant.legal or {})
     try:
         after = apply_legal(tenant, request.form)
     except LegalInvalid as exc:
         db.session.rollback()
         return _legal_page(422, errors=exc.errors)
-    if after != before:
-        audit("legal_updated", "tenant", tenant.id, before=before, after=after)
-        commit()
-        flash("Angaben für die Pflichtseiten gespeichert.")
-    else:
-        flash("Keine Änderung.")
+    save_if_changed("legal_updated", "tenant", tenant.id, before, after, "Angaben für die Pflichtseiten gespeichert.")
     return redirect(url_for("backoffice.legal"))
 
 
 @bp.get("/golive")
 @role_required("admin")
 def golive():
-    tenant = _tenant()
+    tenant = current_tenant()
     items = checklist(tenant)
     blocking = [i for i in items if i.blocking]
     return render_template("backoffice/golive.html", tenant=tenant, items=items,
@@ -101,7 +86,7 @@ def golive():
 @bp.post("/golive/publish")
 @role_required("admin")
 def golive_publish():
-    tenant = _tenant()
+    tenant = current_tenant()
     live = request.form.get("live") == "1"
     if published_already(tenant, live=live):
         flash(f"{tenant.name} ist bereits veröffentlicht ({STATUS_LABELS[tenant.status]}).")
