@@ -45,6 +45,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # from X-Forwarded-For / -Proto as set by them, for rate limits and links.
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "FASTPATH": _bool(env.get("FASTPATH"), True),  # app/fastpath.py
         "PRODUCTION": production,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # PostgreSQL: the role without BYPASSRLS the app acts as (SET ROLE on connect), so

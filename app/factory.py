@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import ROOT, errors, faults, logs, security_headers
+from app import ROOT, errors, fastpath, faults, logs, security_headers
 from app.tenancy import rls
 from app import models  # noqa: F401  (registers every model with the metadata)
 from app.accounts import auth  # noqa: F401  (the user loader)
@@ -71,5 +71,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     security_headers.init_app(app)
     faults.init_app(app)  # a read whose connection broke runs once more on a fresh one
+    fastpath.install(app)  # last: in front of all of the above, answering cached reads it can
     register_cli(app)
     return app

@@ -49,7 +49,6 @@ def init_app(app: Flask) -> None:
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     root.propagate = True
-    access = logging.getLogger("app.access")
 
     @app.before_request
     def _start_timer():
@@ -62,9 +61,16 @@ def init_app(app: Flask) -> None:
             # The route's rule, never the path: paths carry manage, confirm and invitation
             # tokens, query strings e-mail addresses. An unmatched path is logged as "-".
             route = request.url_rule.rule if request.url_rule is not None else "-"
-            access.info("request", extra={
-                "tenant": tenant.slug if tenant else None, "method": request.method, "path": route,
-                "status": response.status_code,
-                "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-            })
+            log_request(tenant.slug if tenant else None, request.method, route, response.status_code,
+                        time.perf_counter() - g.get("started", time.perf_counter()))
         return response
+
+
+ACCESS = logging.getLogger("app.access")
+
+
+def log_request(tenant: str | None, method: str, route: str, status: int, seconds: float) -> None:
+    """The access log's line of one request: the tenant's slug and the route's rule, never
+    the path or the query (app/fastpath.py logs its answers through here too)."""
+    ACCESS.info("request", extra={"tenant": tenant, "method": method, "path": route, "status": status,
+                                  "ms": round(seconds * 1000, 1)})

@@ -7,8 +7,17 @@ from flask import Flask, Response
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def _hsts_wanted(config) -> bool:
+    return bool(config.get("PRODUCTION") and config.get("PUBLIC_URL_SCHEME") == "https")
+
+
+def every_answer(config) -> list[tuple[str, str]]:
+    """The headers init_app() adds to an answer that has none of them (app/fastpath.py)."""
+    return [("Strict-Transport-Security", HSTS)] if _hsts_wanted(config) else []
+
+
 def init_app(app: Flask) -> None:
-    if not (app.config.get("PRODUCTION") and app.config.get("PUBLIC_URL_SCHEME") == "https"):
+    if not _hsts_wanted(app.config):
         return
 
     @app.after_request

@@ -80,6 +80,18 @@ def client() -> Redis | None:
     return _client(url)
 
 
+def client_for(config) -> Redis | None:
+    """client() for a caller outside any app context (the WSGI fast path, app/fastpath.py):
+    None also while a raise of this process waits to be published (`in_sync()` would
+    publish it first, which needs the app)."""
+    if time.monotonic() < _down_until or _pending_offices or _pending_tenants:
+        return None
+    url = config.get("REDIS_URL")
+    if not url or not config.get("SHARED_CACHE", True):
+        return None
+    return _client(url)
+
+
 def failed(exc: Exception) -> None:
     """Redis did not answer: leave it alone for a moment (every caller falls back)."""
     global _down_until

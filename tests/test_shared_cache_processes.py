@@ -3,7 +3,9 @@ one Redis. Both answer /slots, /next and the citizen service page from the cache
 process A, a closure, a change of hours or of a setting committed by a third process (this
 test's own app) is in process B's very next answer. A cancelled start held back by the
 cooling-off comes back on B at its moment without any write. A third server that cannot
-reach Redis answers the same from the database throughout."""
+reach Redis answers the same from the database throughout. The hits of A and B are
+answered by the WSGI fast path (app/fastpath.py, counted in /metrics), so the very next
+answer after a change is the fast path's lookup finding the entry stale."""
 from __future__ import annotations
 
 import os
@@ -28,13 +30,15 @@ from tests.test_shared_cache_page import proposal_text, times
 
 pytestmark = [needs_redis, pytest.mark.postgres]
 HOST = {"Host": "steinfurt.localhost"}
+METRICS_TOKEN = "test-metrics-token"
 
 
 class Server:
     def __init__(self, pg_url: str, redis_url: str, folder):
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=pg_url, REDIS_URL=redis_url, AMTSTERMIN_INSTANCE=str(folder),
-                   MAIL_URL="console", RATELIMIT_ENABLED="false", SECRET_KEY="test", AMTSTERMIN_ENV="development")
+                   MAIL_URL="console", RATELIMIT_ENABLED="false", SECRET_KEY="test", AMTSTERMIN_ENV="development",
+                   METRICS_TOKEN=METRICS_TOKEN)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "1", "-b", f"127.0.0.1:{self.port}",
              "wsgi:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -59,6 +63,13 @@ class Server:
         r = http.get(self.url + path, headers={**HOST, **headers}, timeout=30)
         assert r.status_code == 200, r.text[:500]
         return r.text
+
+    def fast_answers(self) -> float:
+        """Reads this server answered before Flask, from the shared cache (its /metrics)."""
+        r = http.get(self.url + "/metrics", headers={**HOST, "Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=30)
+        assert r.status_code == 200, r.text
+        return sum(float(line.rsplit(" ", 1)[1]) for line in r.text.splitlines()
+                   if line.startswith("amtstermin_fast_answers_total{"))
 
     def stop(self):
         self.proc.terminate()
@@ -111,8 +122,11 @@ def test_a_change_on_one_process_is_in_the_next_answer_of_the_other(servers):
     nine = at(monday, 9).isoformat()
 
     def warm_and_agree():
+        fast = a.fast_answers(), b.fast_answers()
         for server in (a, b, a, b):  # twice each: the second answer is a hit
             answer = free_at(server, monday), proposal(server)
+        # Each server's second /slots and /next were hits, answered before Flask.
+        assert a.fast_answers() >= fast[0] + 2 and b.fast_answers() >= fast[1] + 2
         assert (free_at(a, monday), proposal(a)) == answer == (free_at(c, monday), proposal(c))
         return answer
 

@@ -9,7 +9,7 @@ from flask import current_app, g, jsonify, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from app import clock
+from app import clock, fastpath
 from app.api import bp
 from app.api.idempotency import idempotent, remember_answer
 from app.api.openapi import spec_dict
@@ -41,10 +41,14 @@ writes = limiter.shared_limit(write_limit, scope="api-write")
 
 # --- helpers ------------------------------------------------------------------------------
 def lang() -> str:
+    return lang_of(request)
+
+
+def lang_of(req) -> str:
     """`?lang=de|en` when given, else the Accept-Language header, else German."""
-    if request.args.get("lang") in ("de", "en"):
-        return request.args["lang"]
-    best = request.accept_languages.best_match(["de", "en"])
+    if req.args.get("lang") in ("de", "en"):
+        return req.args["lang"]
+    best = req.accept_languages.best_match(["de", "en"])
     return best or "de"
 
 
@@ -158,14 +162,21 @@ def shared_answer(view):
     """Slot lists and proposals: answered from the shared cache while nothing they depend
     on changed (app/scheduling/answers.py), else computed and stored for the next request.
     A hit costs one Redis round trip and no database session: the tenant was taken from
-    the process's host cache provisionally, and the same round trip confirms its version."""
-    PROVISIONAL_ENDPOINTS.add(f"{bp.name}.{view.__name__}")
+    the process's host cache provisionally, and the same round trip confirms its version.
+    A hit is usually answered before Flask, by app/fastpath.py, under the same key."""
+    endpoint = f"{bp.name}.{view.__name__}"
+    PROVISIONAL_ENDPOINTS.add(endpoint)
+
+    def key_of(tenant, version: str, kwargs: dict, req) -> str:
+        args = req.args
+        return answers.key(tenant.id, version, endpoint,
+                           (tuple(sorted(kwargs.items())), args.get("services"), args.get("from"), args.get("to"),
+                            lang_of(req)))
+
+    fastpath.register(endpoint, key_of)
 
     def answer_key(version: str, kwargs: dict) -> str:
-        args = request.args
-        return answers.key(g.tenant.id, version, request.endpoint,
-                           (tuple(sorted(kwargs.items())), args.get("services"), args.get("from"), args.get("to"),
-                            lang()))
+        return key_of(g.tenant, version, kwargs, request)
 
     @functools.wraps(view)
     def wrapper(**kwargs):

@@ -191,9 +191,15 @@ def init_app(app: Flask) -> None:
     def _observe(response):
         route = request.url_rule.rule if request.url_rule is not None else "-"
         started = g.get("metrics_started")
-        REQUESTS.labels(route=route, method=request.method, status=str(response.status_code)).inc()
-        if started is not None:
-            LATENCY.labels(route=route, method=request.method).observe(time.perf_counter() - started)
-        if response.status_code == 503:
-            UNAVAILABLE.labels(route=route).inc()
+        observe(route, request.method, response.status_code,
+                time.perf_counter() - started if started is not None else None)
         return response
+
+
+def observe(route: str, method: str, status: int, seconds: float | None) -> None:
+    """Count one answered request (app/fastpath.py counts its answers through here too)."""
+    REQUESTS.labels(route=route, method=method, status=str(status)).inc()
+    if seconds is not None:
+        LATENCY.labels(route=route, method=method).observe(seconds)
+    if status == 503:
+        UNAVAILABLE.labels(route=route).inc()

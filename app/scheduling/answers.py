@@ -30,6 +30,7 @@ from typing import Callable
 
 from flask import Response, current_app, g, request
 from flask_wtf.csrf import generate_csrf
+from redis import Redis
 from redis.exceptions import RedisError
 
 from app import clock, shared_cache
@@ -85,11 +86,13 @@ def key(tenant_id: int, tenants_version: str, endpoint: str, parts: tuple) -> st
     return ANSWERS + digest.hexdigest()
 
 
-def lookup(answer_key: str, tenants_version: str, now: float) -> Found:
-    """The stored answer still valid at `now` under this tenants version, in one round trip."""
-    r = shared_cache.client()
-    if r is None or not shared_cache.in_sync():
-        return Found(None)
+def lookup(answer_key: str, tenants_version: str, now: float, r: Redis | None = None) -> Found:
+    """The stored answer still valid at `now` under this tenants version, in one round trip.
+    `r`: the shared cache's client, known to be in sync (app/fastpath.py); else the app's."""
+    if r is None:
+        r = shared_cache.client()
+        if r is None or not shared_cache.in_sync():
+            return Found(None)
     held = _bodies.get(answer_key)
     try:
         found = r.eval(_LOOKUP, 3, answer_key, shared_cache.OFFICES, shared_cache.TENANTS, tenants_version,

@@ -147,8 +147,14 @@ class HostCache:
     def provisional(self, host: str) -> tuple[TenantInfo | None, str | None]:
         """The last known tenant of a host and the version it was read under, without any
         round trip; (None, None) when there is none to go on."""
+        if shared_cache.client() is None:
+            return None, None
+        return self.peek(host)
+
+    def peek(self, host: str) -> tuple[TenantInfo | None, str | None]:
+        """provisional() without asking whether Redis is usable (the caller does)."""
         hit = self._entries.get(host)
-        if hit is None or hit[2] is None or hit[1] is None or shared_cache.client() is None:
+        if hit is None or hit[2] is None or hit[1] is None:
             return None, None
         return hit[1], hit[2]
 

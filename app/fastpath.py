@@ -1,0 +1,182 @@
+"""A WSGI layer in front of Flask that answers the cached reads (issue 18) straight from
+the shared cache, and hands every other request to Flask unchanged.
+
+The shared answers of `/slots` and `/next` (app/scheduling/answers.py) already cost no
+database session on a hit; what a hit still paid was Flask's request around it (context,
+hooks, routing, the limiter's wrapper: ~2/3 of its CPU). This layer answers a GET of a
+registered endpoint itself when, and only when, everything the Flask path would check
+holds without Flask:
+
+- the host's tenant is in this process's host cache (live, not a draft, not switched
+  off), read under the tenants version that Redis still holds — confirmed by the same
+  Redis script that returns the answer (`answers.lookup`);
+- the stored answer is valid (its office's version unchanged, its `changes_at` ahead);
+- nothing in the request would make Flask's answer differ: no rate limit to count
+  (RATELIMIT_ENABLED off — the limiter's counts and headers are Flask-Limiter's), no
+  cookie but `lang` (a session cookie could be refreshed or a remember cookie set), no
+  `?lang=` that would set the language cookie, no TRUSTED_HOSTS/SERVER_NAME checks;
+- Redis answers and holds every raise of this process.
+
+Otherwise — a miss, Redis away, anything unusual — Flask answers exactly as before. An
+answer given here carries the same status, body and headers as Flask's (pinned by
+tests/test_fastpath.py header by header), is logged by `app.logs.log_request` and
+counted by `app.ops.metrics.observe` like any other request, plus
+`amtstermin_fast_answers_total`, so an operator can see how many reads it took.
+
+Reusable: `register(endpoint, key)` makes any view whose answer lives in the shared
+cache under `key(tenant, tenants_version, kwargs, request)` answerable here; `hit()` is
+the lookup alone for a caller with its own response (e.g. a page with its own headers).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import Flask
+from prometheus_client import Counter
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
+
+from app import clock, logs, security_headers, shared_cache
+from app.ops import metrics
+from app.scheduling import answers
+from app.tenancy.resolve import MalformedHost, TenantInfo, host_cache, normalize_host
+
+log = logging.getLogger(__name__)
+
+FAST_ANSWERS = Counter("amtstermin_fast_answers_total",
+                       "Reads answered from the shared cache before Flask (app/fastpath.py)", ["route"])
+
+# (tenant, tenants version, view arguments, request) -> the answer's key in the shared cache
+KeyFunction = Callable[[TenantInfo, str, dict, object], str]
+
+
+@dataclass(frozen=True)
+class Read:
+    endpoint: str
+    key: KeyFunction
+
+
+_reads: dict[str, Read] = {}
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9/_.~-]*$")  # what needs no decoding to match like Werkzeug
+PATHS_KEPT = 4096  # paths of this process known to route (or not) to a registered endpoint
+
+
+def register(endpoint: str, key: KeyFunction) -> None:
+    """Answer GETs of this Flask endpoint from the shared cache, under `key`."""
+    _reads[endpoint] = Read(endpoint, key)
+
+
+@dataclass(frozen=True)
+class Hit:
+    tenant: TenantInfo
+    rule: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+class FastPath:
+    """The WSGI callable installed in front of `app.wsgi_app` (inside ProxyFix, if any)."""
+
+    def __init__(self, app: Flask, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self._routes: dict[str, tuple[Read, dict, str] | None] = {}
+        # What app.security_headers adds to every answer, as it was installed.
+        self._headers = security_headers.every_answer(app.config)
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        try:
+            found = self.hit(environ)
+        except Exception:  # never worse than Flask: it answers whatever went wrong here
+            log.exception("fast path failed; Flask answers")
+            found = None
+        if found is None:
+            return self.wsgi_app(environ, start_response)
+        headers = [("Content-Type", found.content_type), ("Content-Length", str(len(found.body)))]
+        headers += self._headers
+        headers.append(("Vary", "Cookie"))  # Flask-Login's after_request reads the session on every answer
+        start_response(f"{found.status} {HTTP_STATUS_CODES.get(found.status, 'UNKNOWN').upper()}", headers)
+        seconds = time.perf_counter() - started
+        logs.log_request(found.tenant.slug, "GET", found.rule, found.status, seconds)
+        metrics.observe(found.rule, "GET", found.status, seconds)
+        FAST_ANSWERS.labels(route=found.rule).inc()
+        return [found.body]
+
+    def route(self, environ) -> tuple[Read, dict, str] | None:
+        """(read, view arguments, URL rule) when Flask would route this GET to a
+        registered endpoint, as Werkzeug's own map says (asked once per path)."""
+        path = environ.get("PATH_INFO") or "/"
+        try:
+            return self._routes[path]
+        except KeyError:
+            pass
+        found = None
+        if _SAFE_PATH.match(path) and _reads:
+            try:
+                rule, kwargs = self.app.url_map.bind_to_environ(environ).match(
+                    path, method="GET", return_rule=True)
+            except (HTTPException, RequestRedirect):
+                rule = None
+            if rule is not None and rule.endpoint in _reads:
+                found = (_reads[rule.endpoint], kwargs, rule.rule)
+        if len(self._routes) >= PATHS_KEPT:
+            self._routes.clear()
+        self._routes[path] = found
+        return found
+
+    def hit(self, environ) -> Hit | None:
+        """The shared answer Flask would give this request, or None (Flask answers)."""
+        config = self.app.config
+        if environ.get("REQUEST_METHOD") != "GET" or not config.get("FASTPATH", True):
+            return None
+        if config["RATELIMIT_ENABLED"] or config.get("TRUSTED_HOSTS") or config.get("SERVER_NAME"):
+            return None
+        routed = self.route(environ)
+        if routed is None:
+            return None
+        read, kwargs, rule = routed
+        request = self.app.request_class(environ)
+        if "HTTP_COOKIE" in environ:
+            cookies = request.cookies
+            if any(name != "lang" for name in cookies):
+                return None
+            chosen = request.args.get("lang")
+            if chosen in ("de", "en") and cookies.get("lang") != chosen:
+                return None  # app.i18n remembers the language in a cookie
+        elif request.args.get("lang") in ("de", "en"):
+            return None
+        try:
+            host = normalize_host(environ.get("HTTP_HOST"))
+        except MalformedHost:
+            return None
+        if host is None or host == config["BASE_DOMAIN"]:
+            return None
+        tenant, version = host_cache.peek(host)
+        if tenant is None or version is None or tenant.status in ("draft", "disabled"):
+            return None
+        r = shared_cache.client_for(config)
+        if r is None:
+            return None
+        found = answers.lookup(read.key(tenant, version, kwargs, request), version, clock.now().timestamp(), r)
+        if found.answer is None or found.tenants_version != version:
+            return None
+        status, content_type, body = found.answer
+        return Hit(tenant, rule, status, content_type, body)
+
+
+def install(app: Flask) -> None:
+    """Put the fast path in front of the app's WSGI callable (inside ProxyFix, which
+    must still fix the client's address and scheme first)."""
+    inner = app.wsgi_app
+    if isinstance(inner, ProxyFix):
+        inner.app = FastPath(app, inner.app)
+    else:
+        app.wsgi_app = FastPath(app, inner)  # type: ignore[method-assign]
