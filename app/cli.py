@@ -17,7 +17,8 @@ from app.clitools import exit_unchanged, tenant_or_exit
 from app.extensions import db
 from app.jobs.due import run_due
 from app.jobs.worker import run_worker
-from app.onboarding.sync import SyncError, create_town, sync_folder
+from app.onboarding.sync import SyncError, sync_folder
+from app.onboarding.towns import onboard_town
 from app.ops.cli import ops_cli
 from app.publishing.checklist import NotReady
 from app.publishing.checklist import publish as publish_tenant
@@ -62,8 +63,8 @@ def tenants_create(slug: str, name: str, parent: str, domain: str | None, addres
                    publish: bool):
     """Onboard a municipality from its district's template; it starts as a draft."""
     try:
-        town = create_town(slug.strip().lower(), name, parent.strip().lower(), domain, address=address,
-                           phone=phone, email=email)
+        town = onboard_town(slug.strip().lower(), name, parent.strip().lower(), domain, address=address,
+                            phone=phone, email=email)
         commit()
     except SyncError as exc:
         exit_unchanged(exc.errors, say_unchanged=False)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEntry
 from app.extensions import db
 from tests.conftest import HostClient, mails
-from tests.test_backoffice_support import PASSWORD, in_tenant, logged_in, login, service_id  # noqa: F401
+from tests.test_backoffice_support import PASSWORD, in_tenant, logged_in, login, make_user, service_id  # noqa: F401
 
 
 
@@ -218,3 +218,33 @@ def test_district_it_cannot_be_invited_down_to_a_lesser_role(app, steinfurt):
     assert "betreut den Kreis" in steinfurt.get("/admin/users").get_data(as_text=True)
     assert login(steinfurt, "it@kreis-steinfurt.example").status_code == 302
     assert steinfurt.get("/admin/settings").status_code == 200  # still district IT here
+
+
+def test_onboard_town_creates_the_draft_and_invites_its_admin_in_one_operation(app):
+    """`onboarding.towns.onboard_town`, which the form and `flask tenants create` call: the
+    district template's town, and with an admin address its invitation, signed by the district."""
+    from app.accounts.models import User
+    from app.onboarding.towns import onboard_town, template_office_hours
+    from app.tenancy.models import Tenant
+    from app.tenancy.scope import all_tenants
+    from app.transaction import commit
+
+    uid = make_user(app, "it@kreis-steinfurt.example", "kreis-steinfurt", "district-it")
+    with app.app_context():
+        with all_tenants():
+            kreis_id = db.session.scalar(select(Tenant.id).where(Tenant.slug == "kreis-steinfurt"))
+            district = db.session.get(Tenant, kreis_id)
+            template = (district.template or {}).get("office") or {}
+            assert template_office_hours(kreis_id) == (template.get("hours") or [])
+            it = db.session.get(User, uid)
+        town = onboard_town("altenberge", "Gemeinde Altenberge", "kreis-steinfurt", admin_email="chef@altenberge.example",
+                            invited_by=it)
+        plain = onboard_town("laer", "Gemeinde Laer", "kreis-steinfurt")
+        assert (town.status, town.parent_id, plain.status) == ("draft", kreis_id, "draft")
+        commit()
+    invitation = next(m for m in mails(app) if m["To"] == "chef@altenberge.example")
+    assert "Kreis Steinfurt" in invitation.get_body(("plain",)).get_content()
+    assert not [m for m in mails(app) if "laer" in m["To"]]
+    with in_tenant(app, "altenberge"):
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user_invited"))
+        assert (entry.actor, entry.after["email"]) == ("it@kreis-steinfurt.example", "chef@altenberge.example")

@@ -6,14 +6,14 @@ from __future__ import annotations
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.accounts.invitations import send_invitation
 from app.accounts.service import AccountError
 from app.backoffice import bp
-from app.backoffice.access import audit, current_tenant, district_required
+from app.backoffice.access import audit, district_required
 from app.backoffice.admin_users import invite_from_form
 from app.extensions import db
 from app.onboarding.export import export_yaml
-from app.onboarding.sync import SyncError, create_town
+from app.onboarding.sync import SyncError
+from app.onboarding.towns import onboard_town, template_office_hours
 from app.publishing.checklist import NotReady, checklist, switch_status
 from app.publishing.hours_text import HoursInvalid, format_hours, parse_hours
 from app.publishing.names import STATUS_LABELS, suggest_slug
@@ -41,17 +41,12 @@ def district_overview():
                            status_labels=STATUS_LABELS)
 
 
-def _template_hours() -> str:
-    office = (current_tenant().template or {}).get("office") or {}
-    return format_hours(office.get("hours") or [])
-
-
 @bp.route("/district/onboard", methods=["GET", "POST"])
 @district_required
 def district_onboard():
     form = request.form
     if request.method == "GET":
-        return render_template("backoffice/onboard.html", form={"hours": _template_hours()})
+        return render_template("backoffice/onboard.html", form={"hours": format_hours(template_office_hours(g.tenant.id))})
     name = (form.get("name") or "").strip()
     slug = (form.get("slug") or "").strip().lower() or suggest_slug(name)
     email = (form.get("admin_email") or "").strip().lower()
@@ -65,11 +60,10 @@ def district_onboard():
     try:
         if errors:
             raise SyncError([])
-        town = create_town(slug, name, g.tenant.slug, (form.get("domain") or "").strip() or None,
-                           address=form.get("address") or "", phone=form.get("phone") or "",
-                           email=form.get("email") or "", hours=form.get("contact_hours") or "",
-                           office_hours=office_hours)
-        send_invitation(town, email, "admin", sender=g.tenant.name, invited_by=current_user)
+        town = onboard_town(slug, name, g.tenant.slug, (form.get("domain") or "").strip() or None,
+                            address=form.get("address") or "", phone=form.get("phone") or "",
+                            email=form.get("email") or "", hours=form.get("contact_hours") or "",
+                            office_hours=office_hours, admin_email=email, invited_by=current_user)
     except SyncError as exc:
         db.session.rollback()
         errors.update(_errors(exc.errors))
