@@ -57,11 +57,11 @@ def discard_session() -> None:
         log.debug("close failed on a lost connection")
 
 
-def with_db_retries(work: Callable[[], T], *, for_seconds: float = 90.0, first_delay: float = 0.1) -> T:
+def with_db_retries(work: Callable[[], T], *, for_seconds: float = 90.0) -> T:
     """Run `work` (which commits) until the database takes it, on a fresh connection
     each time; gives up after `for_seconds` and raises the last error."""
     deadline = time.monotonic() + for_seconds
-    delay = first_delay
+    delay = 0.1  # doubled after each try, up to 2 s
     while True:
         try:
             return work()

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from app.accounts import sessions
 from app.accounts.models import Membership, User
 from app.extensions import db, login_manager
-from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
 
 
@@ -66,4 +65,4 @@ def load_user(user_id: str):
     return BackOfficeUser(user, role) if role else None
 
 
-__all__ = ["BackOfficeUser", "load_user", "role_in", "Tenant"]
+__all__ = ["BackOfficeUser", "load_user", "role_in"]

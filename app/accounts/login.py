@@ -39,7 +39,6 @@ class Attempt:
     role: str | None = None
     wait_seconds: int = 0
     needs_proof_of_work: bool = False
-    proof_error: str | None = None
 
 
 def attempt(email: str, password: str, address: str, tenant: TenantInfo, proof: str | None) -> Attempt:
@@ -50,8 +49,8 @@ def attempt(email: str, password: str, address: str, tenant: TenantInfo, proof: 
     if verdict.needs_proof_of_work:
         try:
             verify_proof_of_work(proof)
-        except ProofOfWorkError as exc:
-            return Attempt("proof_of_work", needs_proof_of_work=True, proof_error=exc.reason)
+        except ProofOfWorkError:
+            return Attempt("proof_of_work", needs_proof_of_work=True)
     with all_tenants():
         user = db.session.scalar(select(User).where(User.email == email)) if email else None
     ok = verify_password(user, password)  # the same work for an unknown user

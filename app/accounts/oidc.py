@@ -219,7 +219,7 @@ def provider_logout_url(tenant, id_token: str | None, post_logout_redirect_uri: 
 
 def configure(tenant_id: int, *, issuer: str, client_id: str, client_secret: str | None,
               role_claim: str = "groups", role_map: dict[str, str] | None = None,
-              local_passwords: bool = True, label: str | None = None, scopes: str | None = None) -> IdentityProvider:
+              local_passwords: bool = True, label: str | None = None) -> IdentityProvider:
     """Set a tenant's provider (or change it). Flushes; the caller commits."""
     issuer = issuer.strip().rstrip("/")
     if not issuer.startswith(("https://", "http://")):
@@ -242,8 +242,6 @@ def configure(tenant_id: int, *, issuer: str, client_id: str, client_secret: str
     provider.local_passwords = local_passwords
     if label:
         provider.label = label
-    if scopes:
-        provider.scopes = scopes
     db.session.flush()
     metadata.clear()
     return provider

@@ -49,7 +49,6 @@ class Verdict:
 
     wait_seconds: int = 0  # > 0: refused, try again after this many seconds
     needs_proof_of_work: bool = False
-    account_failures: int = 0
 
     @property
     def refused(self) -> bool:
@@ -74,7 +73,7 @@ def assess(email: str, address: str) -> Verdict:
         oldest = db.session.scalar(select(func.min(LoginFailure.at)).where(
             LoginFailure.address_hash == address_h, LoginFailure.at > now - ADDRESS_WINDOW))
         wait = math.ceil((oldest + ADDRESS_WINDOW - now).total_seconds()) if oldest else 60
-        return Verdict(wait_seconds=max(wait, 1), needs_proof_of_work=True, account_failures=account)
+        return Verdict(wait_seconds=max(wait, 1), needs_proof_of_work=True)
     wait = 0
     delay = delay_for(account)
     if delay:
@@ -84,8 +83,7 @@ def assess(email: str, address: str) -> Verdict:
         if last_here is not None:
             wait = max(0, math.ceil((last_here + timedelta(seconds=delay) - now).total_seconds()))
     return Verdict(wait_seconds=wait,
-                   needs_proof_of_work=account >= POW_AFTER or by_address >= ADDRESS_POW_AFTER,
-                   account_failures=account)
+                   needs_proof_of_work=account >= POW_AFTER or by_address >= ADDRESS_POW_AFTER)
 
 
 def record_failure(email: str, address: str) -> int:

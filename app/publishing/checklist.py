@@ -123,12 +123,6 @@ def missing_items(tenant: Tenant) -> list[str]:
     return [problem for item in checklist(tenant) if item.blocking for problem in item.problems]
 
 
-def progress(tenant: Tenant) -> tuple[int, int]:
-    """(blocking items done, blocking items in all)."""
-    items = [i for i in checklist(tenant) if i.blocking]
-    return sum(1 for i in items if i.ok), len(items)
-
-
 def published_already(tenant: Tenant, *, live: bool = False) -> bool:
     """Bookable already: publishing again would change nothing (only going live is left)."""
     return tenant.status in BOOKABLE_STATUSES and not live

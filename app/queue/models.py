@@ -126,7 +126,6 @@ class QueueEntry(TenantRow, db.Model):
             return self.appointment.services_with_counts()
         return [(self.service, 1)]
     counter = relationship("Counter", foreign_keys=[counter_id])
-    target_counter = relationship("Counter", foreign_keys=[target_counter_id])
 
 
 class QueueCall(TenantRow, db.Model):

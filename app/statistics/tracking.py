@@ -305,7 +305,10 @@ def upsert_days(session, rows: list[dict]) -> None:
         session.execute(stmt)
 
 
-def fold_deltas(batch: int = 5000) -> int:
+FOLD_BATCH = 5000  # deltas folded per transaction
+
+
+def fold_deltas() -> int:
     """Fold pending deltas into the daily rows; returns how many were folded. Only one fold
     runs at a time; another that finds the lock taken leaves the rest to the next run."""
     session = db.session
@@ -316,7 +319,7 @@ def fold_deltas(batch: int = 5000) -> int:
             if not _lock_for_fold(session):
                 session.rollback()
                 return folded
-            rows = session.execute(select(table).order_by(table.c.id).limit(batch)).mappings().all()
+            rows = session.execute(select(table).order_by(table.c.id).limit(FOLD_BATCH)).mappings().all()
             if not rows:
                 session.rollback()
                 return folded
@@ -333,5 +336,5 @@ def fold_deltas(batch: int = 5000) -> int:
                 session.execute(delete(table).where(table.c.id.in_(ids[i:i + 1000])))
             session.commit()
             folded += len(rows)
-            if len(rows) < batch:
+            if len(rows) < FOLD_BATCH:
                 return folded

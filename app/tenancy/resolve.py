@@ -200,7 +200,6 @@ def init_app(app: Flask) -> None:
         if token is not None:  # run again by confirm_tenant()
             leave_tenant(token)
         g.tenant = None
-        g.base_host = False
         try:
             host = normalize_host(request.headers.get("Host"))
         except MalformedHost:
@@ -210,7 +209,6 @@ def init_app(app: Flask) -> None:
         if host is None:
             abort(404)
         if host == app.config["BASE_DOMAIN"]:
-            g.base_host = True
             if request.path == "/" or request.path.startswith("/static/"):
                 return None
             abort(404)
