@@ -196,3 +196,20 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
                       "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 2}}})
     response = app.test_client().get("/healthz", headers={"Host": "10.0.0.1"})
     assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_the_bare_domain_lists_districts_first_and_no_switched_off_tenant(app):
+    """`resolve.listed_tenants`, what the bare BASE_DOMAIN's page shows."""
+    from app.tenancy.resolve import listed_tenants
+
+    with app.app_context():
+        with all_tenants():
+            db.session.scalar(select(Tenant).where(Tenant.slug == "emsdetten")).status = "disabled"
+            commit()
+        listed = listed_tenants()
+    slugs = [slug for _, slug, _ in listed]
+    assert "emsdetten" not in slugs and "steinfurt" in slugs
+    kinds = [kind for _, _, kind in listed]
+    assert kinds == sorted(kinds) and kinds[0] == "district"
+    towns = [name for name, _, kind in listed if kind == "municipality"]
+    assert towns == sorted(towns)

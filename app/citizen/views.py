@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
 
 from app import clock
 from app.ratelimit import limiter, write_limit
@@ -32,9 +31,7 @@ from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
 from app.scheduling.slots import (Policy, Slot, draw_announcement, draw_running, next_release, next_slot, reopening,
                                   slot_at)
-from app.tenancy.models import Tenant
-from app.tenancy.resolve import framing_hosts
-from app.tenancy.scope import all_tenants
+from app.tenancy.resolve import framing_hosts, listed_tenants
 from app.transaction import commit
 
 # Bookings, moves and cancels share the API's per-client budget; reads are not limited here.
@@ -128,11 +125,7 @@ def home():
 
 
 def tenant_list():
-    with all_tenants():
-        tenants = list(db.session.scalars(
-            select(Tenant).where(Tenant.status != "disabled").order_by(Tenant.kind, Tenant.name)
-        ))
-        rows = [(t.name, t.slug, t.kind) for t in tenants]
+    rows = listed_tenants()
     db.session.rollback()
     port = request.host.rpartition(":")[2] if ":" in request.host else ""
     base = current_app.config["BASE_DOMAIN"]

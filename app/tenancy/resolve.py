@@ -273,6 +273,14 @@ def tenant_by_slug(slug: str) -> Tenant | None:
         return db.session.scalar(select(Tenant).where(Tenant.slug == slug.strip().lower()))
 
 
+def listed_tenants() -> list[tuple[str, str, str]]:
+    """(name, slug, kind) of every tenant the bare BASE_DOMAIN lists: all but the switched
+    off, districts before towns, by name."""
+    with all_tenants():
+        return [(t.name, t.slug, t.kind) for t in db.session.scalars(
+            select(Tenant).where(Tenant.status != "disabled").order_by(Tenant.kind, Tenant.name))]
+
+
 def district_and_towns(district_id: int) -> list[Tenant]:
     """The district first, then its towns by slug."""
     with all_tenants():
