@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     p.add_argument("--duration", type=float, default=5)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--port", type=int, default=18200, help="the app's port; hello's is the next one")
+    p.add_argument("--flask", action="store_true",
+                   help="also serve the app with FASTPATH=false (port + 2) and measure its hits, interleaved")
     p.add_argument("--ratelimit", action="store_true", help="serve with RATELIMIT_ENABLED=true")
     args = p.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="amtstermin-cached-"))
@@ -66,24 +68,31 @@ def main(argv=None) -> int:
         hello_srv = served("hello", "bench.hello:app", env, work, args.port + 1)
         app_srv.wait_ready("/healthz", HOST)
         hello_srv.wait_ready("/", "localhost")
+        window = f"{API}/slots?from={today}&to={today + timedelta(days=27)}"
         jobs = [("hello", load.Job(hello_srv.port, "/", "localhost")),
-                ("slots", load.Job(app_srv.port, f"{API}/slots?from={today}&to={today + timedelta(days=27)}", HOST)),
+                ("slots", load.Job(app_srv.port, window, HOST)),
                 ("next", load.Job(app_srv.port, f"{API}/next", HOST))]
         meters = {"hello": CpuMeter(hello_srv, None), "app": CpuMeter(app_srv, db_url)}
+        if args.flask:
+            flask_srv = served("flask", "wsgi:app", dict(env, FASTPATH="false"), work, args.port + 2)
+            flask_srv.wait_ready("/healthz", HOST)
+            jobs += [("slots-flask", load.Job(flask_srv.port, window, HOST)),
+                     ("next-flask", load.Job(flask_srv.port, f"{API}/next", HOST))]
+            meters["flask"] = CpuMeter(flask_srv, db_url)
         for _, job in jobs:
             load.run(job, connections=4, duration=1)
         cpu: dict[str, list[float]] = {name: [] for name, _ in jobs}
         for rnd in range(args.rounds):
             for name, job in jobs:
-                res = measured(load, job, meters["hello" if name == "hello" else "app"],
+                res = measured(load, job, meters["flask" if name.endswith("-flask") else "hello" if name == "hello" else "app"],
                                connections=args.connections, duration=args.duration)
                 cpu[name].append(res["cpu_app_ms"] + res["cpu_db_ms"])
-                log(f"round {rnd + 1} {name:6s} {res['rps']:7.0f} req/s p99 {res['p99_ms']:6.1f} ms "
+                log(f"round {rnd + 1} {name:11s} {res['rps']:7.0f} req/s p99 {res['p99_ms']:6.1f} ms "
                     f"cpu {res['cpu_app_ms']:.3f}+{res['cpu_db_ms']:.3f} ms/req codes {res['codes']} load {loadavg()}")
         hello = statistics.median(cpu["hello"])
         for name, values in cpu.items():
             mid = statistics.median(values)
-            print(f"{name:6s} median CPU {mid:.3f} ms/req  hello/this {hello / mid:.3f}")
+            print(f"{name:11s} median CPU {mid:.3f} ms/req  hello/this {hello / mid:.3f}")
     finally:
         stop_servers()
     return 0

@@ -9,9 +9,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import fastpath
 from app.extensions import db
-from app.fastpath import FAST_ANSWERS
+from app.fastpath import FAST_ANSWERS, FastPath
 from app.ops.counters import REQUESTS
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
@@ -167,3 +169,30 @@ def test_head_and_other_hosts_go_to_flask(shared_app):
     assert fast_count(rule) == before
     assert client.get(NEXT).status_code == 200
     assert fast_count(rule) == before + 1
+
+
+def test_behind_a_proxy_the_fast_path_sits_inside_proxyfix(pg_url, tmp_path):
+    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, TRUSTED_PROXIES=1)
+    try:
+        assert isinstance(app.wsgi_app, ProxyFix) and isinstance(app.wsgi_app.app, FastPath)
+        client = HostClient(app, "steinfurt.localhost")
+        rule = "/api/v1/services/<slug>/next"
+        first = client.get(NEXT, headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+        before = fast_count(rule)
+        again = client.get(NEXT, headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+        assert again.get_data() == first.get_data() and fast_count(rule) == before + 1
+    finally:
+        close(app)
+
+
+def test_a_failure_inside_the_fast_path_is_answered_by_flask(shared_app, monkeypatch, caplog):
+    client = HostClient(shared_app, "steinfurt.localhost")
+    first = client.get(NEXT)
+
+    def broken(host):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(fastpath, "normalize_host", broken)
+    again = client.get(NEXT)
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert any("fast path failed" in r.getMessage() for r in caplog.records)
