@@ -349,15 +349,8 @@ def create_appointment():
                             lang=data.get("lang") or lang())
     except booking.DrawOpen as exc:
         return enter_draw(visit, data, exc)
-    except booking.DrawPending as exc:
-        raise draw_pending_problem() from exc
-    except booking.InvalidStart as exc:
-        raise start_problem(str(exc)) from exc
-    except booking.SlotTaken as exc:
-        raise taken_problem(exc.fresh_proposal()) from exc
-    except booking.ActiveBookingLimit as exc:
-        refusals.refused(g.tenant, f"cap_{exc.cap}")
-        raise limit_problem(exc) from exc
+    except REFUSALS as exc:
+        raise refusal_problem(exc) from exc
     body = appointment_json(appt)
     location = {"Location": url_for("api.get_appointment", token=appt.manage_token)}
     remember_answer(201, body, location)
@@ -371,18 +364,13 @@ def enter_draw(visit: visits.Visit, data: dict, drawing: booking.DrawOpen):
         entry = draw.enter(g.tenant, visit, data["start"], drawing,
                            name=data["name"], email=data["email"], phone=data.get("phone") or "",
                            lang=data.get("lang") or lang())
-    except booking.InvalidStart as exc:
-        raise start_problem(str(exc)) from exc
-    except booking.ActiveBookingLimit as exc:
-        refusals.refused(g.tenant, f"cap_{exc.cap}")
-        raise limit_problem(exc) from exc
     except draw.AlreadyEntered as exc:
         db.session.rollback()
         what = "e-mail address" if exc.cap == "email" else "phone number"
         raise ApiProblem(409, "Already entered", f"This {what} is already entered in this day's draw; each takes "
                          "part once.", type_="draw-already-entered", cap=exc.cap) from exc
-    except draw.DrawClosed as exc:
-        raise draw_pending_problem() from exc
+    except REFUSALS as exc:
+        raise refusal_problem(exc) from exc
     body = entry_json(entry)
     remember_answer(202, body)
     commit()
@@ -396,6 +384,25 @@ def entry_json(entry) -> dict:
     return {"status": "entered", "entry": entry.reference, "service": {k: services[0][k] for k in ("slug", "name")},
             "services": services, "start": iso(entry.starts_at), "draw_at": iso(entry.draw.closes_at),
             "entry_url": tenant_url(g.tenant, "citizen.draw_entry", token=entry.token)}
+
+
+# What booking, moving and entering a draw may refuse with, answered alike (`refusal_problem`).
+REFUSALS = (booking.InvalidStart, booking.SlotTaken, booking.ActiveBookingLimit, booking.DrawPending,
+            booking.DeadlinePassed, draw.DrawClosed)
+
+
+def refusal_problem(exc: booking.BookingError) -> ApiProblem:
+    """The answer to one of REFUSALS; a cap's refusal is counted."""
+    if isinstance(exc, booking.InvalidStart):
+        return start_problem(str(exc))
+    if isinstance(exc, booking.SlotTaken):
+        return taken_problem(exc.fresh_proposal())
+    if isinstance(exc, booking.ActiveBookingLimit):
+        refusals.refused(g.tenant, f"cap_{exc.cap}")
+        return limit_problem(exc)
+    if isinstance(exc, booking.DeadlinePassed):
+        return deadline_problem()
+    return draw_pending_problem()  # DrawPending, DrawClosed: the day is being drawn
 
 
 def draw_pending_problem() -> ApiProblem:
@@ -430,12 +437,8 @@ def move_appointment(token: str):
     except booking.NotActive as exc:
         raise ApiProblem(422, "Not movable", f"This appointment is {appt.status} and can no longer be moved.",
                          type_="appointment-not-active") from exc
-    except booking.DeadlinePassed as exc:
-        raise deadline_problem() from exc
-    except booking.InvalidStart as exc:
-        raise start_problem(str(exc)) from exc
-    except booking.SlotTaken as exc:
-        raise taken_problem(exc.fresh_proposal()) from exc
+    except REFUSALS as exc:
+        raise refusal_problem(exc) from exc
     body = appointment_json(appt)
     remember_answer(200, body)
     commit()
