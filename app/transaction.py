@@ -35,6 +35,16 @@ def claim(statement):
     return session.scalar(statement)
 
 
+def claim_all(statement) -> list:
+    """The rows of `statement` for this worker alone (as `claim`): rows another transaction
+    holds are skipped on PostgreSQL."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(statement.with_for_update(skip_locked=True)))
+    session.execute(text("UPDATE tenants SET id = id WHERE 0"))
+    return list(session.scalars(statement))
+
+
 def commit() -> None:
     session = db.session
     session.commit()

@@ -7,11 +7,17 @@ conversation runs with no transaction and no connection held, and its outcome is
 on a fresh connection, retried while the database is away. A worker that dies mid-send
 leaves a lease that runs out; the sweeper then takes the row up again.
 
+A batch (`take_many`) claims several rows in one statement under one lease and sends them
+one after another, recording each outcome as soon as it is known; rows it did not get to
+within BATCH_SEND_WINDOW go back (`release`). A worker that dies mid-batch leaves its sent
+rows recorded and the rest to run out the lease, as for a single row.
+
 A model used here mixes in `Leased` (`status` 'pending', 'sending', 'sent' or 'failed',
 `attempts`, `next_attempt_at`, `last_error`) and adds `lease_constraints()` to its table.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, Index, String, or_, select, update
@@ -21,8 +27,9 @@ from app import clock
 from app.extensions import db
 from app.faults import with_db_retries
 from app.tenancy.scope import all_tenants
-from app.transaction import claim
+from app.transaction import claim, claim_all
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 # What `prepare` returns for a row it settled itself (a mail no longer warranted): the row
 # is committed as `prepare` left it and not sent.
@@ -30,6 +37,11 @@ SKIP = object()
 # Recording the outcome is retried for this long: well inside the lease, so nobody
 # re-claims a row whose send went through while its "sent" was still being written.
 RECORD_FOR_SECONDS = 75.0
+# A batch (`take_many`) starts a send only this long after its claim; what is left then goes
+# back (`release`) and is claimed anew with a fresh lease. A send that starts in the window,
+# runs its connection's timeout and records for RECORD_FOR_SECONDS still ends inside the
+# lease (10 + 30 + 75 s < 2 min).
+BATCH_SEND_WINDOW = timedelta(seconds=10)
 
 
 class Leased:
@@ -52,6 +64,78 @@ def lease_constraints(table: str, extra_statuses: tuple = ()) -> tuple:
 def due(model, now: datetime):
     """Rows to send: pending ones whose time has come, and leases that ran out."""
     return or_(model.status == "pending", model.status == "sending") & (model.next_attempt_at <= now)
+
+
+def fresh_rows(model):
+    """Rows never tried yet (`attempts` 0, pending): their own job may still be on its way,
+    so whoever sends first takes them; a row held back after a failure waits for its time."""
+    return (model.status == "pending") & (model.attempts == 0)
+
+
+def _own(model, row_id: int, now: datetime):
+    return (model.id == row_id) & or_(model.status == "pending",
+                                      (model.status == "sending") & (model.next_attempt_at <= now))
+
+
+def take_many(model, now: datetime, *, first: int | None = None, fresh: bool = True, limit: int = 25,
+              prepare_many=None) -> tuple[list, int]:
+    """Claim up to `limit` rows in one statement, skipping rows another worker holds: row
+    `first` if it is still to be sent, then due rows and (`fresh`) fresh ones, oldest first.
+
+    `prepare_many(rows)` runs before the claim commits and returns, for each row, what its
+    send needs (or SKIP for a row it settled itself). All rows share one lease; the batch
+    sends them within BATCH_SEND_WINDOW and gives the rest back (`release`). Returns
+    `([(row, prepared)], rows claimed)` with the rows detached; a crash leaves them to run
+    out their lease."""
+    wanted = (fresh_rows(model) | due(model, now)) if fresh else due(model, now)
+    order = [model.id]
+    if first is not None:
+        wanted = _own(model, first, now) | wanted
+        order = [(model.id != first), model.id]
+    with all_tenants():
+        rows = claim_all(select(model).where(wanted).order_by(*order).limit(limit))
+        if not rows:
+            db.session.rollback()
+            return [], 0
+        prepared = prepare_many(rows) if prepare_many else [None] * len(rows)
+        taken = []
+        for row, what in zip(rows, prepared):
+            if what is SKIP:
+                continue
+            row.status = "sending"
+            row.attempts += 1
+            row.next_attempt_at = now + LEASE
+            taken.append((row, what))
+        db.session.flush()
+        for row in rows:
+            db.session.expunge(row)
+        db.session.commit()
+    db.session.close()  # nothing is held while we send
+    return taken, len(rows)
+
+
+def release(model, row_ids: list[int], next_attempt_at: datetime) -> bool:
+    """Give claimed rows of a batch back unsent (pending, their claim's attempt not counted),
+    to be sent from `next_attempt_at` (fresh rows go with the next batch anyway). A release
+    that cannot be written leaves the rows to run out their lease."""
+    if not row_ids:
+        return True
+
+    def write() -> bool:
+        with all_tenants():
+            db.session.execute(
+                update(model).where(model.id.in_(row_ids), model.status == "sending")
+                .values(status="pending", attempts=model.attempts - 1, next_attempt_at=next_attempt_at)
+                .execution_options(synchronize_session=False))
+        db.session.commit()
+        return True
+
+    try:
+        return with_db_retries(write, for_seconds=RECORD_FOR_SECONDS)
+    except Exception:  # the lease runs out instead; the sweeper takes the rows up then
+        log.warning("could not give claimed rows back", extra={"job": model.__tablename__})
+        db.session.rollback()
+        return False
 
 
 def take(model, row_id: int, now: datetime, *, prepare=None):

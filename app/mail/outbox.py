@@ -12,9 +12,10 @@ from flask import current_app
 from app import clock
 from app.extensions import db
 from app.mail.models import OutboxMail
-from app.mail.render import mail_html, mail_plain, render_text
+from app.mail.render import mail_html, mail_plain, render_text, shared_texts
 from app.tenancy.resolve import TenantInfo, tenant_info
-from app.tenancy.scope import tenant_scope
+from app.tenancy.models import Tenant
+from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import after_commit
 
 SWEEPER_GRACE = timedelta(seconds=15)
@@ -71,13 +72,42 @@ def queue_unrendered(tenant_id: int, event: str, to: str, *, appointment_id: int
 
 
 # event -> renderer(row) -> the fields of `composed()`, or None when the mail is no longer
-# warranted. Registered by the package that knows what the mail is about.
+# warranted. Registered by the package that knows what the mail is about, with a preloader
+# (rows) that loads what a batch of its rows needs in a few statements.
 _renderers: dict[str, Callable[[OutboxMail], dict | None]] = {}
+_preloaders: dict[str, Callable[[list[OutboxMail]], list]] = {}
 
 
-def register_renderer(events, renderer: Callable[[OutboxMail], dict | None]) -> None:
+def register_renderer(events, renderer: Callable[[OutboxMail], dict | None],
+                      preload: Callable[[list[OutboxMail]], list] | None = None) -> None:
     for event in events:
         _renderers[event] = renderer
+        if preload is not None:
+            _preloaders[event] = preload
+
+
+def render_rows(rows: list[OutboxMail]) -> list[bool]:
+    """`render_row` for each of a batch, with what they share read once: per tenant, the
+    preloaders of their events first (one query for all their appointments, say), and each
+    tenant's texts once for the batch. What a preloader returns is held until the batch is
+    rendered (the session's identity map alone would let it go)."""
+    todo = [row for row in rows if row.text_body is None]
+    held = []
+    with all_tenants():
+        for tenant_id in {row.tenant_id for row in todo}:
+            tenant = db.session.get(Tenant, tenant_id)
+            held.append((tenant, tenant.parent if tenant is not None else None))
+    # One flush for the whole batch when its claim commits, not one before each query.
+    with shared_texts(), db.session.no_autoflush:
+        groups: dict[tuple, list[OutboxMail]] = {}
+        for row in todo:
+            preload = _preloaders.get(row.event)
+            if preload is not None:
+                groups.setdefault((row.tenant_id, preload), []).append(row)
+        for (tenant_id, preload), group in groups.items():
+            with tenant_scope(tenant_id):
+                held.append(preload(group))
+        return [render_row(row) for row in rows]
 
 
 def render_row(row: OutboxMail) -> bool:

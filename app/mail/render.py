@@ -1,10 +1,13 @@
 """Rendering mail texts: built-in, district and town templates in a locked-down sandbox."""
 from __future__ import annotations
 
+import contextlib
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
+from typing import Iterator
 
 from flask import render_template
 from jinja2 import nodes
@@ -144,8 +147,33 @@ class RenderedText:
     origin: str  # "own", "district" or "built-in"
 
 
+# While a batch of mails renders (`shared_texts()`): (tenants, event, lang) -> the chain.
+_shared_chains: ContextVar[dict | None] = ContextVar("shared_chains", default=None)
+
+
+@contextlib.contextmanager
+def shared_texts() -> Iterator[None]:
+    """Inside the block every text chain is read once (a batch of mails renders in one
+    transaction, so they all see the texts as they were when it began)."""
+    token = _shared_chains.set({})
+    try:
+        yield
+    finally:
+        _shared_chains.reset(token)
+
+
 def template_chain(tenant_ids: list[int], event: str, lang: str) -> list[tuple[str, str, str]]:
     """(subject, body, origin) from the tenant up to the built-in text, nearest first."""
+    shared = _shared_chains.get()
+    if shared is None:
+        return _template_chain(tenant_ids, event, lang)
+    key = (tuple(tenant_ids), event, lang)
+    if key not in shared:
+        shared[key] = _template_chain(tenant_ids, event, lang)
+    return shared[key]
+
+
+def _template_chain(tenant_ids: list[int], event: str, lang: str) -> list[tuple[str, str, str]]:
     chain: list[tuple[str, str, str]] = []
     with all_tenants():
         rows = {

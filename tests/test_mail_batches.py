@@ -1,0 +1,173 @@
+"""Confirmations in batches (issue 18, Deliver 3): one mail job sends every mail that waits,
+claimed together, rendered with what they share read once, over one SMTP connection; each
+mail exactly once, also when the worker is killed in the middle of a batch. Real aiosmtpd,
+real Redis and rq, a real worker process where it is killed."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from app import ROOT
+from app.extensions import db
+from app.mail import delivery
+from app.mail.models import OutboxMail
+from app.mail.transport import close_connections
+from app.tenancy.scope import all_tenants
+from tests.conftest import REDIS_URL, HostClient, close, counted, make_app, needs_redis, next_weekday
+from tests.test_mail_delivery import Sink, book, free_port, later
+
+
+class StallingSink(Sink):
+    """A sink that holds the conversation of its `stall_at`-th recipient (1-based) for a long time."""
+
+    def __init__(self, port: int, stall_at: int):
+        super().__init__(port)
+        self.stall_at = stall_at
+        self.rcpts = 0
+        self.stalled = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpts += 1
+        if self.rcpts == self.stall_at:
+            self.stalled.set()
+            await asyncio.sleep(30)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def statuses(app) -> list[str]:
+    with app.app_context(), all_tenants():
+        result = list(db.session.scalars(select(OutboxMail.status).order_by(OutboxMail.id)))
+        db.session.remove()
+        return result
+
+
+@pytest.fixture
+def queued_app(pg_url, tmp_path):
+    """The app as deployed (jobs in Redis, mail to an SMTP server), no worker running yet."""
+    if not REDIS_URL:
+        pytest.skip("TEST_REDIS_URL not set: Redis test skipped")
+    from redis import Redis
+
+    Redis.from_url(REDIS_URL).flushdb()
+    port = free_port()
+    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, MAIL_URL=f"smtp://127.0.0.1:{port}?timeout=30")
+    yield app, port
+    close_connections()
+    close(app)
+    Redis.from_url(REDIS_URL).flushdb()
+
+
+def book_many(app, n: int) -> None:
+    client = HostClient(app, "steinfurt.localhost")
+    monday = next_weekday(0)
+    for i in range(n):
+        assert book(client, monday, 8 + i // 3, (i % 3) * 20, i=i).status_code == 201
+
+
+@needs_redis
+def test_bookings_mails_go_out_in_batches_over_one_connection_each_once(queued_app, monkeypatch):
+    from app.jobs.due import run_due
+    from app.jobs.worker import run_worker
+
+    app, port = queued_app
+    monkeypatch.setattr(delivery, "BATCH", 4)  # seven mails: batches of 4 and 3
+    sink = Sink(port).start()
+    try:
+        book_many(app, 7)
+        assert statuses(app) == ["pending"] * 7
+        with app.app_context():
+            run_worker(app, burst=True)
+        assert sorted(m["To"] for m in sink.messages) == sorted(f"citizen{i}@example.org" for i in range(7))
+        assert len({m["Message-ID"] for m in sink.messages}) == 7
+        assert len(set(sink.peers)) == 1  # one SMTP connection for both batches
+        assert statuses(app) == ["sent"] * 7
+        with app.app_context():
+            assert run_due(now=later(900))["mails"] == 0
+        assert len(sink.messages) == 7
+
+        # A booking after the job ran gets a job of its own, and its mail arrives.
+        client = HostClient(app, "steinfurt.localhost")
+        assert book(client, next_weekday(1), 9, i=7).status_code == 201
+        with app.app_context():
+            run_worker(app, burst=True)
+        assert sink.messages[-1]["To"] == "citizen7@example.org" and len(sink.messages) == 8
+    finally:
+        sink.stop()
+
+
+@needs_redis
+def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(queued_app, tmp_path):
+    from app.jobs.due import run_due
+
+    app, port = queued_app
+    sink = StallingSink(port, stall_at=3).start()
+    book_many(app, 5)
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=REDIS_URL,
+               MAIL_URL=app.config["MAIL_URL"], AMTSTERMIN_INSTANCE=str(tmp_path / "worker"))
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert sink.stalled.wait(60), "the worker never reached the third mail"
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        # Two went out and are recorded; the third was being said, the rest claimed with it.
+        assert sorted(m["To"] for m in sink.messages) == ["citizen0@example.org", "citizen1@example.org"]
+        assert statuses(app) == ["sent", "sent", "sending", "sending", "sending"]
+        with app.app_context():
+            assert run_due()["mails"] == 0  # their lease still holds: nobody else sends them yet
+            assert run_due(now=later(180))["mails"] == 3
+            assert run_due(now=later(900))["mails"] == 0
+            db.session.remove()
+        per_id = Counter(m["Message-ID"] for m in sink.messages)
+        assert len(per_id) == 5 and set(per_id.values()) == {1}
+        assert sorted(m["To"] for m in sink.messages) == sorted(f"citizen{i}@example.org" for i in range(5))
+        assert statuses(app) == ["sent"] * 5
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        sink.stop()
+
+
+def _delivery_statements(app, n: int, first_day: int) -> list[str]:
+    client = HostClient(app, "steinfurt.localhost")
+    day = next_weekday(first_day)
+    for i in range(n):
+        assert book(client, day, 8 + i // 3, (i % 3) * 20, i=100 * first_day + i).status_code == 201
+    with app.app_context(), all_tenants():
+        first = db.session.scalar(select(OutboxMail.id).where(OutboxMail.status == "pending").order_by(OutboxMail.id))
+        db.session.remove()
+    with counted(app) as statements:
+        with app.app_context():
+            assert delivery.deliver(first)
+            db.session.remove()
+    return statements
+
+
+def test_rendering_a_tenants_mails_costs_one_statement_per_mail(database_url, tmp_path):
+    """N confirmations of one town: claimed in one statement, their appointments, visits,
+    town and texts read once, the claims written in one; per mail only its outcome."""
+    # Redis unreachable: the bookings' jobs are not queued, the rows wait for this delivery.
+    app = make_app(database_url, tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        _delivery_statements(app, 1, 0)  # warm: the worker's first mail
+        three = _delivery_statements(app, 3, 1)
+        eight = _delivery_statements(app, 8, 2)
+        assert statuses(app) == ["sent"] * 12
+        shared = [s for s in eight if not s.startswith("UPDATE outbox_mails SET sent_at")]
+        assert len(eight) - len(shared) == 8  # each mail's outcome, recorded once it is known
+        assert len(shared) == len(three) - 3, "\n".join(shared)
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            # The claim; the town and its district; the appointments with office, entrance and
+            # service; their visits; the texts; the claims and rendered texts written.
+            assert len(shared) == 7, "\n".join(shared)
+    finally:
+        close(app)
