@@ -76,6 +76,7 @@ def book_many(app, n: int) -> None:
 @needs_redis
 def test_bookings_mails_go_out_in_batches_over_one_connection_each_once(queued_app, monkeypatch):
     from app.jobs.due import run_due
+    from app.jobs.queue import queue
     from app.jobs.worker import run_worker
 
     app, port = queued_app
@@ -83,6 +84,9 @@ def test_bookings_mails_go_out_in_batches_over_one_connection_each_once(queued_a
     sink = Sink(port).start()
     try:
         book_many(app, 7)
+        with app.app_context():
+            # One mail job waits for all seven (each booking would otherwise queue its own).
+            assert queue("mail").count == 1
         assert statuses(app) == ["pending"] * 7
         with app.app_context():
             run_worker(app, burst=True)
@@ -98,6 +102,7 @@ def test_bookings_mails_go_out_in_batches_over_one_connection_each_once(queued_a
         client = HostClient(app, "steinfurt.localhost")
         assert book(client, next_weekday(1), 9, i=7).status_code == 201
         with app.app_context():
+            assert queue("mail").count == 1
             run_worker(app, burst=True)
         assert sink.messages[-1]["To"] == "citizen7@example.org" and len(sink.messages) == 8
     finally:

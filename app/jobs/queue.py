@@ -34,6 +34,15 @@ QUEUE_OF = {"app.mail.delivery.deliver": "mail"}
 # answer waits for a slow or stalled mail server or webhook receiver; the rest (quick
 # database work) runs in-process right after the commit, as before.
 IN_BACKGROUND = frozenset({"app.mail.delivery.deliver", "app.webhooks.delivery.deliver"})
+# Jobs that do all the waiting work of their kind when they run (the mail job sends every
+# fresh outbox row, the statistics fold folds every delta): while one is queued and has not
+# started, a second adds nothing, and rq's own cost per job (a dozen Redis round trips) is
+# not paid for it. The first dispatch sets a flag in Redis and queues the job; the job
+# clears the flag as it starts, before it reads what to do (`run_coalesced`), so work
+# committed after that queues a new one. A flag whose job was lost runs out after
+# COALESCE_TTL; meanwhile the sweeper delivers, as for any lost job.
+COALESCED = frozenset({"app.mail.delivery.deliver", "app.statistics.tracking.fold_deltas"})
+COALESCE_TTL = 60
 
 
 def resolve(func_path: str):
@@ -46,6 +55,19 @@ def _redis(url: str):
     # No read timeout: the worker blocks on BLPOP for minutes by design, and rq quits on
     # a read timeout; a dead server still fails fast at connect.
     return Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
+
+
+def waiting_key(func_path: str) -> str:
+    return f"amtstermin:jobs:waiting:{func_path}"
+
+
+def run_coalesced(func_path: str, *args):
+    """A coalesced job as the worker runs it: its flag is cleared first, then the work runs."""
+    try:
+        redis_connection().delete(waiting_key(func_path))
+    except Exception:  # the flag runs out by itself
+        log.warning("could not clear a job's waiting flag", extra={"job": func_path})
+    return resolve(func_path)(*args)
 
 
 def redis_connection():
@@ -117,13 +139,22 @@ def dispatch(func_path: str, *args) -> None:
             log.exception("in-process job failed", extra={"job": func_path})
         return
 
+    coalesced = func_path in COALESCED
     try:
+        if coalesced and not conn.set(waiting_key(func_path), "1", nx=True, ex=COALESCE_TTL):
+            return  # one is queued and has not started: it does this work too
+        target, target_args = ("app.jobs.queue.run_coalesced", (func_path, *args)) if coalesced else (func_path, args)
         queue(QUEUE_OF.get(func_path, "default")).enqueue(
-            func_path, *args, job_timeout=JOB_TIMEOUT, retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
+            target, *target_args, job_timeout=JOB_TIMEOUT, retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
             result_ttl=3600, failure_ttl=7 * 24 * 3600,
         )
     except Exception:
         log.warning("could not queue job; the sweeper will pick the work up", extra={"job": func_path})
+        if coalesced:
+            try:
+                conn.delete(waiting_key(func_path))
+            except Exception:  # Redis is away: the flag runs out by itself
+                pass
 
 
 def jobs_health() -> str:
