@@ -4,8 +4,9 @@ the confirmation page. The payload is the booking code itself, so a scanner that
 types what it reads fills the kiosk's code field."""
 from __future__ import annotations
 
-import io
 import re
+import struct
+import zlib
 
 import segno
 from markupsafe import Markup
@@ -15,10 +16,30 @@ CID = "checkin-qr"
 MARK = re.compile(r'<img src="cid:checkin-qr" data-qr="([A-Z0-9-]{1,40})"')
 
 
-def png(payload: str, *, scale: int = 6) -> bytes:
-    out = io.BytesIO()
-    segno.make(payload, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
-    return out.getvalue()
+def png(payload: str, *, scale: int = 6, border: int = 4) -> bytes:
+    """The code as a black-on-white 1-bit PNG. Written here from segno's module matrix: its
+    generic PNG writer took a third of a mail's QR cost (segno still chooses the mask)."""
+    return _png_of(segno.make(payload, error="m", micro=False).matrix, scale, border)
+
+
+def _png_of(matrix, scale: int, border: int) -> bytes:
+    quiet = [0] * border
+    width = (len(matrix[0]) + 2 * border) * scale
+    pad = -width % 8
+    rows = []
+    for modules in ([bytes(len(matrix[0]))] * border, matrix, [bytes(len(matrix[0]))] * border):
+        for row in modules:
+            # 1 = white in 1-bit grayscale; a dark module is 1 in the matrix.
+            bits = "".join(("0" if dark else "1") * scale for dark in (*quiet, *row, *quiet)) + "1" * pad
+            line = b"\0" + int(bits, 2).to_bytes((width + pad) // 8, "big")
+            rows.extend([line] * scale)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, width, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+            + chunk(b"IEND", b""))
 
 
 def svg(payload: str, *, title: str) -> Markup:
