@@ -37,9 +37,11 @@ def build_ics(*, uid: str, sequence: int, start: datetime, end: datetime, tz_nam
     if url:
         ev.add("url", url)
     ev.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    cal.add_component(_vtimezone(tz_name))
     cal.add_component(ev)
-    return cal.to_ical().decode()
+    # The VTIMEZONE (fifty-odd onsets) goes in before the event as text serialized once per
+    # zone: the same file as with the component added, without folding it again per mail.
+    head, sep, tail = cal.to_ical().decode().partition("BEGIN:VEVENT\r\n")
+    return head + _vtimezone_ical(tz_name) + sep + tail
 
 
 def _transitions(tz_name: str) -> list[tuple[datetime, timedelta, timedelta, bool]]:
@@ -65,6 +67,11 @@ def _transitions(tz_name: str) -> list[tuple[datetime, timedelta, timedelta, boo
             found.append((moment, before, after, bool(moment.astimezone(tz).dst())))
         day = nxt
     return found
+
+
+@lru_cache(maxsize=16)
+def _vtimezone_ical(tz_name: str) -> str:
+    return _vtimezone(tz_name).to_ical().decode()
 
 
 @lru_cache(maxsize=16)
