@@ -1,18 +1,19 @@
 """Sending a built message: to the console and instance/mail/, or over SMTP (MAIL_URL)."""
 from __future__ import annotations
 
+import binascii
 import smtplib
 import ssl
 import sys
 import threading
-from email.charset import QP, Charset
+import uuid
 from email.encoders import encode_base64
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
+from email.mime.nonmultipart import MIMENonMultipart
 from email.utils import formataddr, formatdate
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -27,14 +28,23 @@ class TransportError(Exception):
     pass
 
 
-# Text parts in UTF-8, quoted-printable (readable, 7-bit safe whatever the server offers).
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP
-
-
-def _text_part(text: str, subtype: str) -> MIMEText:
-    part = MIMEText(text, subtype, _UTF8_QP)
+def _text_part(text: str, subtype: str) -> MIMENonMultipart:
+    """A text part in UTF-8, quoted-printable (readable, 7-bit safe whatever the server
+    offers; binascii's encoder, not the email package's character-by-character one)."""
+    part = MIMENonMultipart("text", subtype, charset="utf-8")
     del part["MIME-Version"]
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(text.encode(), istext=True).decode("ascii"))
+    return part
+
+
+def _multipart(subtype: str, parts: list, *, top: bool = False) -> MIMEMultipart:
+    """A multipart with a boundary of its own: "=_" cannot occur in quoted-printable or
+    base64 lines, so the generator need not search the parts for it (a regular expression
+    compiled per boundary, per mail)."""
+    part = MIMEMultipart(subtype, boundary=f"=_{uuid.uuid4().hex}", _subparts=parts)
+    if not top:
+        del part["MIME-Version"]
     return part
 
 
@@ -58,7 +68,7 @@ def build_message(row: OutboxMail) -> Message:
     Built with the `compat32` classes, which take headers as given: the default policy's
     `EmailMessage` parses and refolds every header it is handed, which cost most of a mail's
     building (~280 header-parser objects per mail)."""
-    body: Message = MIMEMultipart("alternative", _subparts=[_text_part(row.text_body, "plain")])
+    body: Message = _multipart("alternative", [_text_part(row.text_body, "plain")], top=not row.ics)
     html = _text_part(row.html_body, "html")
     payload = qr.payload_of(row.html_body)
     if payload:  # the check-in QR code, shown inside the HTML part
@@ -66,19 +76,16 @@ def build_message(row: OutboxMail) -> Message:
         del image["MIME-Version"]
         image["Content-ID"] = f"<{qr.CID}>"
         image.add_header("Content-Disposition", "inline", filename="checkin-qr.png")
-        related = MIMEMultipart("related", _subparts=[html, image])
-        del related["MIME-Version"]
-        html = related
+        html = _multipart("related", [html, image])
     body.attach(html)
     if row.ics:
-        del body["MIME-Version"]
         method = "CANCEL" if "METHOD:CANCEL" in row.ics else "PUBLISH"
         calendar = MIMEBase("text", "calendar", method=method, charset="utf-8")
         del calendar["MIME-Version"]
         calendar.set_payload(row.ics.encode())
         encode_base64(calendar)
         calendar.add_header("Content-Disposition", "attachment", filename="termin.ics")
-        msg: Message = MIMEMultipart("mixed", _subparts=[body, calendar])
+        msg: Message = _multipart("mixed", [body, calendar], top=True)
     else:
         msg = body
     headers = [("Subject", _header(row.subject, "Subject")), ("From", _address(row.from_addr)),
