@@ -23,16 +23,18 @@ def png(payload: str, *, scale: int = 6, border: int = 4) -> bytes:
 
 
 def _png_of(matrix, scale: int, border: int) -> bytes:
-    quiet = [0] * border
     width = (len(matrix[0]) + 2 * border) * scale
     pad = -width % 8
+    # A module (0 light, 1 dark) as `scale` pixel bits; 1 is white in 1-bit grayscale.
+    pixels = {0: "1" * scale, 1: "0" * scale}
+    light = bytes(len(matrix[0]) + 2 * border)
+    quiet = bytes(border)
     rows = []
-    for modules in ([bytes(len(matrix[0]))] * border, matrix, [bytes(len(matrix[0]))] * border):
-        for row in modules:
-            # 1 = white in 1-bit grayscale; a dark module is 1 in the matrix.
-            bits = "".join(("0" if dark else "1") * scale for dark in (*quiet, *row, *quiet)) + "1" * pad
-            line = b"\0" + int(bits, 2).to_bytes((width + pad) // 8, "big")
-            rows.extend([line] * scale)
+    for modules in (quiet + bytes(row) + quiet for row in matrix):
+        bits = modules.decode("latin-1").translate(pixels) + "1" * pad
+        rows.extend([b"\0" + int(bits, 2).to_bytes((width + pad) // 8, "big")] * scale)
+    blank = b"\0" + int(light.decode("latin-1").translate(pixels) + "1" * pad, 2).to_bytes((width + pad) // 8, "big")
+    rows = [blank] * (border * scale) + rows + [blank] * (border * scale)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
