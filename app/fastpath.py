@@ -23,9 +23,12 @@ tests/test_fastpath.py header by header), is logged by `app.logs.log_request` an
 counted by `app.ops.metrics.observe` like any other request, plus
 `amtstermin_fast_answers_total`, so an operator can see how many reads it took.
 
-Reusable: `register(endpoint, key)` makes any view whose answer lives in the shared
-cache under `key(tenant, tenants_version, kwargs, request)` answerable here; `hit()` is
-the lookup alone for a caller with its own response (e.g. a page with its own headers).
+Reusable: `register(endpoint, key)` makes any GET view answerable here whose Flask hit is
+exactly the stored status, content type and body plus the app-wide headers, stored under
+`key(tenant, tenants_version, kwargs, request)` (the view's Flask path must build its key
+with the same function). `FastPath.hit()` is the check and lookup alone. A page with its
+own headers (CSP) or per-visitor parts (the CSRF token of app/scheduling/answers.py
+`shared_page`) needs its own answer built from the hit; nothing here does that yet.
 """
 from __future__ import annotations
 
