@@ -111,3 +111,39 @@ def test_no_private_helper_is_imported_across_packages():
                     wrong += [f"{path.relative_to(APP)}: {module}.{n}" for n in names
                               if n.startswith("_") and not n.startswith("__")]
     assert wrong == []
+
+
+QUERYING = {"scalar", "scalars", "execute", "query"}
+
+
+def _queries_built(path: Path, tree) -> list[str]:
+    """Where a module builds or runs a query itself: an import from sqlalchemy (its
+    exceptions aside) or `db.session.scalar/scalars/execute/query(…)`."""
+    found = []
+    for node in ast.walk(tree):
+        for module, _names in _imported(node, path):
+            if module.split(".")[0] == "sqlalchemy" and module != "sqlalchemy.exc":
+                found.append(f"{path.relative_to(APP)}:{node.lineno}: import {module}")
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in QUERYING
+                and ast.unparse(node.func.value) == "db.session"):
+            found.append(f"{path.relative_to(APP)}:{node.lineno}: db.session.{node.func.attr}")
+    return found
+
+
+def test_web_packages_build_no_query():
+    """A query built in a view is a rule: the pages, the API and the back office ask a domain
+    function (flushing, committing and rolling back the request's transaction stay theirs)."""
+    wrong = []
+    for path, tree in _modules():
+        if _home(path) in WEB:
+            wrong += _queries_built(path, tree)
+    assert wrong == []
+
+
+def test_the_query_check_sees_a_query_in_a_view():
+    view = APP / "citizen" / "x.py"
+    for line in ("from sqlalchemy import select", "import sqlalchemy.orm", "db.session.scalars(q)",
+                 "x = db.session.execute(text('SELECT 1'))", "db.session.query(Service).all()"):
+        assert _queries_built(view, ast.parse(line)), line
+    for line in ("from sqlalchemy.exc import IntegrityError", "db.session.rollback()", "db.session.get(Office, 1)"):
+        assert not _queries_built(view, ast.parse(line)), line

@@ -223,3 +223,25 @@ def test_the_demo_buergerbuero_keeps_a_queue_from_its_tenant_file(app):
         assert offers["anmeldung"] == 20 and "reisepass" not in offers
     with town(app, "emsdetten"):
         assert all(queue.queue_of(o) is None for o in db.session.scalars(select(queue.Office)))
+
+
+def test_the_workstation_lists_and_counts_the_call_order_and_finds_the_queue_office(app, monday):
+    """`queue.waiting` and `waiting_count` (the clerk's list and the office's total) follow
+    `in_call_order`; `queue_office` names an office only while it keeps a queue."""
+    with town(app) as t:
+        switch_off()
+        assert queue.queue_office("buergerbuero") is None
+        switch_on()
+        assert queue.queue_office("buergerbuero").id == office().id
+        assert queue.queue_office("gibt-es-nicht") is None
+        now = at(monday, 10, 0)
+        queue.draw_ticket(t, office(), service("anmeldung"), now - timedelta(minutes=5))
+        queue.check_in(t, appointment(at(monday, 9, 55), counter_slug="schalter-1"), now - timedelta(minutes=3))
+        commit()
+        order = [e.id for e in db.session.scalars(queue.in_call_order(t, office(), now))]
+        assert [e.id for e in queue.waiting(t, office(), now)] == order and len(order) == 2
+        assert queue.waiting_count(t, office(), now) == 2
+        mine = queue.waiting(t, office(), now, counter("schalter-1"))
+        assert [e.id for e in mine] == [e.id for e in db.session.scalars(
+            queue.in_call_order(t, office(), now, counter("schalter-1")))]
+        assert all(e.service is not None for e in mine)

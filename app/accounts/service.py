@@ -130,3 +130,14 @@ def reset_second_factor(membership: Membership, *, by_user_id: int, by_district_
         second_factor.reset(user)
     sessions.end_all(membership.user_id)
     return user
+
+
+def memberships_here() -> list[Membership]:
+    """The current tenant's back-office users (their memberships), by role."""
+    return list(db.session.scalars(select(Membership).order_by(Membership.role, Membership.id)))
+
+
+def second_factor_enrolled(memberships: list[Membership]) -> dict[int, bool]:
+    """Per membership id: whether its user has a second factor (users belong to no tenant)."""
+    with all_tenants():
+        return {m.id: second_factor.enrolled(db.session.get(User, m.user_id)) for m in memberships}

@@ -3,13 +3,11 @@ town's website and the screen; ticket numbers and counter names only, never a na
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import select
 
 from app import clock
 from app.api import bp
 from app.problems import ApiProblem
 from app.api.views import iso, office_ref, reads
-from app.extensions import db
 from app.offices.models import Office
 from app.queue import operations as queue
 
@@ -26,8 +24,8 @@ def board_json(board: queue.Board) -> dict:
 
 
 def queue_office_or_404(slug: str) -> Office:
-    office = db.session.scalar(select(Office).where(Office.slug == slug, Office.active.is_(True)))
-    if office is None or queue.queue_of(office) is None:
+    office = queue.queue_office(slug)
+    if office is None:
         raise ApiProblem(404, "Not found", f"There is no office '{slug}' keeping a queue here.",
                          type_="unknown-office")
     return office

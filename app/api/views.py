@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, g, jsonify, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from app import clock, fastpath
 from app.api import bp
@@ -24,7 +23,7 @@ from app.catalog import visits
 from app.catalog.models import Service, online_service, online_services
 from app.extensions import db
 from app.offices.models import Office
-from app.offices.operations import active_offices
+from app.offices.operations import active_offices, offices_by_id
 from app.proof_of_work import new_challenge
 from app.scheduling import answers
 from app.scheduling.calendar import today_in, zone
@@ -58,10 +57,6 @@ def iso(dt: datetime) -> str:
 
 def office_ref(office: Office) -> dict:
     return {"slug": office.slug, "name": office.name, "address": office.address}
-
-
-def offices_by_id() -> dict[int, Office]:
-    return {o.id: o for o in db.session.scalars(select(Office))}
 
 
 def proposal(slot: Slot | None, offices: dict[int, Office] | None = None) -> dict | None:

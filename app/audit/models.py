@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
@@ -31,3 +31,11 @@ def record(action: str, obj_type: str, obj_id, *, actor: str, user_id: int | Non
                        user_id=user_id, before=before, after=after)
     db.session.add(entry)
     return entry
+
+
+def entries(*, action: str | None = None, offset: int = 0, limit: int = 100) -> list[AuditEntry]:
+    """The tenant's audit entries, newest first (only `action`'s when given), `limit` from `offset`."""
+    q = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if action:
+        q = q.where(AuditEntry.action == action)
+    return list(db.session.scalars(q.offset(offset).limit(limit)))

@@ -6,10 +6,10 @@ from typing import Any, TypeVar
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.audit.models import record
 from app.extensions import db
+from app.tenancy.scope import scoped_by_id
 from app.tenancy.models import Tenant
 from app.transaction import commit
 
@@ -48,9 +48,9 @@ def district_required(view):
 
 
 def one_or_404(model: type[M], object_id: Any, *conditions) -> M:
-    """Load a tenant-owned row by id through the tenant scope (never the identity map,
-    which would skip the scope's filter): another tenant's id is a 404."""
-    obj = db.session.scalar(select(model).where(model.id == object_id, *conditions))
+    """A tenant-owned row by id through the tenant scope (tenancy.scope.scoped_by_id):
+    another tenant's id is a 404."""
+    obj = scoped_by_id(model, object_id, *conditions)
     if obj is None:
         abort(404)
     return obj

@@ -4,7 +4,6 @@ appointments lists them and asks before it is saved."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
@@ -23,15 +22,12 @@ WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"
 @bp.route("/offices")
 @role_required("admin")
 def offices_list():
-    rows = list(db.session.scalars(select(Office).order_by(Office.position, Office.id)))
-    return render_template("backoffice/offices.html", offices=rows)
+    return render_template("backoffice/offices.html", offices=operations.all_offices())
 
 
 def _page(office: Office, status: int = 200, **extra):
-    hours = list(db.session.scalars(select(OpeningHours).where(OpeningHours.office_id == office.id)
-                                    .order_by(OpeningHours.weekday, OpeningHours.opens)))
-    closures = list(db.session.scalars(select(Closure).where(Closure.office_id == office.id)
-                                       .order_by(Closure.starts_at.desc()).limit(50)))
+    hours = operations.hours_of(office)
+    closures = operations.latest_closures(office)
     counters = {c.id: c for c in office.counters}
     return render_template("backoffice/office_edit.html", office=office, hours=hours, closures=closures,
                            counters=counters, weekdays=WEEKDAYS, local=local, form=request.form, **extra), status

@@ -3,27 +3,23 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.accounts import second_factor
 from app.accounts.invitations import send_invitation
-from app.accounts.models import Membership, User
-from app.accounts.service import AccountError, NotAllowed, remove_membership, reset_second_factor
+from app.accounts.models import Membership
+from app.accounts.service import (AccountError, NotAllowed, memberships_here, remove_membership, reset_second_factor,
+                                  second_factor_enrolled)
 from app.backoffice import bp
 from app.backoffice.access import audit, current_tenant, one_or_404, role_required
 from app.extensions import db
 from app.tenancy.models import Tenant
-from app.tenancy.scope import all_tenants
 from app.transaction import commit
 
 
 @bp.route("/users")
 @role_required("admin")
 def users():
-    rows = list(db.session.scalars(select(Membership).order_by(Membership.role, Membership.id)))
-    with all_tenants():
-        enrolled = {m.id: second_factor.enrolled(db.session.get(User, m.user_id)) for m in rows}
-    return render_template("backoffice/users.html", memberships=rows, enrolled=enrolled)
+    rows = memberships_here()
+    return render_template("backoffice/users.html", memberships=rows, enrolled=second_factor_enrolled(rows))
 
 
 @bp.route("/users/<int:membership_id>/reset-second-factor", methods=["POST"])

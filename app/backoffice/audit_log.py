@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from sqlalchemy import select
 
-from app.audit.models import AuditEntry
+from app.audit.models import entries
 from app.backoffice import bp
 from app.backoffice.access import parse_int, role_required
 from app.backoffice.audit_words import describe
 from app.backoffice.common import local
-from app.extensions import db
 
 PAGE = 100
 
@@ -18,9 +16,6 @@ PAGE = 100
 @role_required("admin")
 def audit_log():
     page = max(parse_int(request.args.get("page"), 1) or 1, 1)
-    q = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    if request.args.get("action"):
-        q = q.where(AuditEntry.action == request.args["action"])
-    rows = list(db.session.scalars(q.offset((page - 1) * PAGE).limit(PAGE + 1)))
+    rows = entries(action=request.args.get("action"), offset=(page - 1) * PAGE, limit=PAGE + 1)
     return render_template("backoffice/audit.html", rows=rows[:PAGE], more=len(rows) > PAGE, page=page,
                            local=local, describe=describe)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.backoffice import bp
@@ -52,12 +51,11 @@ def queue_workstation():
         return render_template("backoffice/queue_workstation.html", desk=None, choices=choices)
     office = desk.office
     current = queue.current_at(desk)
-    mine = list(db.session.scalars(queue.in_call_order(g.tenant, office, now, desk)
-                                   .options(selectinload(QueueEntry.service), selectinload(QueueEntry.appointment))))
-    everyone = list(db.session.scalars(queue.in_call_order(g.tenant, office, now)))
+    mine = queue.waiting(g.tenant, office, now, desk)
+    waiting_total = queue.waiting_count(g.tenant, office, now)
     parked = queue.parked(g.tenant, office, now)
     return render_template("backoffice/queue_workstation.html", desk=desk, office=office, choices=choices,
-                           current=current, mine=mine, waiting_total=len(everyone), parked=parked,
+                           current=current, mine=mine, waiting_total=waiting_total, parked=parked,
                            counters=[c for c in counters_of(office.id) if c.active and c.id != desk.id],
                            other_offices=[o for o in all_offices if o.id != office.id], local=local,
                            kinds=KIND_LABELS, now=now)

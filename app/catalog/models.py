@@ -155,6 +155,15 @@ def all_services() -> list[Service]:
     return list(db.session.scalars(select(Service).order_by(Service.position, Service.name)))
 
 
+def offline_services() -> list[Service]:
+    return list(db.session.scalars(by_phone_or_in_person()))
+
+
+def offline_service(slug: str) -> Service | None:
+    """The service offered here under `slug` that citizens book by phone or in person (None for none)."""
+    return db.session.scalar(by_phone_or_in_person().where(Service.slug == slug))
+
+
 def by_phone_or_in_person():
     """Services offered here that citizens cannot book online (they call or come by)."""
     return select(Service).where(Service.active.is_(True), Service.bookable_online.is_(False),

@@ -8,7 +8,6 @@ No name is ever shown."""
 from __future__ import annotations
 
 from flask import abort, g, jsonify, render_template, request
-from sqlalchemy import select
 
 from app import clock
 from app.api.queue import board_json, current_board
@@ -22,8 +21,8 @@ LONG_POLL_SECONDS = 20.0
 
 
 def _office_or_404(slug: str) -> Office:
-    office = db.session.scalar(select(Office).where(Office.slug == slug, Office.active.is_(True)))
-    if office is None or queue.queue_of(office) is None:
+    office = queue.queue_office(slug)
+    if office is None:
         abort(404)
     return office
 

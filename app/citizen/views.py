@@ -19,7 +19,7 @@ from app.booking import draw, emergencies, reconfirm, waitlist
 from app.booking.models import Appointment
 from app.booking.notifications import calendar_file
 from app.catalog import visits
-from app.catalog.models import Service, by_phone_or_in_person, online_service, online_services
+from app.catalog.models import Service, offline_service, offline_services, online_service, online_services
 from app.citizen import bp, forms
 from app.citizen import format as fmt
 from app.citizen.calendar import month_view
@@ -120,7 +120,7 @@ def home():
     closures = coming_closures(now)
     services = online_services()
     return render_template("citizen/home.html", offices=offices, hours=hours, closures=closures,
-                           services=services, offline=list(db.session.scalars(by_phone_or_in_person())),
+                           services=services, offline=offline_services(),
                            today=today, emergency_text=localized("emergency"))
 
 
@@ -166,7 +166,7 @@ def service_page(slug: str):
 
 
 def _service_page(slug: str, **own):
-    offline = db.session.scalar(by_phone_or_in_person().where(Service.slug == slug))
+    offline = offline_service(slug)
     if offline is not None:  # offered here, not online: say how to get an appointment
         return render_template("citizen/by_phone.html", service=offline, office=offline.office,
                                hours=public_hours(today_in(zone(g.tenant.timezone), clock.now())),

@@ -18,6 +18,27 @@ def active_offices() -> list[Office]:
     return list(db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.position, Office.id)))
 
 
+def all_offices() -> list[Office]:
+    """Every office of the tenant, out of service too, in their order (the admin's list)."""
+    return list(db.session.scalars(select(Office).order_by(Office.position, Office.id)))
+
+
+def offices_by_id() -> dict[int, Office]:
+    return {o.id: o for o in db.session.scalars(select(Office))}
+
+
+def hours_of(office: Office) -> list[OpeningHours]:
+    """The office's weekly opening-hour rules, every validity range, by weekday and time."""
+    return list(db.session.scalars(select(OpeningHours).where(OpeningHours.office_id == office.id)
+                                   .order_by(OpeningHours.weekday, OpeningHours.opens)))
+
+
+def latest_closures(office: Office, limit: int = 50) -> list[Closure]:
+    """The office's closures, newest first (past ones too), at most `limit`."""
+    return list(db.session.scalars(select(Closure).where(Closure.office_id == office.id)
+                                   .order_by(Closure.starts_at.desc()).limit(limit)))
+
+
 def counters_of(office_id: int) -> list[Counter]:
     """The office's counters in their order (active or not)."""
     return list(db.session.scalars(select(Counter).where(Counter.office_id == office_id)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.booking import staff
 from app.booking.codes import by_code
@@ -42,6 +43,12 @@ class QueueError(ValueError):
 
 
 # --- set-up ---------------------------------------------------------------------------------
+def queue_office(slug: str) -> Office | None:
+    """The office in service under `slug` that keeps a queue (its screen, the API's queue); None otherwise."""
+    office = db.session.scalar(select(Office).where(Office.slug == slug, Office.active.is_(True)))
+    return office if office is not None and queue_of(office) is not None else None
+
+
 def queue_of(office: Office) -> OfficeQueue | None:
     """The office's queue if it keeps one (enabled)."""
     q = db.session.scalar(select(OfficeQueue).where(OfficeQueue.office_id == office.id))
@@ -279,6 +286,18 @@ def in_call_order(tenant, office: Office, now: datetime, counter: Counter | None
                     (QueueEntry.target_counter_id.is_(None)) | (QueueEntry.target_counter_id == counter.id))
     when = case((rank.in_((DUE, EARLY)), QueueEntry.due_at), else_=QueueEntry.checked_in_at)
     return q.order_by(rank, when, QueueEntry.checked_in_at, QueueEntry.id)
+
+
+def waiting(tenant, office: Office, now: datetime, counter: Counter | None = None) -> list[QueueEntry]:
+    """The entries of `in_call_order`, their service and appointment loaded (the clerk's list)."""
+    return list(db.session.scalars(in_call_order(tenant, office, now, counter)
+                                   .options(selectinload(QueueEntry.service), selectinload(QueueEntry.appointment))))
+
+
+def waiting_count(tenant, office: Office, now: datetime) -> int:
+    """How many of the office wait today (every counter's)."""
+    return db.session.scalar(select(func.count()).select_from(in_call_order(tenant, office, now).order_by(None)
+                                                              .subquery()))
 
 
 def current_at(counter: Counter) -> QueueEntry | None:

@@ -12,7 +12,7 @@ import contextlib
 from contextvars import ContextVar
 from typing import Iterator
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, UniqueConstraint, event
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -53,6 +53,12 @@ def tenant_fk(column: str, table: str, ondelete: str) -> ForeignKeyConstraint:
     """The foreign key (tenant_id, `column`) → `table` (tenant_id, id): the database itself
     refuses a row that points at another tenant's row."""
     return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
+
+
+def scoped_by_id(model, object_id, *conditions):
+    """A tenant-owned row by id through the tenant scope (never the identity map, which
+    would skip the scope's filter): None for another tenant's id, or when `conditions` fail."""
+    return db.session.scalar(select(model).where(model.id == object_id, *conditions))
 
 
 def current_tenant_id() -> int:
