@@ -20,12 +20,12 @@ from tests.test_mail_delivery import Sink, free_port
 pytestmark = needs_redis  # as deployed: after the commit, jobs go to Redis, not into the request
 
 # The API booking, statement by statement (the citizen form runs the same ones):
-# the service; the locks (day, mailbox) in one statement; counters, opening hours and
-# closures; the office's appointments (the availability under the lock); the mailbox cap;
+# the service; the locks (day, mailbox) in one statement; under the lock one statement for
+# the day (counters, that weekday's hours, closures, the appointments) and the mailbox cap;
 # the office with its main entrance; savepoint, the slot cache's version, the appointment,
 # its service, the statistics delta, release; the outbox row; the webhook endpoints.
-API_BOOKING = 16
-CITIZEN_BOOKING = 16
+API_BOOKING = 12
+CITIZEN_BOOKING = 12
 
 
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from app.booking.models import Appointment
+from app.booking.service import day_reader
 from app.catalog.models import Service, ServiceCounter
 from app.catalog.visits import Visit
 from app.extensions import db
 from app.offices.models import Closure, Counter, OpeningHours
 from app.scheduling.calendar import is_holiday
-from app.scheduling.slots import Policy, compute_slots, held_back
+from app.scheduling.slots import Policy, compute_slots, held_back, slot_at
 from app.tenancy.models import Tenant
 from app.tenancy.resolve import TenantInfo
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -188,5 +190,34 @@ def test_slots_match_a_brute_force_reading_of_the_rules(app, sc):
                 assert got == want
                 for s in found:
                     assert s.end - s.start == timedelta(minutes=visit_minutes(sc))
+            finally:
+                db.session.rollback()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(sc=scenario())
+def test_the_booking_s_one_statement_check_matches_the_rules_too(app, sc):
+    """book() re-checks its start under the lock with one statement on PostgreSQL (the day's
+    counters, hours, closures and appointments together): every grid start of the days is
+    answered as the brute-force reading says — free for as many, or not bookable."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("the one-statement check is PostgreSQL's (SQLite reads the day as /slots does)")
+    with app.app_context():
+        with all_tenants():
+            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
+        with tenant_scope(tid):
+            try:
+                visit, ids, policy, now, taken = _set_up(sc)
+                sc["_taken"] = taken
+                want = oracle(sc, ids, now)
+                reader = day_reader(visit, policy, now, online=True)
+                today = now.astimezone(BERLIN).date()
+                t = _utc(today, time(0))
+                while t < _utc(today + timedelta(days=min(sc["horizon"], 2) + 1), time(0)):
+                    if t >= now:
+                        problem, slot = slot_at(visit, policy, t, now=now, read_day=reader)
+                        assert (slot.free if slot else 0) == want.get(t, 0), (t, problem)
+                    t += timedelta(minutes=sc["grid"])
             finally:
                 db.session.rollback()

@@ -2,8 +2,9 @@
 back office all call. They flush but never commit; the caller commits once."""
 from __future__ import annotations
 
+import functools
 import hashlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -11,15 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from app import clock
 from app.booking.codes import by_token, new_code, new_manage_token, unused_code
 from app.booking.holds import confirm_mode, hold
-from app.booking.models import ACTIVE_STATUSES, Appointment, FairDraw, WaitlistEntry, mailbox_key
+from app.booking.models import (ACTIVE_STATUSES, MAX_DURATION_MINUTES, Appointment, FairDraw, WaitlistEntry,
+                                mailbox_key)
 from app.booking.notifications import queue_mail
 from app.booking.waitlist import offer_freed_slot, standing_offer
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
 from app.offices.models import Entrance, Office
-from app.scheduling.calendar import zone
-from app.scheduling.slots import Policy, Slot, draw_running, drawn_service, next_slot, slot_at
+from app.scheduling.calendar import day_bounds_utc, zone
+from app.scheduling.slots import (Closed, DayData, Hours, Policy, Slot, draw_running, drawn_service, next_slot,
+                                  slot_at)
 from app.statistics.tracking import mark_cancelled_by_office
 from app.validators import phone_key
 
@@ -141,15 +144,81 @@ def active_bookings(now: datetime, *, email: str = "", phone: str = "") -> int:
     ) or 0
 
 
-def check_caps(tenant, email: str, phone: str, now: datetime) -> None:
+def check_caps(tenant, email: str, phone: str, now: datetime, *, counts: dict[str, int] | None = None) -> None:
     """Raise ActiveBookingLimit naming the cap when the mailbox or (with the setting) the
-    phone line already holds the tenant's maximum of active bookings. Call under the lock."""
+    phone line already holds the tenant's maximum of active bookings. Call under the lock.
+    `counts`: the active bookings {"email": n, "phone": n} as read under the lock already."""
     limit = int(tenant.settings["max_active_per_email"])
-    if email and active_bookings(now, email=email) >= limit:
+    if email and (counts["email"] if counts else active_bookings(now, email=email)) >= limit:
         raise ActiveBookingLimit(limit, "email")
     phone_limit = int(tenant.settings.get("max_active_per_phone") or 0)
-    if phone_limit and phone_key(phone) and active_bookings(now, phone=phone) >= phone_limit:
+    if phone_limit and phone_key(phone) and (
+            counts["phone"] if counts else active_bookings(now, phone=phone)) >= phone_limit:
         raise ActiveBookingLimit(phone_limit, "phone")
+
+
+# What book() reads under its lock on PostgreSQL, in one round trip: the office's active
+# counters with the visit's services that name them, its hours of the weekday, the closures
+# and the appointments touching the day (as slot_at's Schedule reads them: a cancelled one
+# only while held back from online booking, the offer's freed one not at all), and the active
+# bookings of the mailbox and of the phone line (for the caps; NULL keys count none). The
+# tenant is named explicitly: this is Core SQL, outside the ORM's automatic scope.
+_DAY_UNDER_LOCK = text(f"""
+SELECT
+ (SELECT coalesce(json_agg(json_build_array(c.id, sc.service_id) ORDER BY c.position, c.id), '[]')
+    FROM counters c LEFT JOIN service_counters sc
+      ON sc.tenant_id = c.tenant_id AND sc.counter_id = c.id AND sc.service_id = ANY(:services)
+   WHERE c.tenant_id = :tenant AND c.office_id = :office AND c.active) AS counters,
+ (SELECT coalesce(json_agg(json_build_array(h.counter_id, h.opens, h.closes, h.valid_from, h.valid_until)
+                           ORDER BY h.opens), '[]')
+    FROM opening_hours h WHERE h.tenant_id = :tenant AND h.office_id = :office AND h.weekday = :weekday) AS hours,
+ (SELECT coalesce(json_agg(json_build_array(x.counter_id, date_part('epoch', x.starts_at),
+                                            date_part('epoch', x.ends_at))), '[]')
+    FROM closures x WHERE x.tenant_id = :tenant AND x.office_id = :office
+     AND x.ends_at > :day_start AND x.starts_at < :day_end) AS closures,
+ (SELECT coalesce(json_agg(json_build_array(a.counter_id, date_part('epoch', a.starts_at),
+                                            date_part('epoch', a.ends_at)) ORDER BY a.counter_id, a.starts_at), '[]')
+    FROM appointments a
+   WHERE a.tenant_id = :tenant
+     AND a.counter_id IN (SELECT k.id FROM counters k WHERE k.tenant_id = :tenant AND k.office_id = :office)
+     AND a.starts_at < :day_end AND a.starts_at > :reach AND a.ends_at > :day_start
+     AND (a.status <> 'cancelled' OR a.online_again_at > :held)
+     AND a.id IS DISTINCT FROM :exclude) AS busy,
+ (SELECT count(*) FROM appointments m WHERE m.tenant_id = :tenant AND m.email_key = :email_key
+     AND m.status IN ({", ".join(f"'{s}'" for s in ACTIVE_STATUSES)}) AND m.ends_at > :now) AS email,
+ (SELECT count(*) FROM appointments p WHERE p.tenant_id = :tenant AND p.phone_key = :phone_key
+     AND p.status IN ({", ".join(f"'{s}'" for s in ACTIVE_STATUSES)}) AND p.ends_at > :now) AS phone
+""")
+
+
+def day_reader(visit: Visit, policy: Policy, now: datetime, *, online: bool, exclude: int | None = None,
+               counts: dict[str, int] | None = None, email: str = "", phone: str = ""):
+    """slot_at's `read_day` for book() on PostgreSQL: one statement (above) for the day, the
+    active bookings of `email`'s mailbox and `phone`'s line going into `counts`."""
+    return functools.partial(_read_day, visit, policy.timezone, policy.held_as_of(now, online), now, exclude,
+                             {} if counts is None else counts, email=email, phone=phone)
+
+
+def _read_day(visit: Visit, tz_name: str, held: datetime | None, now: datetime, exclude: int | None,
+              counts: dict[str, int], day: date, *, email: str, phone: str) -> DayData:
+    day_start, day_end = day_bounds_utc(day, zone(tz_name))
+    row = db.session.connection().execute(_DAY_UNDER_LOCK, {
+        "tenant": visit.tenant_id, "office": visit.office_id, "services": [svc.id for svc in visit.services],
+        "weekday": day.weekday(), "day_start": day_start, "day_end": day_end,
+        "reach": day_start - timedelta(minutes=MAX_DURATION_MINUTES), "held": held,
+        "exclude": exclude, "now": now, "email_key": mailbox_key(email) if email else None,
+        "phone_key": phone_key(phone) or None if phone else None,
+    }).one()
+    counts.update(email=row.email, phone=row.phone)
+    utc = timezone.utc
+    return DayData(
+        counters=[(cid, sid) for cid, sid in row.counters],
+        rules=[Hours(cid, day.weekday(), time.fromisoformat(opens), time.fromisoformat(closes),
+                     date.fromisoformat(since) if since else None, date.fromisoformat(until) if until else None)
+               for cid, opens, closes, since, until in row.hours],
+        closures=[Closed(cid, datetime.fromtimestamp(s, utc), datetime.fromtimestamp(e, utc))
+                  for cid, s, e in row.closures],
+        busy=[(cid, s, e) for cid, s, e in row.busy])
 
 
 def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: str = "", phone: str = "",
@@ -179,17 +248,24 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     # Under the lock: what is free now, with every committed booking seen. The office's
     # static schedule is read once, here: a start that is no bookable start at all is
     # refused under the lock too (the rollback releases it), not checked twice.
-    if online:
-        problem, slot, offer = online_slot(visit, policy, start, now=now, offer_token=offer_token)
-    else:
-        offer = None
-        problem, slot = slot_at(visit, policy, start, now=now, online=False)
+    # PostgreSQL: the day (counters, hours, closures, appointments) and the caps' counts
+    # in one statement.
+    offer = standing_offer(offer_token, visit.first.id, start, now) if online else None
+    exclude = offer.offer_appointment_id if offer is not None else None
+    counts: dict[str, int] = {}
+    reader = None
+    if db.session.get_bind().dialect.name == "postgresql":
+        phone_capped = online and bool(tenant.settings.get("max_active_per_phone"))
+        reader = day_reader(visit, policy, now, online=online, exclude=exclude, counts=counts,
+                            email=email if online else "", phone=phone if phone_capped else "")
+    problem, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=exclude,
+                            read_day=reader)
     if problem:
         raise InvalidStart(problem)
     if slot is None:
         raise SlotTaken(visit, policy, now, online)
     if online:
-        check_caps(tenant, email, phone, now)
+        check_caps(tenant, email, phone, now, counts=counts or None)
     office, entrance = office_and_entrance(office_id)
     appt = new_appointment(office, slot.counter_ids[0], slot.start, slot.end, list(visit.items), entrance=entrance,
                            source=source, name=name, email=email, phone=phone, note=note, lang=lang, code=new_code())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sqlalchemy import select
 
@@ -89,13 +89,58 @@ def serving_counters(demand: Service | Visit) -> list[Counter]:
         .where(Counter.office_id == visit.office_id, Counter.active.is_(True))
         .order_by(Counter.position, Counter.id)
     ).all()
-    counters: dict[int, Counter] = {}
+    by_id = {counter.id: counter for counter, _ in rows}
+    return [by_id[cid] for cid in serving_ids([(counter.id, sid) for counter, sid in rows])]
+
+
+def serving_ids(rows: Iterable[tuple[int, int | None]]) -> list[int]:
+    """From (active counter, a service of the visit it is named for, or None) in counter
+    order: the counters that serve every service of the visit (one naming no counters is
+    served by all of them)."""
+    order: dict[int, None] = {}
     serves: dict[int, set[int]] = {}  # service -> counters it names
-    for counter, sid in rows:
-        counters.setdefault(counter.id, counter)
+    for cid, sid in rows:
+        order.setdefault(cid, None)
         if sid is not None:
-            serves.setdefault(sid, set()).add(counter.id)
-    return [c for cid, c in counters.items() if all(cid in named for named in serves.values())]
+            serves.setdefault(sid, set()).add(cid)
+    return [cid for cid in order if all(cid in named for named in serves.values())]
+
+
+@dataclass(frozen=True)
+class Hours:
+    """An opening-hours rule as the slot engine reads it (the fields of OpeningHours)."""
+
+    counter_id: int | None
+    weekday: int
+    opens: time
+    closes: time
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    valid_on = OpeningHours.valid_on
+
+
+@dataclass(frozen=True)
+class Closed:
+    """A closure as the slot engine reads it (the fields of Closure)."""
+
+    counter_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class DayData:
+    """Everything a check of one day reads, fetched by the caller in one statement (the
+    booking, under its lock): the office's active counters in order, each with a service
+    of the visit that names it (or None); the office's hours of that weekday; the closures
+    touching the day; the appointments that keep a counter busy, as (counter id, start,
+    end) in seconds since the epoch, sorted by counter and start."""
+
+    counters: list[tuple[int, int | None]]
+    rules: list[Hours]
+    closures: list[Closed]
+    busy: list[tuple[int, float, float]]
 
 
 class Schedule:
@@ -103,7 +148,7 @@ class Schedule:
 
     def __init__(self, demand: Service | Visit, policy: Policy, first_day: date, last_day: date,
                  *, exclude_appointment_id: int | None = None, with_bookings: bool = True,
-                 held_as_of: datetime | None = None):
+                 held_as_of: datetime | None = None, preloaded: DayData | None = None):
         self.visit = as_visit(demand)
         self.service = self.visit.first
         self.office_id = self.visit.office_id
@@ -112,8 +157,10 @@ class Schedule:
         self.tz = zone(policy.timezone)
         self.first_day = first_day
         self.last_day = last_day
-        self.counters = serving_counters(self.visit)
-        self.counter_ids = [c.id for c in self.counters]
+        if preloaded is None:
+            self.counter_ids = [c.id for c in serving_counters(self.visit)]
+        else:
+            self.counter_ids = serving_ids(preloaded.counters)
         self.window_start, _ = day_bounds_utc(first_day, self.tz)
         _, self.window_end = day_bounds_utc(last_day, self.tz)
         # Online, a start a citizen cancelled stays busy until its `online_again_at`
@@ -122,7 +169,12 @@ class Schedule:
         self.held_as_of = held_as_of
         self.visible_again: float | None = None
         answers.note_office(self.office_id)  # before reading: a shared answer is stamped with it
-        self._load(exclude_appointment_id, with_bookings)
+        if preloaded is None:
+            self._load(exclude_appointment_id, with_bookings)
+        else:
+            self.rules, self.closures = list(preloaded.rules), list(preloaded.closures)
+            self.busy = {cid: [] for cid in self.counter_ids}
+            self._add_busy(preloaded.busy)
 
     def _load(self, exclude_id: int | None, with_bookings: bool = True) -> None:
         self.rules: list[OpeningHours] = []
@@ -163,10 +215,15 @@ class Schedule:
                 (Appointment.status != "cancelled") | (Appointment.online_again_at > self.held_as_of))
         if exclude_id is not None:
             q = q.where(Appointment.id != exclude_id)
-        for cid, s, e, *held in db.session.connection().execute(q).all():
+        self._add_busy(db.session.connection().execute(q).all())
+
+    def _add_busy(self, rows) -> None:
+        for cid, s, e, *held in rows:
             if held and held[0] is not None:
                 self.visible_again = min(self.visible_again or held[0], held[0])
-            spans = self.busy[cid]
+            spans = self.busy.get(cid)
+            if spans is None:
+                continue  # a counter of the office that does not serve the visit
             s, e = round(s), round(e)
             if spans and s <= spans[-1][1]:
                 if e > spans[-1][1]:
@@ -419,10 +476,13 @@ def next_slot(demand: Service | Visit, policy: Policy, *, now: datetime | None =
 
 
 def slot_at(demand: Service | Visit, policy: Policy, start: datetime, *, now: datetime | None = None, online: bool = True,
-            exclude_appointment_id: int | None = None, check_only: bool = False) -> tuple[str | None, Slot | None]:
+            exclude_appointment_id: int | None = None, check_only: bool = False,
+            read_day: Callable[[date], DayData] | None = None) -> tuple[str | None, Slot | None]:
     """Check one start. Returns (problem, slot): problem says why the start is not a
     bookable start at all (422); slot is None when it is bookable but full (409).
-    `check_only` answers the first question alone, without reading bookings."""
+    `check_only` answers the first question alone, without reading bookings.
+    `read_day(day)`: the caller reads the start's local day itself (`DayData`, with the
+    same exclusion and cooling-off), in one statement; nothing else is read here then."""
     visit = as_visit(demand)
     now = now or clock.now()
     tz = zone(policy.timezone)
@@ -440,7 +500,8 @@ def slot_at(demand: Service | Visit, policy: Policy, start: datetime, *, now: da
     if visit.office_id is None:
         return "is not offered for this service", None
     schedule = Schedule(visit, policy, day, day, exclude_appointment_id=exclude_appointment_id,
-                        with_bookings=not check_only, held_as_of=policy.held_as_of(now, online))
+                        with_bookings=not check_only, held_as_of=policy.held_as_of(now, online),
+                        preloaded=read_day(day) if read_day is not None and not check_only else None)
     open_by_counter = schedule.open_spans(day)
     t, e = start.timestamp(), start.timestamp() + visit.duration_minutes * 60
     n_open = sum(1 for spans in open_by_counter.values() if covers(spans, t, e))
