@@ -13,8 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app import clock
 from app.extensions import db
+from app.tenancy.scope import TenantRow, tenant_key, tenant_ref
 from app.validators import phone_key
-from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
 
 ACTIVE_STATUSES = ("booked", "checked_in")
 def mailbox_key(email: str) -> str:
@@ -52,10 +52,6 @@ class Appointment(CapKeys, TenantRow, db.Model):
         tenant_key(),
         UniqueConstraint("tenant_id", "code"),
         UniqueConstraint("manage_token"),
-        tenant_fk("service_id", "services", "RESTRICT"),
-        tenant_fk("office_id", "offices", "RESTRICT"),
-        tenant_fk("counter_id", "counters", "RESTRICT"),
-        tenant_fk("entrance_id", "entrances", "RESTRICT"),
         CheckConstraint("status IN ('booked', 'cancelled', 'checked_in', 'completed', 'no_show')", name="status"),
         CheckConstraint("source IN ('online', 'phone', 'emergency')", name="source"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
@@ -70,10 +66,10 @@ class Appointment(CapKeys, TenantRow, db.Model):
 
     code: Mapped[str] = mapped_column(String(16))
     manage_token: Mapped[str] = mapped_column(String(64))
-    service_id: Mapped[int] = mapped_column()
-    office_id: Mapped[int] = mapped_column()
-    counter_id: Mapped[int] = mapped_column()
-    entrance_id: Mapped[int | None] = mapped_column()
+    service_id: Mapped[int] = tenant_ref("services", "RESTRICT")
+    office_id: Mapped[int] = tenant_ref("offices", "RESTRICT")
+    counter_id: Mapped[int] = tenant_ref("counters", "RESTRICT")
+    entrance_id: Mapped[int | None] = tenant_ref("entrances", "RESTRICT")
     starts_at: Mapped[datetime] = mapped_column()  # UTC
     ends_at: Mapped[datetime] = mapped_column()  # UTC
     status: Mapped[str] = mapped_column(String(20), default="booked")
@@ -144,14 +140,12 @@ class AppointmentService(TenantRow, db.Model):
     __tablename__ = "appointment_services"
     __table_args__ = (
         UniqueConstraint("tenant_id", "appointment_id", "service_id"),
-        tenant_fk("appointment_id", "appointments", "CASCADE"),
-        tenant_fk("service_id", "services", "RESTRICT"),
         CheckConstraint("count BETWEEN 1 AND 10", name="count_range"),
         Index("ix_appointment_services_tenant_service", "tenant_id", "service_id"),
     )
 
-    appointment_id: Mapped[int] = mapped_column()
-    service_id: Mapped[int] = mapped_column()
+    appointment_id: Mapped[int] = tenant_ref("appointments", "CASCADE")
+    service_id: Mapped[int] = tenant_ref("services", "RESTRICT")
     count: Mapped[int] = mapped_column(default=1)
     position: Mapped[int] = mapped_column(default=0)
 
@@ -165,20 +159,18 @@ class EmergencyRequest(TenantRow, db.Model):
     __tablename__ = "emergency_requests"
     __table_args__ = (
         tenant_key(),
-        tenant_fk("service_id", "services", "RESTRICT"),
-        tenant_fk("appointment_id", "appointments", "RESTRICT"),
         CheckConstraint("status IN ('open', 'booked', 'answered', 'closed')", name="status"),
         Index("ix_emergency_requests_tenant_status", "tenant_id", "status", "created_at"),
     )
 
-    service_id: Mapped[int | None] = mapped_column()
+    service_id: Mapped[int | None] = tenant_ref("services", "RESTRICT")
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(64), default="")
     reason: Mapped[str] = mapped_column(Text)
     lang: Mapped[str] = mapped_column(String(5), default="de")
     status: Mapped[str] = mapped_column(String(20), default="open")
-    appointment_id: Mapped[int | None] = mapped_column()
+    appointment_id: Mapped[int | None] = tenant_ref("appointments", "RESTRICT")
     answer: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
     answered_at: Mapped[datetime | None] = mapped_column()
@@ -194,13 +186,11 @@ class WaitlistEntry(TenantRow, db.Model):
     __table_args__ = (
         tenant_key(),
         UniqueConstraint("tenant_id", "service_id", "email"),
-        tenant_fk("service_id", "services", "CASCADE"),
-        tenant_fk("offer_appointment_id", "appointments", "RESTRICT"),
         CheckConstraint("status IN ('waiting', 'offered', 'booked', 'expired', 'withdrawn')", name="status"),
         Index("ix_waitlist_entries_service_status", "tenant_id", "service_id", "status", "created_at"),
     )
 
-    service_id: Mapped[int] = mapped_column()
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE")
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(254))
     lang: Mapped[str] = mapped_column(String(5), default="de")
@@ -210,7 +200,7 @@ class WaitlistEntry(TenantRow, db.Model):
     offered_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()
     # The cancelled appointment whose slot was offered; passed on if the offer lapses.
-    offer_appointment_id: Mapped[int | None] = mapped_column()
+    offer_appointment_id: Mapped[int | None] = tenant_ref("appointments", "RESTRICT")
     # Preferences: weekdays as digits (0 = Monday; empty: any), "morning"/"afternoon"
     # (empty: any time), and the local days offers may fall on (None: open end).
     weekdays: Mapped[str] = mapped_column(String(7), default="", server_default="")
@@ -232,13 +222,12 @@ class FairDraw(TenantRow, db.Model):
     __table_args__ = (
         tenant_key(),
         UniqueConstraint("tenant_id", "service_id", "day"),
-        tenant_fk("service_id", "services", "CASCADE"),
         CheckConstraint("status IN ('collecting', 'drawn')", name="status"),
         CheckConstraint("opens_at < closes_at", name="window"),
         Index("ix_fair_draws_tenant_status_closes", "tenant_id", "status", "closes_at"),
     )
 
-    service_id: Mapped[int] = mapped_column()
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE")
     day: Mapped[date] = mapped_column()  # the released local day
     opens_at: Mapped[datetime] = mapped_column()  # the release
     closes_at: Mapped[datetime] = mapped_column()  # the draw
@@ -262,13 +251,11 @@ class DrawEntry(CapKeys, TenantRow, db.Model):
         UniqueConstraint("tenant_id", "draw_id", "email_key"),
         UniqueConstraint("tenant_id", "reference"),
         UniqueConstraint("token"),
-        tenant_fk("draw_id", "fair_draws", "CASCADE"),
-        tenant_fk("appointment_id", "appointments", "RESTRICT"),
         CheckConstraint("result IN ('entered', 'booked', 'waitlist')", name="result"),
         Index("ix_draw_entries_tenant_draw", "tenant_id", "draw_id"),
     )
 
-    draw_id: Mapped[int] = mapped_column()
+    draw_id: Mapped[int] = tenant_ref("fair_draws", "CASCADE")
     reference: Mapped[str] = mapped_column(String(16))  # shown to the citizen and in the back office
     token: Mapped[str] = mapped_column(String(64))  # the entry's page link
     # Personal data: deleted by retention once the day is `retention_days` past.
@@ -282,7 +269,7 @@ class DrawEntry(CapKeys, TenantRow, db.Model):
     items: Mapped[list] = mapped_column(JSON, default=list)  # the visit: [[service_id, count], …]
     position: Mapped[int | None] = mapped_column()  # 1-based place in the drawn order
     result: Mapped[str] = mapped_column(String(20), default="entered")
-    appointment_id: Mapped[int | None] = mapped_column()
+    appointment_id: Mapped[int | None] = tenant_ref("appointments", "RESTRICT")
     created_at: Mapped[datetime] = mapped_column(default=clock.column_now)
 
     draw = relationship("FairDraw", foreign_keys=[draw_id])

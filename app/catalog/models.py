@@ -6,7 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.i18n import Localized, pick, pick_list
-from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
+from app.tenancy.scope import TenantRow, tenant_key, tenant_ref
 
 # Fields a town inherits from its district's catalogue unless it overrides them.
 INHERITABLE_FIELDS = (
@@ -41,7 +41,6 @@ class Service(TenantRow, db.Model):
     __table_args__ = (
         tenant_key(),
         UniqueConstraint("tenant_id", "slug"),
-        tenant_fk("office_id", "offices", "RESTRICT"),
         CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="duration_range"),
         CheckConstraint("persons_max BETWEEN 1 AND 10", name="persons_range"),
         CheckConstraint("additional_person_minutes IS NULL OR additional_person_minutes BETWEEN 1 AND 480",
@@ -72,7 +71,7 @@ class Service(TenantRow, db.Model):
     # The federal service key (LeiKa, Leistungskatalog der öffentlichen Verwaltung): 14
     # digits, or empty. Inherited from the district's catalogue like the other fields.
     leika_key: Mapped[str] = mapped_column(String(14), default="", server_default="")
-    office_id: Mapped[int | None] = mapped_column(index=True)
+    office_id: Mapped[int | None] = tenant_ref("offices", "RESTRICT", index=True)
     active: Mapped[bool] = mapped_column(default=True)  # False: hidden by this tenant
     shared: Mapped[bool] = mapped_column(default=False)  # district: part of the towns' catalogue
     inherited: Mapped[bool] = mapped_column(default=False)  # town: row follows the district's
@@ -177,9 +176,7 @@ class ServiceCounter(TenantRow, db.Model):
     __tablename__ = "service_counters"
     __table_args__ = (
         UniqueConstraint("tenant_id", "service_id", "counter_id"),
-        tenant_fk("service_id", "services", "CASCADE"),
-        tenant_fk("counter_id", "counters", "CASCADE"),
     )
 
-    service_id: Mapped[int] = mapped_column(index=True)
-    counter_id: Mapped[int] = mapped_column(index=True)
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE", index=True)
+    counter_id: Mapped[int] = tenant_ref("counters", "CASCADE", index=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app import clock
 from app.extensions import db
 from app.jobs.lease import Leased, lease_constraints
-from app.tenancy.scope import TenantRow, tenant_fk
+from app.tenancy.scope import TenantRow, tenant_ref
 
 EVENTS = ("confirmation", "cancellation", "moved", "reminder", "waitlist_offer", "office_cancelled", "invitation",
           "confirm_request", "emergency_reply", "reconfirm_request", "reconfirm_released", "waitlist_joined",
@@ -48,11 +48,10 @@ class OutboxMail(Leased, TenantRow, db.Model):
 
     __tablename__ = "outbox_mails"
     __table_args__ = (
-        tenant_fk("appointment_id", "appointments", "CASCADE"),
         *lease_constraints("outbox_mails", extra_statuses=("skipped",)),
     )
 
-    appointment_id: Mapped[int | None] = mapped_column(index=True)
+    appointment_id: Mapped[int | None] = tenant_ref("appointments", "CASCADE", index=True)
     event: Mapped[str] = mapped_column(String(30))
     to_addr: Mapped[str] = mapped_column(String(254))
     from_addr: Mapped[str | None] = mapped_column(String(300))

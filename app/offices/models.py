@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.i18n import Localized, pick, pick_list
-from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
+from app.tenancy.scope import TenantRow, tenant_key, tenant_ref
 
 
 class Office(TenantRow, db.Model):
@@ -52,10 +52,9 @@ class Entrance(TenantRow, db.Model):
     __tablename__ = "entrances"
     __table_args__ = (
         tenant_key(),
-        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
-    office_id: Mapped[int] = mapped_column(index=True)
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE", index=True)
     name: Mapped[str] = mapped_column(String(200))
     directions: Mapped[str] = mapped_column(Text, default="")
     directions_en: Mapped[str] = mapped_column(Text, default="", server_default="")  # empty: German
@@ -74,10 +73,9 @@ class Counter(TenantRow, db.Model):
     __table_args__ = (
         tenant_key(),
         UniqueConstraint("tenant_id", "office_id", "slug"),
-        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
-    office_id: Mapped[int] = mapped_column(index=True)
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE", index=True)
     slug: Mapped[str] = mapped_column(String(63))
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(default=0)
@@ -100,16 +98,14 @@ class OpeningHours(TenantRow, db.Model):
     __tablename__ = "opening_hours"
     __table_args__ = (
         tenant_key(),
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("counter_id", "counters", "CASCADE"),
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("opens < closes", name="opens_before_closes"),
         CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until", name="validity"),
         Index("ix_opening_hours_office_weekday", "tenant_id", "office_id", "weekday"),
     )
 
-    office_id: Mapped[int] = mapped_column()
-    counter_id: Mapped[int | None] = mapped_column(index=True)
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
+    counter_id: Mapped[int | None] = tenant_ref("counters", "CASCADE", index=True)
     weekday: Mapped[int] = mapped_column()  # Monday = 0
     opens: Mapped[time] = mapped_column()
     closes: Mapped[time] = mapped_column()
@@ -128,14 +124,12 @@ class Closure(TenantRow, db.Model):
     __tablename__ = "closures"
     __table_args__ = (
         tenant_key(),
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("counter_id", "counters", "CASCADE"),
         CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
         Index("ix_closures_office_time", "tenant_id", "office_id", "ends_at", "starts_at"),
     )
 
-    office_id: Mapped[int] = mapped_column()
-    counter_id: Mapped[int | None] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
+    counter_id: Mapped[int | None] = tenant_ref("counters", "CASCADE")
     starts_at: Mapped[datetime] = mapped_column()  # UTC
     ends_at: Mapped[datetime] = mapped_column()  # UTC
     reason: Mapped[str] = mapped_column(String(300), default="")

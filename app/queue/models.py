@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
+from app.tenancy.scope import TenantRow, tenant_key, tenant_ref
 
 
 class OfficeQueue(TenantRow, db.Model):
@@ -20,11 +20,10 @@ class OfficeQueue(TenantRow, db.Model):
     __table_args__ = (
         tenant_key(),
         UniqueConstraint("tenant_id", "office_id"),
-        tenant_fk("office_id", "offices", "CASCADE"),
         CheckConstraint("ticket_prefix <> ''", name="prefix_not_empty"),
     )
 
-    office_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
     enabled: Mapped[bool] = mapped_column(default=False)
     ticket_prefix: Mapped[str] = mapped_column(String(3), default="A")  # walk-ins: A-017
     appointment_prefix: Mapped[str] = mapped_column(String(3), default="T")  # appointments: T-004
@@ -40,13 +39,11 @@ class WalkInQuota(TenantRow, db.Model):
     __tablename__ = "walk_in_quotas"
     __table_args__ = (
         UniqueConstraint("tenant_id", "office_id", "service_id"),
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("service_id", "services", "CASCADE"),
         CheckConstraint("per_day BETWEEN 0 AND 999", name="per_day_range"),
     )
 
-    office_id: Mapped[int] = mapped_column()
-    service_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE")
     per_day: Mapped[int] = mapped_column()
 
     service = relationship("Service", foreign_keys=[service_id])
@@ -59,10 +56,9 @@ class QueueDay(TenantRow, db.Model):
     __tablename__ = "queue_days"
     __table_args__ = (
         UniqueConstraint("tenant_id", "office_id", "day"),
-        tenant_fk("office_id", "offices", "CASCADE"),
     )
 
-    office_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
     day: Mapped[date] = mapped_column(Date)
     last_number: Mapped[int] = mapped_column(default=0)
 
@@ -81,11 +77,6 @@ class QueueEntry(TenantRow, db.Model):
         tenant_key(),
         UniqueConstraint("tenant_id", "office_id", "day", "number"),
         UniqueConstraint("tenant_id", "appointment_id"),
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("service_id", "services", "RESTRICT"),
-        tenant_fk("appointment_id", "appointments", "CASCADE"),
-        tenant_fk("counter_id", "counters", "RESTRICT"),
-        tenant_fk("target_counter_id", "counters", "RESTRICT"),
         CheckConstraint("status IN ('waiting', 'called', 'parked', 'finished', 'missed')", name="status"),
         CheckConstraint("kind IN ('appointment', 'walk_in')", name="kind"),
         CheckConstraint("(kind = 'appointment') = (appointment_id IS NOT NULL)", name="appointment_kind"),
@@ -95,19 +86,19 @@ class QueueEntry(TenantRow, db.Model):
         Index("ix_queue_entries_office_day_status", "tenant_id", "office_id", "day", "status"),
     )
 
-    office_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
     day: Mapped[date] = mapped_column(Date)  # the office's local day
     number: Mapped[int] = mapped_column()
     ticket: Mapped[str] = mapped_column(String(8))  # "A-017"
     kind: Mapped[str] = mapped_column(String(12))
-    appointment_id: Mapped[int | None] = mapped_column()
-    service_id: Mapped[int] = mapped_column()
+    appointment_id: Mapped[int | None] = tenant_ref("appointments", "CASCADE")
+    service_id: Mapped[int] = tenant_ref("services", "RESTRICT")
     name: Mapped[str] = mapped_column(String(100), default="")  # optional, walk-ins only; erased by retention
     emergency: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(12), default="waiting")
     due_at: Mapped[datetime | None] = mapped_column()  # the appointment's start (UTC)
-    counter_id: Mapped[int | None] = mapped_column()  # the counter that called it
-    target_counter_id: Mapped[int | None] = mapped_column()  # passed on to this counter only
+    counter_id: Mapped[int | None] = tenant_ref("counters", "RESTRICT")  # the counter that called it
+    target_counter_id: Mapped[int | None] = tenant_ref("counters", "RESTRICT")  # passed on to this counter only
     call_count: Mapped[int] = mapped_column(default=0)
     # For the statistics: waiting time = called_at − checked_in_at, service time = finished_at − last_called_at.
     checked_in_at: Mapped[datetime] = mapped_column(default=clock.column_now)
@@ -133,15 +124,12 @@ class QueueCall(TenantRow, db.Model):
 
     __tablename__ = "queue_calls"
     __table_args__ = (
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("entry_id", "queue_entries", "CASCADE"),
-        tenant_fk("counter_id", "counters", "CASCADE"),
         Index("ix_queue_calls_office_at", "tenant_id", "office_id", "called_at"),
     )
 
-    office_id: Mapped[int] = mapped_column()
-    entry_id: Mapped[int] = mapped_column()
-    counter_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
+    entry_id: Mapped[int] = tenant_ref("queue_entries", "CASCADE")
+    counter_id: Mapped[int] = tenant_ref("counters", "CASCADE")
     called_at: Mapped[datetime] = mapped_column(default=clock.column_now)
 
     entry = relationship("QueueEntry", foreign_keys=[entry_id])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
 from app.extensions import db
-from app.tenancy.scope import TenantOwned, tenant_fk
+from app.tenancy.scope import TenantOwned, tenant_ref
 
 # Which day each figure is counted on (the local day in the tenant's time zone):
 #   bookings, lead_minutes                      the day the booking was made
@@ -79,13 +79,9 @@ class StatisticsDay(_PerTenantDay, TenantOwned, _Figures, db.Model):
     """The figures of one day, office, service and source (online, phone, emergency, …)."""
 
     __tablename__ = "statistics_days"
-    __table_args__ = (
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("service_id", "services", "CASCADE"),
-    )
 
-    office_id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE", primary_key=True)
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE", primary_key=True)
     # Free text, no check: the walk-in source of the office queue plugs in without a migration.
     source: Mapped[str] = mapped_column(String(20), primary_key=True)  # walk_in: a ticket at the office
 
@@ -96,15 +92,11 @@ class StatisticsDelta(TenantOwned, _Figures, db.Model):
     and deleted by the jobs; each row is folded exactly once."""
 
     __tablename__ = "statistics_deltas"
-    __table_args__ = (
-        tenant_fk("office_id", "offices", "CASCADE"),
-        tenant_fk("service_id", "services", "CASCADE"),
-    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    office_id: Mapped[int] = mapped_column()
-    service_id: Mapped[int] = mapped_column()
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE")
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE")
     source: Mapped[str] = mapped_column(String(20))
 
 
@@ -113,11 +105,8 @@ class StatisticsOfficeDay(_PerTenantDay, TenantOwned, db.Model):
     closures and counters the slot engine uses; and the part held back for staff."""
 
     __tablename__ = "statistics_office_days"
-    __table_args__ = (
-        tenant_fk("office_id", "offices", "CASCADE"),
-    )
 
-    office_id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = tenant_ref("offices", "CASCADE", primary_key=True)
     open_minutes: Mapped[int] = mapped_column(default=0)
     held_back_minutes: Mapped[int] = mapped_column(default=0)
 
@@ -127,11 +116,8 @@ class StatisticsNextFree(_PerTenantDay, TenantOwned, db.Model):
     nothing was free within the booking horizon ("für die nächsten Wochen voll")."""
 
     __tablename__ = "statistics_next_free"
-    __table_args__ = (
-        tenant_fk("service_id", "services", "CASCADE"),
-    )
 
-    service_id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = tenant_ref("services", "CASCADE", primary_key=True)
     days: Mapped[int | None] = mapped_column()
     horizon_days: Mapped[int] = mapped_column()
 

@@ -31,11 +31,21 @@ class CrossTenantWriteError(RuntimeError):
 
 
 class TenantOwned:
-    """Mixin for every table whose rows belong to one tenant."""
+    """Mixin for every table whose rows belong to one tenant. A column declared with
+    `tenant_ref()` gets its foreign key here, once the class's table exists."""
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:  # noqa: N805
         return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)  # declarative maps the class and builds its table here
+        table = cls.__dict__.get("__table__")
+        for column in table.columns if table is not None else ():
+            if "tenant_ref" in column.info:
+                target, ondelete = column.info["tenant_ref"]
+                table.append_constraint(ForeignKeyConstraint(
+                    ["tenant_id", column.name], [f"{target}.tenant_id", f"{target}.id"], ondelete=ondelete))
 
 
 class TenantRow(TenantOwned):
@@ -44,15 +54,16 @@ class TenantRow(TenantOwned):
     id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)  # first, as in the migrations
 
 
+def tenant_ref(table: str, ondelete: str, **kwargs):
+    """A column naming a row of `table` of the same tenant: its foreign key is
+    (tenant_id, column) → `table` (tenant_id, id), so the database itself refuses a row that
+    points at another tenant's. `kwargs` as for `mapped_column`."""
+    return mapped_column(info={"tenant_ref": (table, ondelete)}, **kwargs)
+
+
 def tenant_key() -> UniqueConstraint:
-    """(tenant_id, id): the key a `tenant_fk()` of another table points at."""
+    """(tenant_id, id): the key the `tenant_ref()` columns of other tables point at."""
     return UniqueConstraint("tenant_id", "id")
-
-
-def tenant_fk(column: str, table: str, ondelete: str) -> ForeignKeyConstraint:
-    """The foreign key (tenant_id, `column`) → `table` (tenant_id, id): the database itself
-    refuses a row that points at another tenant's row."""
-    return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
 
 
 def scoped_by_id(model, object_id, *conditions):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app import clock
 from app.extensions import db
 from app.jobs.lease import Leased, lease_constraints
-from app.tenancy.scope import TenantRow, tenant_fk, tenant_key
+from app.tenancy.scope import TenantRow, tenant_key, tenant_ref
 
 
 class WebhookEndpoint(TenantRow, db.Model):
@@ -41,11 +41,10 @@ class WebhookDelivery(Leased, TenantRow, db.Model):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        tenant_fk("endpoint_id", "webhook_endpoints", "CASCADE"),
         *lease_constraints("webhook_deliveries"),
     )
 
-    endpoint_id: Mapped[int] = mapped_column(index=True)
+    endpoint_id: Mapped[int] = tenant_ref("webhook_endpoints", "CASCADE", index=True)
     event: Mapped[str] = mapped_column(String(30))
     event_id: Mapped[str] = mapped_column(String(40), unique=True)
     payload: Mapped[str] = mapped_column(Text)
