@@ -70,3 +70,32 @@ def test_memberships_audit_entries_and_a_row_by_id_stay_in_their_tenant(app):
         assert scoped_by_id(Office, office_id).id == office_id
         assert scoped_by_id(Office, office_id, Office.slug == "gibt-es-nicht") is None
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "b")) is not None
+
+
+def test_the_second_step_counts_a_wrong_code_and_a_login_opens_its_session(app):
+    """`accounts.login.second_step` and `logged_in`: what the code page and every way of
+    logging in (password, second factor, identity provider) call."""
+    from app.accounts import login
+    from app.accounts.models import User, UserSession
+    from app.accounts.throttle import POW_AFTER
+    from app.tenancy.resolve import tenant_info
+    from app.tenancy.scope import all_tenants
+    from tests.test_backoffice_support import totp_code
+
+    uid = make_user(app, "it@kreis-steinfurt.example", "kreis-steinfurt", "district-it")
+    with in_tenant(app, "kreis-steinfurt") as tid:
+        with all_tenants():
+            user = db.session.get(User, uid)
+        tenant = tenant_info(tid)
+        assert login.second_step(user, "000000", "10.0.0.1", tenant).status == "wrong"
+        assert login.second_step(user, totp_code(), "10.0.0.1", tenant).status == "ok"
+        for _ in range(POW_AFTER + 3):
+            login.second_step(user, "000000", "10.0.0.2", tenant)
+        waiting = login.second_step(user, totp_code(), "10.0.0.2", tenant)
+        assert waiting.status == "wait" and waiting.wait_seconds > 0
+        token = login.logged_in(user, "Firefox")
+        commit()
+        with all_tenants():
+            assert db.session.get(User, uid).last_login_at is not None
+            assert db.session.scalar(select(UserSession).where(UserSession.user_id == uid)) is not None
+        assert token

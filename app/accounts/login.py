@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.accounts import second_factor, throttle
+from app import clock
+from app.accounts import second_factor, sessions, throttle
 from app.accounts.auth import role_in
 from app.accounts.models import User
 from app.accounts.service import verify_password
+from app.audit.models import record
 from app.extensions import db
 from app.mail.outbox import queue_message
 from app.proof_of_work import ProofOfWorkError, verify as verify_proof_of_work
@@ -71,11 +73,6 @@ def fail(email: str, address: str, user: User | None, tenant: TenantInfo) -> int
     return failures
 
 
-def verdict(email: str, address: str) -> throttle.Verdict:
-    """Whether this account may try again from this address now (the second-factor step)."""
-    return throttle.assess(email, address)
-
-
 def succeeded(email: str) -> None:
     throttle.forget(email)
 
@@ -83,3 +80,30 @@ def succeeded(email: str) -> None:
 def needs_second_factor(user: User, role: str, tenant: TenantInfo) -> bool:
     """Enrolled users always give a code; required roles enrol first."""
     return second_factor.enrolled(user) or second_factor.required_for(role, tenant.settings)
+
+
+def second_step(user: User, code: str, address: str, tenant: TenantInfo) -> Attempt:
+    """The second factor's code after the right password: 'wait' while this account and
+    address are throttled, 'wrong' (counted like a wrong password), or 'ok' (the throttle
+    forgets the account; a recovery code used is audited). The caller commits."""
+    refused = throttle.assess(user.email, address)
+    if refused.refused:
+        return Attempt("wait", wait_seconds=refused.wait_seconds)
+    with all_tenants():
+        kind = second_factor.check(user, code)
+    if kind is None:
+        fail(user.email, address, user, tenant)
+        return Attempt("wrong")
+    succeeded(user.email)
+    if kind == "recovery":
+        record("recovery_code_used", "user", user.id, actor=user.email, user_id=user.id)
+    return Attempt("ok", user=user)
+
+
+def logged_in(user: User, user_agent: str | None) -> str:
+    """A login completed (password, second factor or the office's identity provider): its
+    server-side session opened, the user's last login noted. Returns the session token."""
+    token = sessions.open_session(user.id, user_agent)
+    with all_tenants():
+        user.last_login_at = clock.now()
+    return token

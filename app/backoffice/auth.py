@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from app import clock
 from app.accounts import invitations, oidc, second_factor, sessions
 from app.accounts import login as login_rules
 from app.accounts.auth import BackOfficeUser, role_in
@@ -109,9 +108,7 @@ def _finish_login(user: User, role: str, target: str, *, respond: bool = True):
     session.clear()  # no fixation: a fresh session for the new login
     login_user(BackOfficeUser(user, role))
     session["tenant_id"] = g.tenant.id
-    session["sid"] = sessions.open_session(user.id, request.user_agent.string)
-    with all_tenants():
-        user.last_login_at = clock.now()
+    session["sid"] = login_rules.logged_in(user, request.user_agent.string)
     commit()
     log.info("login", extra={"tenant": g.tenant.slug})
     return redirect(target) if respond else None
@@ -141,20 +138,13 @@ def login_code():
         return redirect(url_for("backoffice.second_factor_setup"))
     if request.method == "GET":
         return render_template("backoffice/login_code.html")
-    address = _client_address()
-    verdict = login_rules.verdict(user.email, address)
-    if verdict.refused:
-        return render_template("backoffice/login_code.html", error=WAIT.format(seconds=verdict.wait_seconds)), \
-            429, {"Retry-After": str(verdict.wait_seconds)}
-    with all_tenants():
-        kind = second_factor.check(user, request.form.get("code", ""))
-    if kind is None:
-        login_rules.fail(user.email, address, user, g.tenant)
+    result = login_rules.second_step(user, request.form.get("code", ""), _client_address(), g.tenant)
+    if result.status == "wait":
+        return render_template("backoffice/login_code.html", error=WAIT.format(seconds=result.wait_seconds)), \
+            429, {"Retry-After": str(result.wait_seconds)}
+    if result.status == "wrong":
         commit()
         return render_template("backoffice/login_code.html", error=WRONG_CODE), 401
-    login_rules.succeeded(user.email)
-    if kind == "recovery":
-        record("recovery_code_used", "user", user.id, actor=user.email, user_id=user.id)
     return _finish_login(user, role, pending.get("next") or url_for("backoffice.home"))
 
 
