@@ -91,6 +91,7 @@ class FastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self._routes: dict[str, tuple[Read, dict, str] | None] = {}
+        self._shapes: set[tuple[str, int]] | None = None  # (static prefix, slashes) of the registered rules
         # What app.security_headers adds to every answer, as it was installed.
         self._headers = security_headers.every_answer(app.config)
 
@@ -121,8 +122,13 @@ class FastPath:
             return self._routes[path]
         except KeyError:
             pass
+        if self._shapes is None:
+            self._shapes = {(rule.rule.split("<", 1)[0], rule.rule.count("/"))
+                            for rule in self.app.url_map.iter_rules() if rule.endpoint in _reads}
+        if not any(path.startswith(prefix) and path.count("/") == slashes for prefix, slashes in self._shapes):
+            return None  # no registered rule has this shape (not kept: paths carry tokens)
         found = None
-        if _SAFE_PATH.match(path) and _reads:
+        if _SAFE_PATH.match(path):
             try:
                 rule, kwargs = self.app.url_map.bind_to_environ(environ).match(
                     path, method="GET", return_rule=True)
@@ -141,6 +147,9 @@ class FastPath:
         if environ.get("REQUEST_METHOD") != "GET" or not config.get("FASTPATH", True):
             return None
         if config["RATELIMIT_ENABLED"] or config.get("TRUSTED_HOSTS") or config.get("SERVER_NAME"):
+            return None
+        r = shared_cache.client_for(config)
+        if r is None:
             return None
         routed = self.route(environ)
         if routed is None:
@@ -164,9 +173,6 @@ class FastPath:
             return None
         tenant, version = host_cache.peek(host)
         if tenant is None or version is None or tenant.status in ("draft", "disabled"):
-            return None
-        r = shared_cache.client_for(config)
-        if r is None:
             return None
         found = answers.lookup(read.key(tenant, version, kwargs, request), version, clock.now().timestamp(), r)
         if found.answer is None or found.tenants_version != version:

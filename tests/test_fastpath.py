@@ -166,7 +166,10 @@ def test_head_and_other_hosts_go_to_flask(shared_app):
     assert client.get(NEXT, headers={"Host": "unknown.localhost"}).status_code == 404
     assert client.get(NEXT, headers={"Host": "localhost"}).status_code == 404
     assert client.get(NEXT + "/").status_code == 404
+    assert client.get("/api/v1/appointments/some-manage-token").status_code == 404
     assert fast_count(rule) == before
+    # Paths no registered rule could match are not remembered (they carry tokens).
+    assert "/api/v1/appointments/some-manage-token" not in shared_app.wsgi_app._routes
     assert client.get(NEXT).status_code == 200
     assert fast_count(rule) == before + 1
 
