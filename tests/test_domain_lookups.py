@@ -31,6 +31,9 @@ def test_offices_hours_and_closures_in_the_admins_order(app):
             db.session.add(Closure(tenant_id=office.tenant_id, office_id=office.id, starts_at=now + timedelta(days=days),
                                    ends_at=now + timedelta(days=days, hours=2), reason="Betriebsausflug"))
         db.session.flush()
+        mine = offices.counters_of(office.id)[0]
+        assert offices.counter_in(office.id, mine.id).id == mine.id
+        assert offices.counter_in(office.id, None) is None and offices.counter_in(office.id, -1) is None
         shown = offices.latest_closures(office, limit=2)
         assert [c.starts_at for c in shown] == sorted((c.starts_at for c in shown), reverse=True) and len(shown) == 2
         db.session.rollback()
@@ -99,3 +102,14 @@ def test_the_second_step_counts_a_wrong_code_and_a_login_opens_its_session(app):
             assert db.session.get(User, uid).last_login_at is not None
             assert db.session.scalar(select(UserSession).where(UserSession.user_id == uid)) is not None
         assert token
+
+
+def test_a_towns_mail_texts_come_from_itself_then_its_district(app):
+    """`mail.render.text_chain`: the rendering and the admin's mail page both ask it."""
+    from app.mail.render import text_chain
+    from app.tenancy.resolve import tenant_info
+
+    with in_tenant(app, "steinfurt") as town_id:
+        town = tenant_info(town_id)
+        assert text_chain(town) == [town.id, town.parent_id] and town.parent_id
+        assert text_chain(tenant_info(town.parent_id)) == [town.parent_id]

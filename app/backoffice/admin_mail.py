@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.backoffice import bp
 from app.backoffice.access import audit, role_required
-from app.mail.render import TemplateProblem, template_chain
+from app.mail.render import TemplateProblem, template_chain, text_chain
 from app.mail.templates import LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template, save_mail_template
 from app.publishing.preview import mail_preview, send_test_mail
 from app.transaction import commit
@@ -24,7 +24,7 @@ EVENT_LABELS = {"confirmation": "Bestätigung", "cancellation": "Absage durch di
 
 
 def _chain_ids() -> list[int]:
-    return [g.tenant.id] + ([g.tenant.parent_id] if g.tenant.parent_id else [])
+    return text_chain(g.tenant)
 
 
 def _check_event(event: str, lang: str) -> None:

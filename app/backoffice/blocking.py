@@ -7,7 +7,7 @@ from app.backoffice import bp
 from app.backoffice.access import audit, parse_int, role_required
 from app.backoffice.common import local, parse_day, parse_time
 from app.booking import staff
-from app.offices.operations import active_offices, counters_of
+from app.offices.operations import active_offices, counter_in, counters_of
 from app.transaction import commit
 
 
@@ -18,7 +18,7 @@ def _block_from(form):
         raise staff.StaffError("Bitte ein Büro wählen.")
     counter = None
     if form.get("counter"):
-        counter = next((c for c in counters_of(office.id) if c.id == parse_int(form.get("counter"))), None)
+        counter = counter_in(office.id, parse_int(form.get("counter")))
         if counter is None:
             raise staff.StaffError("Dieser Schalter gehört nicht zu diesem Büro.")
     day = parse_day(form.get("date"))

@@ -16,7 +16,7 @@ from app.booking.models import EmergencyRequest
 from app.catalog import visits
 from app.catalog.models import Service, staff_service, staff_services
 from app.extensions import db
-from app.offices.operations import counters_of
+from app.offices.operations import counter_in, counters_of
 from app.scheduling.slots import Policy, compute_slots
 from app.transaction import commit
 
@@ -134,8 +134,7 @@ def emergency_booking():
             def book():
                 if not overbooking:
                     return staff.book_for_caller(g.tenant, service, start, source="emergency", **_person(form))
-                counter = next((c for c in counters_of(service.office_id)
-                                if c.id == parse_int(form.get("counter"))), None)
+                counter = counter_in(service.office_id, parse_int(form.get("counter")))
                 if counter is None:
                     raise staff.StaffError("Bitte einen Schalter wählen.")
                 return staff.overbook(g.tenant, service, start, counter, reason=form.get("reason", ""),

@@ -12,7 +12,7 @@ from flask import current_app
 from app import clock
 from app.extensions import db
 from app.mail.models import OutboxMail
-from app.mail.render import mail_html, mail_plain, render_text, shared_texts
+from app.mail.render import mail_html, mail_plain, render_text, shared_texts, text_chain
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
@@ -132,8 +132,7 @@ def rendered_event(tenant: TenantInfo, event: str, ctx: dict, *, lang: str = "de
     """Render `event`'s text in `lang` (the tenant's own, its district's or the built-in one)
     with the placeholders `ctx`: the fields of `composed()`. The tenant's name and phone are always there."""
     ctx = {"tenant": tenant.name, "phone": tenant.contact_phone, **ctx}
-    chain = [tenant.id] + ([tenant.parent_id] if tenant.parent_id else [])
-    text = render_text(chain, event, lang, ctx)
+    text = render_text(text_chain(tenant), event, lang, ctx)
     return composed(tenant, text.subject, text.body, lang=lang, facts=facts, ics=ics, qr=qr)
 
 

@@ -162,6 +162,11 @@ def shared_texts() -> Iterator[None]:
         _shared_chains.reset(token)
 
 
+def text_chain(tenant) -> list[int]:
+    """Whose mail texts apply to `tenant`, nearest first: its own, then its district's."""
+    return [tenant.id] + ([tenant.parent_id] if tenant.parent_id else [])
+
+
 def template_chain(tenant_ids: list[int], event: str, lang: str) -> list[tuple[str, str, str]]:
     """(subject, body, origin) from the tenant up to the built-in text, nearest first."""
     shared = _shared_chains.get()

@@ -45,6 +45,11 @@ def counters_of(office_id: int) -> list[Counter]:
                                    .order_by(Counter.position, Counter.id)))
 
 
+def counter_in(office_id: int, counter_id: int | None) -> Counter | None:
+    """The counter `counter_id` if it belongs to the office (a form's choice), else None."""
+    return next((c for c in counters_of(office_id) if c.id == counter_id), None) if counter_id is not None else None
+
+
 def public_hours(today: date) -> dict[int, dict[int, list[OpeningHours]]]:
     """Office id → weekday → the office's current and coming opening-hours rules (the
     office's own, not a single counter's)."""
