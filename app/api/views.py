@@ -36,6 +36,7 @@ from app.validators import parse_date
 MAX_WINDOW_DAYS = 92
 reads = limiter.shared_limit(read_limit, scope="api-read")
 writes = limiter.shared_limit(write_limit, scope="api-write")
+BOOKING_REQUEST = BookingRequest()  # a marshmallow schema holds no state of a load: built once
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -322,7 +323,7 @@ def altcha_challenge():
 @writes
 @idempotent
 def create_appointment():
-    data = load(BookingRequest(), json_body())
+    data = load(BOOKING_REQUEST, json_body())
     if "services" in data:
         try:
             visit = visits.resolve(g.tenant, [(item["slug"], item["count"]) for item in data["services"]])

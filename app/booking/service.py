@@ -6,8 +6,9 @@ import functools
 import hashlib
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import JSON, Boolean, Integer, String, Text, func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from app import clock
 from app.booking.codes import by_token, new_code, new_manage_token, unused_code
@@ -157,14 +158,27 @@ def check_caps(tenant, email: str, phone: str, now: datetime, *, counts: dict[st
         raise ActiveBookingLimit(phone_limit, "phone")
 
 
-# What book() reads under its lock on PostgreSQL, in one round trip: the office's active
-# counters with the visit's services that name them, its hours of the weekday, the closures
+# What book() reads under its lock on PostgreSQL, in one round trip: the office and its main
+# entrance (for the new appointment and its answer; not a rule, read here to save a trip),
+# its active counters with the visit's services that name them, its hours of the weekday, the closures
 # and the appointments touching the day (as slot_at's Schedule reads them: a cancelled one
 # only while held back from online booking, the offer's freed one not at all), and the active
 # bookings of the mailbox and of the phone line (for the caps; NULL keys count none). The
 # tenant is named explicitly: this is Core SQL, outside the ORM's automatic scope.
+def _json_columns(model, alias: str) -> str:
+    """json_build_object of the model's columns whose JSON value is their Python value (no
+    dates or times: a column of another kind is left out, and loads on first use)."""
+    plain = (Integer, String, Text, Boolean, JSON)
+    return "json_build_object(" + ", ".join(
+        f"'{c.key}', {alias}.{c.name}" for c in model.__table__.columns if isinstance(c.type, plain)) + ")"
+
+
 _DAY_UNDER_LOCK = text(f"""
 SELECT
+ (SELECT json_build_array({_json_columns(Office, "o")},
+                          (SELECT {_json_columns(Entrance, "e")} FROM entrances e
+                            WHERE e.tenant_id = :tenant AND e.office_id = o.id ORDER BY e.position, e.id LIMIT 1))
+    FROM offices o WHERE o.tenant_id = :tenant AND o.id = :office) AS office,
  (SELECT coalesce(json_agg(json_build_array(c.id, sc.service_id) ORDER BY c.position, c.id), '[]')
     FROM counters c LEFT JOIN service_counters sc
       ON sc.tenant_id = c.tenant_id AND sc.counter_id = c.id AND sc.service_id = ANY(:services)
@@ -191,16 +205,25 @@ SELECT
 """)
 
 
+def _known(model, values: dict):
+    """The row `values` as read, in the session without another SELECT (an instance the
+    session holds already is taken as it is)."""
+    obj = model(**values)
+    make_transient_to_detached(obj)
+    return db.session.merge(obj, load=False)
+
+
 def day_reader(visit: Visit, policy: Policy, now: datetime, *, online: bool, exclude: int | None = None,
-               counts: dict[str, int] | None = None, email: str = "", phone: str = ""):
-    """slot_at's `read_day` for book() on PostgreSQL: one statement (above) for the day, the
-    active bookings of `email`'s mailbox and `phone`'s line going into `counts`."""
+               found: dict | None = None, email: str = "", phone: str = ""):
+    """slot_at's `read_day` for book() on PostgreSQL: one statement (above) for the day; the
+    active bookings of `email`'s mailbox and `phone`'s line go into `found` ("email",
+    "phone"), and the office with its main entrance ("office")."""
     return functools.partial(_read_day, visit, policy.timezone, policy.held_as_of(now, online), now, exclude,
-                             {} if counts is None else counts, email=email, phone=phone)
+                             {} if found is None else found, email=email, phone=phone)
 
 
 def _read_day(visit: Visit, tz_name: str, held: datetime | None, now: datetime, exclude: int | None,
-              counts: dict[str, int], day: date, *, email: str, phone: str) -> DayData:
+              found: dict, day: date, *, email: str, phone: str) -> DayData:
     day_start, day_end = day_bounds_utc(day, zone(tz_name))
     row = db.session.connection().execute(_DAY_UNDER_LOCK, {
         "tenant": visit.tenant_id, "office": visit.office_id, "services": [svc.id for svc in visit.services],
@@ -209,7 +232,10 @@ def _read_day(visit: Visit, tz_name: str, held: datetime | None, now: datetime, 
         "exclude": exclude, "now": now, "email_key": mailbox_key(email) if email else None,
         "phone_key": phone_key(phone) or None if phone else None,
     }).one()
-    counts.update(email=row.email, phone=row.phone)
+    found.update(email=row.email, phone=row.phone)
+    if row.office is not None:
+        office, entrance = row.office
+        found["office"] = (_known(Office, office), _known(Entrance, entrance) if entrance else None)
     utc = timezone.utc
     return DayData(
         counters=[(cid, sid) for cid, sid in row.counters],
@@ -248,15 +274,15 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     # Under the lock: what is free now, with every committed booking seen. The office's
     # static schedule is read once, here: a start that is no bookable start at all is
     # refused under the lock too (the rollback releases it), not checked twice.
-    # PostgreSQL: the day (counters, hours, closures, appointments) and the caps' counts
-    # in one statement.
+    # PostgreSQL: the day (counters, hours, closures, appointments), the caps' counts and
+    # the office with its entrance in one statement.
     offer = standing_offer(offer_token, visit.first.id, start, now) if online else None
     exclude = offer.offer_appointment_id if offer is not None else None
-    counts: dict[str, int] = {}
+    found: dict = {}
     reader = None
     if db.session.get_bind().dialect.name == "postgresql":
         phone_capped = online and bool(tenant.settings.get("max_active_per_phone"))
-        reader = day_reader(visit, policy, now, online=online, exclude=exclude, counts=counts,
+        reader = day_reader(visit, policy, now, online=online, exclude=exclude, found=found,
                             email=email if online else "", phone=phone if phone_capped else "")
     problem, slot = slot_at(visit, policy, start, now=now, online=online, exclude_appointment_id=exclude,
                             read_day=reader)
@@ -265,8 +291,8 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     if slot is None:
         raise SlotTaken(visit, policy, now, online)
     if online:
-        check_caps(tenant, email, phone, now, counts=counts or None)
-    office, entrance = office_and_entrance(office_id)
+        check_caps(tenant, email, phone, now, counts=found or None)
+    office, entrance = found.get("office") or office_and_entrance(office_id)
     appt = new_appointment(office, slot.counter_ids[0], slot.start, slot.end, list(visit.items), entrance=entrance,
                            source=source, name=name, email=email, phone=phone, note=note, lang=lang, code=new_code())
     _insert_guarded(appt, visit, policy, now, online)
