@@ -1,10 +1,10 @@
 """Input checks every surface shares (citizen forms, API schema, back office, accounts):
-one e-mail pattern, one phone pattern and its normalised key, one date parser, and the error that carries
+one e-mail pattern, one phone pattern and its normalised key, one date parser and one for a start, and the error that carries
 problems per field."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timezone, tzinfo
 
 # No spaces, no quotes or list separators (a pasted "Name <a@b.de>; c@d.de" is refused),
 # a dot in the domain and a top-level part of two letters or more.
@@ -51,3 +51,21 @@ def parse_date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         return None
+
+
+def parse_start(value: str | None, local_zone: tzinfo | None = None) -> datetime | None:
+    """A start as a link or a slot list carries it, ISO 8601, in UTC; None for anything else.
+    A '+' that a form or a hand turned into a space is put back. Without an offset the time
+    is read in `local_zone` (the citizen's links), or refused when none is given (the back
+    office posts the slot lists' own values)."""
+    if not value or len(value) > 40:
+        return None
+    try:
+        start = datetime.fromisoformat(value.strip().replace(" ", "+"))
+    except ValueError:
+        return None
+    if start.tzinfo is None:
+        if local_zone is None:
+            return None
+        start = start.replace(tzinfo=local_zone)
+    return start.astimezone(timezone.utc)

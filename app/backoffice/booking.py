@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from app import clock
 from app.backoffice import bp
 from app.backoffice.access import audit, one_or_404, parse_int, role_required
-from app.backoffice.common import local, parse_day, parse_local, parse_start, today
+from app.backoffice.common import local, parse_day, parse_local, today
 from app.booking import service as booking
 from app.booking import staff
 from app.booking import emergencies
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.offices.operations import counter_in, counters_of
 from app.scheduling.slots import Policy, compute_slots
 from app.transaction import commit
+from app.validators import parse_start
 
 
 def _service_from(value) -> Service | None:

@@ -29,15 +29,6 @@ def parse_time(value: str | None) -> time | None:
         return None
 
 
-def parse_start(value: str | None) -> datetime | None:
-    """A start as the slot lists post it: ISO 8601 with its offset (None if not)."""
-    try:
-        start = datetime.fromisoformat(value or "")
-    except ValueError:
-        return None
-    return start if start.tzinfo else None
-
-
 def parse_local(day_value: str | None, time_value: str | None) -> datetime | None:
     day, clock_time = parse_day(day_value), parse_time(time_value)
     if day is None or clock_time is None:

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.backoffice import bp
 from app import clock
 from app.backoffice.access import audit, one_or_404, role_required
-from app.backoffice.common import local, parse_day, parse_start, today
+from app.backoffice.common import local, parse_day, today
 from app.booking import service as booking
 from app.booking import staff
 from app.booking.codes import by_code
@@ -21,6 +21,7 @@ from app.offices.operations import active_offices, counters_of
 from app.queue import operations as queue
 from app.queue.messages import describe
 from app.transaction import commit
+from app.validators import parse_start
 
 
 def _day_data(day, office):

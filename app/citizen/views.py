@@ -4,14 +4,14 @@ They work without JavaScript: every step is a link or a form, every POST answers
 a redirect (POST/redirect/GET) or with the same page and what went wrong."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from app import clock
+from app import clock, validators
 from app.ratelimit import limiter, write_limit
 from app.booking import fairness, refusals
 from app.booking import service as booking
@@ -54,16 +54,8 @@ def appointment_or_404(token: str) -> Appointment:
 
 
 def parse_start(value: str | None) -> datetime | None:
-    """An ISO start from a link; a '+' that a form or hand turned into a space is put back."""
-    if not value or len(value) > 40:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=zone(g.tenant.timezone))
-    return dt.astimezone(timezone.utc)
+    """A start from a link (validators.parse_start); without an offset, the town's time."""
+    return validators.parse_start(value, zone(g.tenant.timezone))
 
 
 def local_iso(dt: datetime) -> str:
