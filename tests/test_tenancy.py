@@ -213,3 +213,17 @@ def test_the_bare_domain_lists_districts_first_and_no_switched_off_tenant(app):
     assert kinds == sorted(kinds) and kinds[0] == "district"
     towns = [name for name, _, kind in listed if kind == "municipality"]
     assert towns == sorted(towns)
+
+
+def test_district_it_reaches_its_district_and_its_towns_only(app):
+    """`resolve.of_district`: the district's own tenants by slug, nobody else's."""
+    from app.tenancy.resolve import of_district
+
+    with app.app_context():
+        with all_tenants():
+            kreis = db.session.scalar(select(Tenant).where(Tenant.slug == "kreis-steinfurt"))
+        assert of_district(kreis.id, "steinfurt").parent_id == kreis.id
+        assert of_district(kreis.id, "kreis-steinfurt").id == kreis.id
+        assert of_district(kreis.id, "gibt-es-nicht") is None
+        steinfurt = of_district(kreis.id, "steinfurt")
+        assert of_district(steinfurt.id, "emsdetten") is None

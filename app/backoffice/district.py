@@ -19,13 +19,13 @@ from app.publishing.hours_text import HoursInvalid, format_hours, parse_hours
 from app.publishing.names import STATUS_LABELS, suggest_slug
 from app.statistics.overview import key_figures
 from app.tenancy.models import TENANT_STATUSES, Tenant
-from app.tenancy.resolve import district_and_towns, host_cache
+from app.tenancy.resolve import district_and_towns, host_cache, of_district
 from app.transaction import commit
 from app.urls import tenant_url
 
 
 def _own_town(slug: str) -> Tenant:
-    tenant = next((t for t in district_and_towns(g.tenant.id) if t.slug == slug), None)
+    tenant = of_district(g.tenant.id, slug)
     if tenant is None:
         abort(404)
     return tenant

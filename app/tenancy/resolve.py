@@ -287,3 +287,8 @@ def district_and_towns(district_id: int) -> list[Tenant]:
         return list(db.session.scalars(
             select(Tenant).where((Tenant.id == district_id) | (Tenant.parent_id == district_id))
             .order_by(Tenant.parent_id.is_not(None), Tenant.slug)))
+
+
+def of_district(district_id: int, slug: str) -> Tenant | None:
+    """The district itself or one of its towns under `slug`: what its IT may change; None otherwise."""
+    return next((t for t in district_and_towns(district_id) if t.slug == slug), None)
