@@ -149,6 +149,39 @@ def sql_count(app, *, host: str, method: str, path: str, starts=None, service: s
     return count[0]
 
 
+def hit_cost(app, *, host: str, path: str, n: int = 40) -> dict:
+    """A GET answered from a warm cache: SQL statements, this process's CPU ms and Python
+    function calls per request over `n` requests through the test client (after two
+    unmeasured ones; the calls counted under cProfile in a second pass of `n`)."""
+    count = [0]
+    with app.app_context():
+        engine = db.engine
+
+    def before(*_a, **_k):
+        count[0] += 1
+
+    client = app.test_client()
+    for _ in range(2):
+        client.get(path, headers={"Host": host})
+    statuses: dict[int, int] = {}
+    event.listen(engine, "before_cursor_execute", before)
+    c0 = time.process_time()
+    try:
+        for _ in range(n):
+            r = client.get(path, headers={"Host": host})
+            statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        cpu = time.process_time() - c0
+        prof = cProfile.Profile()  # the same requests again, counted: the work a hit does, call by call
+        prof.enable()
+        for _ in range(n):
+            client.get(path, headers={"Host": host})
+        prof.disable()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    calls = sum(nc for (_cc, nc, _tt, _ct, _callers) in pstats.Stats(prof).stats.values())
+    return {"sql": count[0] / (2 * n), "cpu_ms": 1000 * cpu / n, "calls": calls / n, "n": n, "statuses": statuses}
+
+
 def explain_request_sql(app, *, host: str, path: str, needle: str = "FROM appointments") -> dict | None:
     """EXPLAIN (ANALYZE, BUFFERS) of the statement a GET sends that contains `needle`,
     exactly as the app sends it (captured on the way out, parameters included)."""

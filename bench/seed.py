@@ -166,6 +166,38 @@ def seed_past(app, town: Town, upto: int, already: int = 0) -> int:
     return inserted
 
 
+def db_activity(app) -> dict:
+    """Counters of the server's background writing: checkpoints so far (timed and
+    requested), the WAL position, and autovacuum workers on this database right now."""
+    with psycopg.connect(plain_url(app.config["SQLALCHEMY_DATABASE_URI"]), autocommit=True) as conn:
+        timed, req = conn.execute("SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter").fetchone()
+        lsn = conn.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").fetchone()[0]
+        vac = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND backend_type = 'autovacuum worker'").fetchone()[0]
+    return {"checkpoints": int(timed) + int(req), "wal_bytes": int(lsn), "autovacuum": int(vac)}
+
+
+def settle(app, timeout: float = 120.0) -> dict:
+    """After a bulk change, before measuring: write its dirty pages out now (CHECKPOINT)
+    instead of during the samples, and wait (bounded) until no autovacuum worker runs on
+    this database. Returns what it took: {checkpoint_s, waited_s, autovacuum_seen}."""
+    url = plain_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    t0 = time.monotonic()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        checkpoint_s = time.monotonic() - t0
+        seen = 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            running = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND backend_type = 'autovacuum worker'").fetchone()[0]
+            if not running:
+                break
+            seen = max(seen, running)
+            time.sleep(0.5)
+    return {"checkpoint_s": checkpoint_s, "waited_s": time.monotonic() - t0 - checkpoint_s, "autovacuum_seen": seen}
+
+
 def analyze(app, vacuum: bool = False) -> None:
     with psycopg.connect(plain_url(app.config["SQLALCHEMY_DATABASE_URI"]), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")

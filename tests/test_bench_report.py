@@ -64,3 +64,20 @@ def test_mail_sink_records_recipients_message_id_and_arrival():
         assert sink.wait_for({"b@example.org"}, timeout=10) < 10
         (arrival,) = sink.arrivals()
     assert arrival.rcpt_tos == ("b@example.org",) and arrival.message_id == "<m1@x>"
+
+
+def test_summarize_low_keeps_the_best_sample_and_the_machines_drift_beside_it():
+    from bench.report import summarize_low
+
+    samples = [
+        {"p50_ms": 2.0, "p99_ms": 9.0, "cpu_app_ms": 1.0, "cpu_db_ms": 0.0, "hello_p50_ms": 1.0, "checkpoints": 1,
+         "wal_mib": 3.0, "autovacuum": 0, "settle": {"checkpoint_s": 60.0, "waited_s": 0.5}},
+        {"p50_ms": 1.5, "p99_ms": 7.0, "cpu_app_ms": 1.2, "cpu_db_ms": 0.0, "hello_p50_ms": 0.5, "checkpoints": 0,
+         "wal_mib": 1.0, "autovacuum": 1, "settle": {"checkpoint_s": 1.0, "waited_s": 0.0}},
+    ]
+    got = summarize_low(samples)
+    assert got["p50_ms"] == 1.5 and got["samples_p50"] == [2.0, 1.5]
+    assert got["vs_hello"] == 2.5  # the median of 2.0 and 3.0
+    assert (got["checkpoints_during"], got["wal_mib_during"], got["autovacuum_during"]) == (1, 4.0, 1)
+    assert (got["settle_checkpoint_s"], got["settle_wait_s"]) == (60.0, 0.5)
+    assert summarize_low([{"p50_ms": 1.0, "cpu_app_ms": 1.0, "cpu_db_ms": 0.0}])["vs_hello"] is None
