@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app import clock
 from app.accounts.service import memberships_here, second_factor_enrolled
 from app.audit.models import AuditEntry, entries, record
-from app.catalog.models import Service, all_services, offline_service, offline_services, staff_service
+from app.catalog.models import (Service, all_services, offline_service, offline_services, online_service,
+                               online_services, staff_service, staff_services)
 from app.extensions import db
 from app.offices import operations as offices
 from app.offices.models import Closure, Office
@@ -50,6 +51,11 @@ def test_services_for_clerks_admins_and_by_phone(app):
         online = next(s for s in every if s.bookable_online and s.active and s.office_id)
         assert offline_service(online.slug) is None
         assert staff_service(online.id).id == online.id and staff_service(None) is None
+        listed = online_services()
+        assert online.id in {x.id for x in listed} and all(x.bookable_online and x.active for x in listed)
+        assert online_service(online.slug).id == online.id and online_service("") is None
+        clerks = {x.id for x in staff_services()}
+        assert {x.id for x in listed} | {x.id for x in offline} <= clerks
 
 
 def test_memberships_audit_entries_and_a_row_by_id_stay_in_their_tenant(app):
