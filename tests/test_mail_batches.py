@@ -176,3 +176,36 @@ def test_rendering_a_tenants_mails_costs_one_statement_per_mail(database_url, tm
             assert len(shared) == 7, "\n".join(shared)
     finally:
         close(app)
+
+
+def test_a_mail_that_cannot_be_rendered_holds_up_no_other(database_url, tmp_path, monkeypatch):
+    from app.booking import notifications
+    from app.jobs.due import run_due
+    from tests.conftest import mails
+
+    app = make_app(database_url, tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        book_many(app, 3)
+        real = notifications.appointment_context
+
+        def broken_for_one(tenant, appt, lang, **extra):
+            if appt.email == "citizen1@example.org":
+                raise ValueError("a broken value")
+            return real(tenant, appt, lang, **extra)
+
+        monkeypatch.setattr(notifications, "appointment_context", broken_for_one)
+        with app.app_context(), all_tenants():
+            first = db.session.scalar(select(OutboxMail.id).order_by(OutboxMail.id))
+            db.session.remove()
+        with app.app_context():
+            assert delivery.deliver(first)
+            db.session.remove()
+        assert [m["To"] for m in mails(app)] == ["citizen0@example.org", "citizen2@example.org"]
+        assert statuses(app) == ["sent", "pending", "sent"]
+        monkeypatch.undo()  # mended: it goes out with the next try
+        with app.app_context():
+            assert run_due(now=later(600))["mails"] == 1
+            db.session.remove()
+        assert sorted(m["To"] for m in mails(app)) == [f"citizen{i}@example.org" for i in range(3)]
+    finally:
+        close(app)

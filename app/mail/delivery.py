@@ -16,7 +16,7 @@ from app.faults import db_unavailable
 from app.jobs import lease
 from app.jobs.queue import dispatch
 from app.mail.models import OutboxMail
-from app.mail.outbox import render_rows
+from app.mail.outbox import render_row, render_rows
 from app.mail.transport import TransportError, build_message, send
 from app.ops.counters import job_failed
 
@@ -37,10 +37,15 @@ def _prepared(rows: list[OutboxMail]) -> list:
     """The message of each claimed row; unrendered rows are rendered first (once: the text
     is kept with the claim, so a retry sends the same). A row that cannot be built is held
     back with backoff and left out, so it never stops the others."""
-    rendered = render_rows(rows)
+    try:
+        rendered = render_rows(rows)
+    except Exception as exc:
+        if db_unavailable(exc):
+            raise
+        rendered = [_rendered_alone(row) for row in rows]  # find the one that fails
     out = []
     for row, ok in zip(rows, rendered):
-        if not ok:
+        if not ok:  # settled (not warranted) or held back
             out.append(lease.SKIP)
             continue
         try:
@@ -53,8 +58,19 @@ def _prepared(rows: list[OutboxMail]) -> list:
     return out
 
 
+def _rendered_alone(row: OutboxMail) -> bool | None:
+    """`render_row` of one row; None, and the row held back, when it fails."""
+    try:
+        return render_row(row)
+    except Exception as exc:
+        if db_unavailable(exc):
+            raise
+        _hold_back(row, exc)
+        return None
+
+
 def _hold_back(row: OutboxMail, exc: Exception) -> None:
-    log.exception("mail could not be built; held back", extra={"mail_id": row.id, "event": row.event})
+    log.exception("mail could not be rendered or built; held back", extra={"mail_id": row.id, "event": row.event})
     row.attempts += 1
     row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
     row.next_attempt_at = clock.now() + backoff(row.attempts)
