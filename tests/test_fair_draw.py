@@ -237,3 +237,25 @@ def test_an_admin_sets_the_draw_in_the_settings_form(pg_app):
     assert 'value="personalausweis, reisepass"' in page
     bad = client.post("/admin/settings", data={"fair_draw_services": "Reise Pass!"})
     assert bad.status_code == 422 and "service slugs" in bad.get_data(as_text=True)
+
+
+def test_a_phone_line_at_its_cap_is_told_so_on_the_phone_field_when_entering(draw_app, fixed_now):
+    set_settings(draw_app, "steinfurt", max_active_per_phone=1)
+    steinfurt = HostClient(draw_app, "steinfurt.localhost")
+    phone = "+49 2551 69-1234"
+    free = steinfurt.get(f"{API}/services/reisepass/next")
+    assert free.status_code == 200
+    booked = steinfurt.post(f"{API}/appointments", json={"service": "reisepass", "start": free.json["start"],
+                                                         "name": "Erika Mustermann", "email": "erika@example.org",
+                                                         "phone": phone})
+    assert booked.status_code == 201
+    target = draw_app.target
+    link = f"/book?service=personalausweis&start={at(target, 9).isoformat().replace('+', '%2B')}"
+    form = {"service": "personalausweis", "start": at(target, 9).isoformat(), "name": "Max Mustermann",
+            "email": "max@example.org", "phone": phone, "persons": "1"}
+    r = steinfurt.post(link, data=form)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "Mit dieser Telefonnummer sind schon so viele Termine gebucht" in page
+    assert "Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht" not in page
+    assert count_rows(draw_app, "draw_entries") == 0

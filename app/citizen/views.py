@@ -223,15 +223,7 @@ def book():
                 db.session.rollback()
                 notice, proposal = "invalid", _next(demand, policy)
             except booking.ActiveBookingLimit as exc:
-                refusals.refused(g.tenant, f"cap_{exc.cap}")
-                if exc.cap == "phone":
-                    errors["phone"] = _("Mit dieser Telefonnummer sind schon so viele Termine gebucht, wie "
-                                        "möglich sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen "
-                                        "Sie uns an: %(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
-                else:
-                    errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich "
-                                        "sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: "
-                                        "%(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
+                _refused_by_cap(exc, errors)
             else:
                 token = appt.manage_token
                 commit()
@@ -260,6 +252,20 @@ def book():
                            late=start is not None and clock.now() > booking.deadline_for(g.tenant, start)), status
 
 
+def _refused_by_cap(exc: booking.ActiveBookingLimit, errors: dict) -> None:
+    """A booking or a draw entry refused by the mailbox's or the phone line's cap: counted,
+    and said on the field whose cap it is."""
+    refusals.refused(g.tenant, f"cap_{exc.cap}")
+    if exc.cap == "phone":
+        errors["phone"] = _("Mit dieser Telefonnummer sind schon so viele Termine gebucht, wie "
+                            "möglich sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen "
+                            "Sie uns an: %(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
+    else:
+        errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich "
+                            "sind (%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: "
+                            "%(phone)s.", n=exc.limit, phone=g.tenant.contact_phone)
+
+
 def _enter_draw(demand, start: datetime, values: dict, drawing: booking.DrawOpen, proven: bool,
                 errors: dict) -> Response | None:
     """The start's day is collected for a fair draw: enter the request (the redirect to the
@@ -275,10 +281,7 @@ def _enter_draw(demand, start: datetime, values: dict, drawing: booking.DrawOpen
     except booking.InvalidStart:
         errors["_notice"] = "invalid"
     except booking.ActiveBookingLimit as exc:
-        refusals.refused(g.tenant, f"cap_{exc.cap}")
-        errors["email"] = _("Mit dieser E-Mail-Adresse sind schon so viele Termine gebucht, wie möglich sind "
-                            "(%(n)d). Bitte sagen Sie zuerst einen davon ab oder rufen Sie uns an: %(phone)s.",
-                            n=exc.limit, phone=g.tenant.contact_phone)
+        _refused_by_cap(exc, errors)
     except draw.AlreadyEntered as exc:
         key = "phone" if exc.cap == "phone" else "email"
         errors[key] = (_("Mit dieser Telefonnummer nehmen Sie an dieser Verlosung schon teil.") if key == "phone"
