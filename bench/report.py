@@ -403,7 +403,7 @@ def render(ctx) -> str:
         out += ["No target was missed, so nothing was profiled (`--profile always` profiles anyway).", ""]
     for prof in res["profiles"]:
         unit = "mail" if prof["method"] == "job" else "request"
-        what = "calls of the mail job in one process" if unit == "mail" else \
+        what = "mails sent by one call of the mail job (in batches) in one process" if unit == "mail" else \
             "requests through the Flask test client in one process"
         out += [
             f"### {prof['name']}: {prof['method']} {prof['path']}",
