@@ -11,10 +11,16 @@ holds without Flask:
   off), read under the tenants version that Redis still holds — confirmed by the same
   Redis script that returns the answer (`answers.lookup`);
 - the stored answer is valid (its office's version unchanged, its `changes_at` ahead);
-- nothing in the request would make Flask's answer differ: no rate limit to count
-  (RATELIMIT_ENABLED off — the limiter's counts and headers are Flask-Limiter's), no
-  cookie but `lang` (a session cookie could be refreshed or a remember cookie set), no
-  `?lang=` that would set the language cookie, no TRUSTED_HOSTS/SERVER_NAME checks;
+- nothing in the request would make Flask's answer differ: no cookie but `lang` (a
+  session cookie could be refreshed or a remember cookie set), no `?lang=` that would set
+  the language cookie, no TRUSTED_HOSTS/SERVER_NAME checks;
+- with RATELIMIT_ENABLED on: the read can be counted in Flask-Limiter's own fixed window,
+  exactly as Flask would (app/ratelimit.py `counts_reads_alike`, asked once per endpoint:
+  Redis storage on the shared cache's server and database, default headers, the read limit
+  the endpoint's only limit), the limiter is not counting in memory, and the window is not
+  full. The same script counts the hit (`answers.lookup` with a `Budget`) and returns the
+  count and TTL the X-RateLimit-* and Retry-After headers are made of; a full window is
+  Flask's to count and answer 429;
 - Redis answers and holds every raise of this process.
 
 Otherwise — a miss, Redis away, anything unusual — Flask answers exactly as before. An
@@ -45,7 +51,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
-from app import clock, logs, security_headers, shared_cache
+from app import clock, logs, ratelimit, security_headers, shared_cache
 from app.ops import metrics
 from app.scheduling import answers
 from app.tenancy.resolve import MalformedHost, TenantInfo, host_cache, normalize_host
@@ -82,6 +88,7 @@ class Hit:
     status: int
     content_type: str
     body: bytes
+    limit: tuple[int, int, int] | None = None  # counted in the read limit: (limit, count, seconds left)
 
 
 class FastPath:
@@ -94,6 +101,7 @@ class FastPath:
         self._shapes: set[tuple[str, int]] | None = None  # (static prefix, slashes) of the registered rules
         # What app.security_headers adds to every answer, as it was installed.
         self._headers = security_headers.every_answer(app.config)
+        self._counted: dict[str, bool] = {}  # endpoint -> its reads are counted here as Flask-Limiter would
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -106,6 +114,12 @@ class FastPath:
             return self.wsgi_app(environ, start_response)
         headers = [("Content-Type", found.content_type), ("Content-Length", str(len(found.body)))]
         headers += self._headers
+        if found.limit is not None:  # what Flask-Limiter's after_request adds, as it computes them
+            amount, count, ttl = found.limit
+            now = time.time()
+            reset_at = int(max(ttl, 0) + now + 1)
+            headers += [("X-RateLimit-Limit", str(amount)), ("X-RateLimit-Remaining", str(max(0, amount - count))),
+                        ("X-RateLimit-Reset", str(reset_at)), ("Retry-After", str(int(reset_at - now)))]
         headers.append(("Vary", "Cookie"))  # Flask-Login's after_request reads the session on every answer
         start_response(f"{found.status} {HTTP_STATUS_CODES.get(found.status, 'UNKNOWN').upper()}", headers)
         seconds = time.perf_counter() - started
@@ -146,7 +160,7 @@ class FastPath:
         config = self.app.config
         if environ.get("REQUEST_METHOD") != "GET" or not config.get("FASTPATH", True):
             return None
-        if config["RATELIMIT_ENABLED"] or config.get("TRUSTED_HOSTS") or config.get("SERVER_NAME"):
+        if config.get("TRUSTED_HOSTS") or config.get("SERVER_NAME"):
             return None
         r = shared_cache.client_for(config)
         if r is None:
@@ -155,6 +169,13 @@ class FastPath:
         if routed is None:
             return None
         read, kwargs, rule = routed
+        limited = config["RATELIMIT_ENABLED"]
+        if limited:
+            counted = self._counted.get(read.endpoint)
+            if counted is None:
+                counted = self._counted[read.endpoint] = ratelimit.counts_reads_alike(self.app, read.endpoint, r)
+            if not counted:
+                return None
         request = self.app.request_class(environ)
         if "HTTP_COOKIE" in environ:
             cookies = request.cookies
@@ -174,11 +195,22 @@ class FastPath:
         tenant, version = host_cache.peek(host)
         if tenant is None or version is None or tenant.status in ("draft", "disabled"):
             return None
-        found = answers.lookup(read.key(tenant, version, kwargs, request), version, clock.now().timestamp(), r)
+        budget = None
+        if limited:
+            budget = ratelimit.read_budget(tenant, environ.get("REMOTE_ADDR"))
+            if budget is None:
+                return None
+        found = answers.lookup(read.key(tenant, version, kwargs, request), version, clock.now().timestamp(), r,
+                               budget)
         if found.answer is None or found.tenants_version != version:
             return None
         status, content_type, body = found.answer
-        return Hit(tenant, rule, status, content_type, body)
+        limit = None
+        if budget is not None:
+            if found.counted is None:
+                return None
+            limit = (budget.amount, *found.counted)
+        return Hit(tenant, rule, status, content_type, body, limit)
 
 
 def install(app: Flask) -> None:

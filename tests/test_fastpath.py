@@ -1,20 +1,24 @@
 """The WSGI fast path (app/fastpath.py) answers a cached read before Flask — with the same
 status, body and headers as Flask's own answer to the same request, logged and counted
-alike — and leaves to Flask every request whose answer could differ (a rate limit to
-count, a session cookie, a language to remember, a miss, HEAD)."""
+alike, counted against the same rate limit with the limiter on — and leaves to Flask every
+request whose answer could differ (a full rate-limit window, a limiter counting in memory
+or set up otherwise, a session cookie, a language to remember, a miss, HEAD)."""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
 import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import fastpath
+from app import fastpath, shared_cache
 from app.extensions import db
 from app.fastpath import FAST_ANSWERS, FastPath
 from app.ops.counters import REQUESTS
+from app.ratelimit import limiter
 from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants
 from app.transaction import commit
@@ -141,6 +145,7 @@ def test_what_flask_would_answer_differently_is_left_to_flask(shared_app, cookie
 
 
 def test_with_the_rate_limiter_on_flask_answers_and_counts(pg_url, tmp_path):
+    # Counting in memory (not in the shared cache's Redis): nothing the fast path can count in.
     app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, RATELIMIT_ENABLED=True,
                    RATELIMIT_STORAGE_URI="memory://")
     try:
@@ -199,3 +204,131 @@ def test_a_failure_inside_the_fast_path_is_answered_by_flask(shared_app, monkeyp
     again = client.get(NEXT)
     assert again.status_code == 200 and again.get_data() == first.get_data()
     assert any("fast path failed" in r.getMessage() for r in caplog.records)
+
+
+# --- with the rate limiter on: the fast path counts in Flask-Limiter's own window ----------
+RESETS = ("X-RateLimit-Reset", "Retry-After")
+
+
+@pytest.fixture
+def limited_app(pg_url, tmp_path):
+    """Production's default: the limiter on, counting in the shared cache's Redis."""
+    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, RATELIMIT_ENABLED=True, PRODUCTION=True,
+                   PUBLIC_URL_SCHEME="https")
+    r = Redis.from_url(REDIS_URL)
+    for key in r.scan_iter("LIMITS:*"):  # the windows of an earlier test
+        r.delete(key)
+    limiter._storage_dead = False  # the limiter is one object for every app; an earlier test may have left it in memory
+    yield app
+    limiter._storage_dead = False
+    close(app)
+
+
+def from_address(address: str) -> dict:
+    return {"environ_base": {"REMOTE_ADDR": address}}
+
+
+def set_read_limit(app, n: int) -> None:
+    with app.app_context(), all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
+        tenant.settings = {**(tenant.settings or {}), "ratelimit_read_per_minute": n}
+        commit()
+
+
+def test_with_the_limiter_on_the_fast_answer_is_flasks_header_by_header(limited_app):
+    """Two clients with a fresh window each: one's second read answered fast, the other's by
+    Flask; the answers are equal header by header, X-RateLimit-Limit and -Remaining
+    included. X-RateLimit-Reset and Retry-After come from the window's TTL at the moment
+    of answering, so they may differ by a second between two requests: compared within 1."""
+    for n, (path, rule, kw) in enumerate(variants()):
+        cookies = kw.pop("cookies", {})
+        one, other = client_with(limited_app, cookies), client_with(limited_app, cookies)
+        a, b = from_address(f"198.51.100.{n + 1}"), from_address(f"198.51.100.{n + 101}")
+        assert answer(one, limited_app, path, fast=False, **a, **kw).status_code == 200  # a miss: stored
+        assert answer(other, limited_app, path, fast=False, **b, **kw).status_code == 200  # a hit, in Flask
+        before = fast_count(rule)
+        fast = answer(one, limited_app, path, fast=True, **a, **kw)
+        assert fast_count(rule) == before + 1, path  # answered before Flask, and counted
+        flask = answer(other, limited_app, path, fast=False, **b, **kw)
+        assert fast_count(rule) == before + 1
+        assert fast.status == flask.status == "200 OK"
+        assert fast.get_data() == flask.get_data()
+        assert fast.headers["X-RateLimit-Limit"] == flask.headers["X-RateLimit-Limit"] == "120"
+        assert fast.headers["X-RateLimit-Remaining"] == flask.headers["X-RateLimit-Remaining"] == "118", path
+        for name in RESETS:
+            assert abs(int(fast.headers[name]) - int(flask.headers[name])) <= 1, (path, name)
+        assert 59 <= int(fast.headers["Retry-After"]) <= 61
+        same = [(k, "…" if k in RESETS else v) for k, v in headers_of(fast)]
+        assert same == [(k, "…" if k in RESETS else v) for k, v in headers_of(flask)], path
+
+
+def test_fast_and_flask_reads_of_one_client_share_one_budget(limited_app):
+    set_read_limit(limited_app, 5)
+    client = HostClient(limited_app, "steinfurt.localhost")
+    me, someone_else = from_address("203.0.113.7"), from_address("203.0.113.8")
+    rule = "/api/v1/services/<slug>/next"
+    before = fast_count(rule)
+    remaining = []
+    for n in range(5):  # Flask (the miss), fast, Flask, fast, Flask
+        got = answer(client, limited_app, NEXT, fast=n % 2 == 1, **me)
+        assert got.status_code == 200 and got.headers["X-RateLimit-Limit"] == "5"
+        remaining.append(int(got.headers["X-RateLimit-Remaining"]))
+    assert remaining == [4, 3, 2, 1, 0]
+    assert fast_count(rule) == before + 2
+    for fast in (True, False):  # the 6th and 7th read, whichever path would answer it: Flask's 429
+        refused = answer(client, limited_app, NEXT, fast=fast, **me)
+        assert refused.status_code == 429, refused.get_data()
+        assert 0 < int(refused.headers["Retry-After"]) <= 61 and refused.headers["X-RateLimit-Remaining"] == "0"
+    assert fast_count(rule) == before + 2
+    other = answer(client, limited_app, NEXT, fast=True, **someone_else)  # another client is unaffected
+    assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "4"
+    assert fast_count(rule) == before + 3
+    # One counter per client, the one Flask-Limiter named: both paths counted in it.
+    r = Redis.from_url(REDIS_URL)
+    assert sorted(k.decode() for k in r.scan_iter("LIMITS:*")) == [
+        "LIMITS:LIMITER/steinfurt:203.0.113.7/api-read/5/1/minute",
+        "LIMITS:LIMITER/steinfurt:203.0.113.8/api-read/5/1/minute"]
+    assert int(r.get("LIMITS:LIMITER/steinfurt:203.0.113.7/api-read/5/1/minute")) == 7  # Flask counts its 429s
+
+
+def test_with_the_limiter_in_memory_flask_answers(limited_app, monkeypatch):
+    """Redis away: the limiter counts in memory (its fallback) and Flask answers every
+    read; back, the fast path still leaves reads to Flask while the limiter is in memory."""
+    client = HostClient(limited_app, "steinfurt.localhost")
+    rule = "/api/v1/services/<slug>/next"
+    first = client.get(NEXT)
+    assert first.status_code == 200
+    before = fast_count(rule)
+
+    def away(*args, **kwargs):
+        raise RedisConnectionError("nobody listens")
+
+    for name in ("incr", "get", "get_expiry"):
+        monkeypatch.setattr(limiter.storage, name, away)
+    monkeypatch.setattr(limiter.storage, "check", lambda: False)  # as RedisStorage.check answers then
+    limited_app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nobody listens there
+    away_answer = client.get(NEXT)
+    assert away_answer.status_code == 200 and away_answer.get_data() == first.get_data()
+    assert away_answer.headers["X-RateLimit-Limit"] == "120"  # counted in memory
+    assert fast_count(rule) == before
+    limited_app.config["REDIS_URL"] = REDIS_URL
+    shared_cache.reset()
+    monkeypatch.undo()
+    assert limiter.limiter.storage is not limiter.storage  # still in memory until it checks Redis again
+    again = client.get(NEXT)
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert "X-RateLimit-Remaining" in again.headers
+    assert fast_count(rule) == before
+
+
+def test_a_limit_the_fast_path_cannot_count_alike_is_left_to_flask(limited_app, monkeypatch):
+    """Asked once per endpoint and process, before its first read (the limiter's
+    configuration is fixed at start): here a key prefix, so other keys than the fast path's."""
+    monkeypatch.setattr(limiter, "_key_prefix", "other")
+    client = HostClient(limited_app, "steinfurt.localhost")
+    rule = "/api/v1/services/<slug>/next"
+    assert client.get(NEXT).status_code == 200
+    before = fast_count(rule)
+    got = client.get(NEXT)
+    assert got.status_code == 200 and "X-RateLimit-Remaining" in got.headers
+    assert fast_count(rule) == before

@@ -26,7 +26,7 @@ import hashlib
 import math
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from flask import Response, current_app, g, request
 from flask_wtf.csrf import generate_csrf
@@ -37,6 +37,9 @@ from app import clock, shared_cache
 from app.i18n import current_lang
 from app.tenancy.models import BOOKABLE_STATUSES
 from app.tenancy.resolve import PROVISIONAL_ENDPOINTS, confirm_tenant
+
+if TYPE_CHECKING:
+    from app.ratelimit import Budget
 
 ANSWERS = shared_cache.PREFIX + "a:"
 MAX_SECONDS = 120  # a stored answer lives at most this long in Redis whatever happens
@@ -55,6 +58,27 @@ local body = false
 if e[6] ~= ARGV[2] then body = redis.call('HGET', KEYS[1], 'b') end
 return {tv, e[3], e[4], e[5], body, e[6]}
 """
+# The same, and a read counted in a fixed-window rate limit (app/ratelimit.py `Budget`) when,
+# and only when, the answer is valid at ARGV[3] (now) and the counter, KEYS[4], is below
+# ARGV[4]: INCRBY 1, EXPIRE ARGV[5] on the window's first hit (as limits' incr_expire.lua).
+# A full window is a miss, not counted: Flask counts that read and answers 429.
+# Returns {tenants version now, changes at, status, content type, body or false, digest,
+# count, seconds left in the window} for a counted hit, {tenants version now} otherwise.
+_LOOKUP_COUNTED = """
+local tv = redis.call('GET', KEYS[3])
+if tv ~= ARGV[1] then return {tv or ''} end
+local e = redis.call('HMGET', KEYS[1], 'o', 'v', 'x', 's', 't', 'h')
+if not e[1] then return {tv} end
+if redis.call('HGET', KEYS[2], e[1]) ~= e[2] then return {tv} end
+local x = tonumber(e[3])  -- nil for 'inf': never reached, as in lookup()
+if x and x <= tonumber(ARGV[3]) then return {tv} end
+if tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[4]) then return {tv} end
+local n = redis.call('INCRBY', KEYS[4], 1)
+if n == 1 then redis.call('EXPIRE', KEYS[4], ARGV[5]) end
+local body = false
+if e[6] ~= ARGV[2] then body = redis.call('HGET', KEYS[1], 'b') end
+return {tv, e[3], e[4], e[5], body, e[6], n, redis.call('TTL', KEYS[4])}
+"""
 LOCAL_BODIES = 256  # bodies this process keeps by digest, so a large answer is not fetched each time
 _bodies: dict[str, tuple[str, bytes]] = {}
 
@@ -66,6 +90,7 @@ class Found:
 
     tenants_version: str | None
     answer: tuple[int, str, bytes] | None = None
+    counted: tuple[int, int] | None = None  # with a budget: (the window's count, its seconds left)
 
 
 @dataclass
@@ -86,17 +111,24 @@ def key(tenant_id: int, tenants_version: str, endpoint: str, parts: tuple) -> st
     return ANSWERS + digest.hexdigest()
 
 
-def lookup(answer_key: str, tenants_version: str, now: float, r: Redis | None = None) -> Found:
+def lookup(answer_key: str, tenants_version: str, now: float, r: Redis | None = None,
+           budget: Budget | None = None) -> Found:
     """The stored answer still valid at `now` under this tenants version, in one round trip.
-    `r`: the shared cache's client, known to be in sync (app/fastpath.py); else the app's."""
+    `r`: the shared cache's client, known to be in sync (app/fastpath.py); else the app's.
+    `budget` (app/fastpath.py): a hit only if it could be counted in that rate limit, and
+    then counted (`Found.counted`); a full window is a miss."""
     if r is None:
         r = shared_cache.client()
         if r is None or not shared_cache.in_sync():
             return Found(None)
     held = _bodies.get(answer_key)
     try:
-        found = r.eval(_LOOKUP, 3, answer_key, shared_cache.OFFICES, shared_cache.TENANTS, tenants_version,
-                       held[0] if held else "")
+        if budget is None:
+            found = r.eval(_LOOKUP, 3, answer_key, shared_cache.OFFICES, shared_cache.TENANTS, tenants_version,
+                           held[0] if held else "")
+        else:
+            found = r.eval(_LOOKUP_COUNTED, 4, answer_key, shared_cache.OFFICES, shared_cache.TENANTS, budget.key,
+                           tenants_version, held[0] if held else "", repr(now), budget.amount, budget.seconds)
     except RedisError as exc:
         shared_cache.failed(exc)
         return Found(None)
@@ -111,7 +143,8 @@ def lookup(answer_key: str, tenants_version: str, now: float, r: Redis | None = 
         _bodies[answer_key] = (digest, body)
     else:
         body = held[1]
-    return Found(current, (int(found[2]), found[3].decode(), body))
+    counted = (int(found[6]), int(found[7])) if budget is not None else None
+    return Found(current, (int(found[2]), found[3].decode(), body), counted)
 
 
 def store(answer_key: str, rec: Recording, now: float, status: int, content_type: str, body: bytes) -> None:
