@@ -94,6 +94,9 @@ def test_publish_lists_every_missing_item_on_its_own_line_and_then_passes(app):
     assert result.exit_code == 0, result.output
     assert status(app) == "live"
     assert HostClient(app, "altenberge.localhost").get("/api/v1/services/personalausweis/next").status_code == 200
+    again = publish(app)  # run once more without --live: a live town is not turned back into a pilot
+    assert again.exit_code == 0 and "altenberge is live" in again.output
+    assert status(app) == "live"
 
 
 def test_create_with_publish_but_without_contact_leaves_a_draft_and_says_what_is_missing(app):

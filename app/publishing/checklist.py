@@ -129,11 +129,12 @@ def published_already(tenant: Tenant, *, live: bool = False) -> bool:
 
 
 def publish(tenant: Tenant, *, live: bool = False) -> str:
-    """Make a tenant bookable when its checklist passes; returns the new status. The caller commits."""
+    """Make a tenant bookable when its checklist passes; returns the new status. A live
+    tenant stays live (publishing never turns it back into a pilot). The caller commits."""
     missing = missing_items(tenant)
     if missing:
         raise NotReady(missing)
-    tenant.status = "live" if live else "pilot"
+    tenant.status = "live" if live or tenant.status == "live" else "pilot"
     db.session.flush()
     return tenant.status
 
