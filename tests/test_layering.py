@@ -4,6 +4,7 @@ helper crosses a package."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent.parent / "app"
@@ -147,3 +148,13 @@ def test_the_query_check_sees_a_query_in_a_view():
         assert _queries_built(view, ast.parse(line)), line
     for line in ("from sqlalchemy.exc import IntegrityError", "db.session.rollback()", "db.session.get(Office, 1)"):
         assert not _queries_built(view, ast.parse(line)), line
+
+
+def test_templates_link_by_route_name_not_by_typed_path():
+    """Every link and form target in a template comes from url_for (tenant-aware, follows
+    the route), never from a hand-typed path like href="/admin/day"."""
+    typed = re.compile(r"""\b(?:href|action|src)\s*=\s*["']/(?!/)""")
+    found = [f"{path.relative_to(APP.parent)}:{n}" for path in sorted((APP.parent / "templates").rglob("*.html"))
+             for n, line in enumerate(path.read_text().splitlines(), 1) if typed.search(line)]
+    assert found == [], found
+    assert typed.search('<a href="/">') and not typed.search('<a href="{{ url_for(\'citizen.home\') }}">')
