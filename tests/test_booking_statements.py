@@ -22,8 +22,9 @@ pytestmark = needs_redis  # as deployed: after the commit, jobs go to Redis, not
 # The API booking, statement by statement (the citizen form runs the same ones):
 # the service; the locks (day, mailbox) in one statement; under the lock one statement for
 # the day (counters, that weekday's hours, closures, the appointments), the mailbox cap and
-# the office with its main entrance; savepoint, the slot cache's version, the appointment,
-# its service, the statistics delta, release; the outbox row; the webhook endpoints.
+# the office with its main entrance; savepoint, the appointment, its service, the statistics
+# delta, the slot cache's version (last: the office row's lock is held for the fewest
+# statements), release; the outbox row; the webhook endpoints.
 API_BOOKING = 11
 CITIZEN_BOOKING = 11
 
@@ -58,6 +59,9 @@ def test_a_booking_takes_few_statements_and_repeats_none(redis_app):
         assert client.post("/api/v1/appointments", json=booking(monday, 9, 1)).status_code == 201
     assert len(api) == API_BOOKING, "\n".join(api)
     assert len(set(api)) == len(api), "a statement repeats"
+    office_lock = next(i for i, s in enumerate(api) if s.lstrip().upper().startswith("UPDATE OFFICES"))
+    assert all(not s.lstrip().upper().startswith("INSERT") for s in api[office_lock:] if "outbox_mails" not in s), \
+        "the office's version is raised before the booking's rows are written"
     with counted(app) as citizen:
         start = at(monday, 10).isoformat()
         r = client.post(f"/book?service=personalausweis&start={start}",

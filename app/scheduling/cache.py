@@ -2,10 +2,11 @@
 
 Every flush that adds, removes or reschedules an appointment, or changes opening hours,
 closures, counters or which counters serve a service, raises the office's
-`schedule_version` in the same transaction. Computed slots are kept per process under
-a key that holds that version, the policy, the service's duration and the day window;
-a hit only drops the starts that the passing of time has made too early. The booking
-itself never reads from here: it re-checks under its lock.
+`schedule_version` in the same transaction, at the end of that flush (its row lock is
+held for the fewest statements). Computed slots are kept per process under a key that
+holds that version, the policy, the service's duration and the day window; a hit only
+drops the starts that the passing of time has made too early. The booking itself never
+reads from here: it re-checks under its lock.
 
 The same flush also collects what the shared cache in Redis must hear of (app/shared_cache.py):
 the offices whose version it raised, and whether a tenant, an office, a service or a
@@ -92,8 +93,12 @@ def _touches_schedule(obj, is_dirty: bool) -> bool:
     return any(state.attrs[name].history.has_changes() for name in _APPOINTMENT_FIELDS)
 
 
-@event.listens_for(Session, "before_flush")
-def _raise_versions(session: Session, flush_context, instances) -> None:
+@event.listens_for(Session, "after_flush")
+def _raise_versions(session: Session, flush_context) -> None:
+    # After the flush's own statements, still inside it (new/dirty/deleted and their history
+    # still show what it wrote): the office row's lock is taken as late as the flush allows,
+    # so it is held for the fewest statements until the commit; a flush that fails (a lost
+    # race on the overlap guard) takes no lock at all.
     office_ids: set[int] = set()
     tenants: set[int] = set()
     tenant_wide = False
