@@ -209,3 +209,39 @@ def test_a_mail_that_cannot_be_rendered_holds_up_no_other(database_url, tmp_path
         assert sorted(m["To"] for m in mails(app)) == [f"citizen{i}@example.org" for i in range(3)]
     finally:
         close(app)
+
+
+def test_a_late_give_back_leaves_rows_another_worker_claimed_since(database_url, tmp_path):
+    """A batch whose lease ran out (its last send and record took long, or the database
+    was away while it gave rows back) must not put back rows the sweeper has claimed
+    since: they would go 'pending' while that worker sends them, and a third one would
+    claim and send them again."""
+    from datetime import timedelta
+
+    from app import clock
+    from app.jobs import lease
+
+    app = make_app(database_url, tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        book_many(app, 2)
+        with app.app_context():
+            t0 = clock.now()
+            taken, claimed = lease.take_many(OutboxMail, t0, limit=5)
+            assert claimed == 2
+            # The lease runs out; the sweeper claims both anew and starts sending them.
+            again, reclaimed = lease.take_many(OutboxMail, t0 + lease.LEASE + timedelta(seconds=1), fresh=False,
+                                               limit=5)
+            assert reclaimed == 2
+            # The first batch, late, gives back what it did not send.
+            lease.release(OutboxMail, [row for row, _ in taken], t0)
+            db.session.remove()
+        assert statuses(app) == ["sending", "sending"]
+        with app.app_context():  # still no third claim while the sweeper's lease holds
+            third, n = lease.take_many(OutboxMail, t0 + lease.LEASE + timedelta(seconds=2), limit=5)
+            assert n == 0
+            # The sweeper's own give-back still works.
+            assert lease.release(OutboxMail, [row for row, _ in again], t0)
+            db.session.remove()
+        assert statuses(app) == ["pending", "pending"]
+    finally:
+        close(app)

@@ -114,19 +114,27 @@ def take_many(model, now: datetime, *, first: int | None = None, fresh: bool = T
     return taken, len(rows)
 
 
-def release(model, row_ids: list[int], next_attempt_at: datetime) -> bool:
+def release(model, rows: list, next_attempt_at: datetime) -> bool:
     """Give claimed rows of a batch back unsent (pending, their claim's attempt not counted),
-    to be sent from `next_attempt_at` (fresh rows go with the next batch anyway). A release
+    to be sent from `next_attempt_at` (fresh rows go with the next batch anyway). `rows` are
+    the detached rows `take_many` returned: only a row still under that claim's lease (its
+    `next_attempt_at` the lease's end) goes back, never one whose lease ran out and that
+    another worker has claimed since (it would be claimed and sent a third time). A release
     that cannot be written leaves the rows to run out their lease."""
-    if not row_ids:
+    if not rows:
         return True
+    by_lease: dict[datetime, list[int]] = {}
+    for row in rows:
+        by_lease.setdefault(row.next_attempt_at, []).append(row.id)
 
     def write() -> bool:
         with all_tenants():
-            db.session.execute(
-                update(model).where(model.id.in_(row_ids), model.status == "sending")
-                .values(status="pending", attempts=model.attempts - 1, next_attempt_at=next_attempt_at)
-                .execution_options(synchronize_session=False))
+            for leased_until, ids in by_lease.items():
+                db.session.execute(
+                    update(model).where(model.id.in_(ids), model.status == "sending",
+                                        model.next_attempt_at == leased_until)
+                    .values(status="pending", attempts=model.attempts - 1, next_attempt_at=next_attempt_at)
+                    .execution_options(synchronize_session=False))
         db.session.commit()
         return True
 

@@ -104,7 +104,7 @@ def _send_all(taken: list, sent: set[int]) -> int:
             log.info("mail sent", extra={"mail_id": row.id, "event": row.event})
     finally:
         # The server is down: the rest waits as long as the refused one; otherwise at once.
-        lease.release(OutboxMail, [row.id for row, _ in taken[started:]], retry_at or clock.now())
+        lease.release(OutboxMail, [row for row, _ in taken[started:]], retry_at or clock.now())
     return started
 
 
