@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from app.audit.models import record
@@ -78,6 +78,18 @@ def save_if_changed(action: str, obj_type: str, obj_id, before: dict, after: dic
     commit()
     flash(saved)
     return True
+
+
+def audited_redirect(to: str, action: str, obj_type: str, obj_id, message: str | None = None, *,
+                     before: dict | None = None, after: dict | None = None, category: str = "message",
+                     code: int = 302) -> Response:
+    """The end of a back-office write: audited (`audit`), committed, `message` flashed (when
+    given) and a redirect to the URL `to`."""
+    audit(action, obj_type, obj_id, before=before, after=after)
+    commit()
+    if message:
+        flash(message, category)
+    return redirect(to, code=code)
 
 
 def parse_int(value, default: int | None = None) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, role_required
+from app.backoffice.access import audited_redirect, one_or_404, role_required
 from app.backoffice.common import local
 from app.booking.events import EVENTS
 from app.transaction import commit
@@ -33,10 +33,9 @@ def webhook_add():
     except webhooks.WebhookSetupError as exc:
         flash(str(exc), "error")
         return redirect(url_for("backoffice.webhooks_list"))
-    audit("webhook_added", "webhook", endpoint.id, after={"url": endpoint.url, "events": endpoint.events})
-    commit()
-    flash("Webhook angelegt. Das Geheimnis zum Prüfen der Signatur steht in der Tabelle.")
-    return redirect(url_for("backoffice.webhooks_list"))
+    return audited_redirect(url_for("backoffice.webhooks_list"), "webhook_added", "webhook", endpoint.id,
+                            "Webhook angelegt. Das Geheimnis zum Prüfen der Signatur steht in der Tabelle.",
+                            after={"url": endpoint.url, "events": endpoint.events})
 
 
 @bp.route("/webhooks/<int:endpoint_id>/switch", methods=["POST"])
@@ -44,20 +43,18 @@ def webhook_add():
 def webhook_switch(endpoint_id: int):
     endpoint = one_or_404(WebhookEndpoint, endpoint_id)
     webhooks.switch(endpoint, not endpoint.active)
-    audit("webhook_switched", "webhook", endpoint.id, after={"active": endpoint.active})
-    commit()
-    return redirect(url_for("backoffice.webhooks_list"))
+    return audited_redirect(url_for("backoffice.webhooks_list"), "webhook_switched", "webhook", endpoint.id,
+                            after={"active": endpoint.active})
 
 
 @bp.route("/webhooks/<int:endpoint_id>/remove", methods=["POST"])
 @role_required("admin")
 def webhook_remove(endpoint_id: int):
     endpoint = one_or_404(WebhookEndpoint, endpoint_id)
-    audit("webhook_removed", "webhook", endpoint.id, before={"url": endpoint.url}, after=None)
+    endpoint_id, before = endpoint.id, {"url": endpoint.url}
     webhooks.remove(endpoint)
-    commit()
-    flash("Webhook entfernt.")
-    return redirect(url_for("backoffice.webhooks_list"))
+    return audited_redirect(url_for("backoffice.webhooks_list"), "webhook_removed", "webhook", endpoint_id,
+                            "Webhook entfernt.", before=before)
 
 
 @bp.route("/webhooks/deliveries/<int:delivery_id>/retry", methods=["POST"])

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, role_required
+from app.backoffice.access import audited_redirect, one_or_404, role_required
 from app.backoffice.common import local
 from app.booking import emergencies as emergency_requests
 from app.booking.models import EmergencyRequest
-from app.transaction import commit
 
 
 @bp.route("/emergencies")
@@ -27,10 +26,8 @@ def emergency_reply(request_id: int):
     except emergency_requests.ReplyRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for("backoffice.emergencies"))
-    audit("emergency_request_answered", "emergency_request", row.id, before=before, after={"status": "answered"})
-    commit()
-    flash("Antwort verschickt.")
-    return redirect(url_for("backoffice.emergencies"))
+    return audited_redirect(url_for("backoffice.emergencies"), "emergency_request_answered", "emergency_request",
+                            row.id, "Antwort verschickt.", before=before, after={"status": "answered"})
 
 
 @bp.route("/emergencies/<int:request_id>/close", methods=["POST"])
@@ -38,7 +35,5 @@ def emergency_reply(request_id: int):
 def emergency_close(request_id: int):
     row = one_or_404(EmergencyRequest, request_id)
     before = emergency_requests.close(row)
-    audit("emergency_request_closed", "emergency_request", row.id, before=before, after={"status": "closed"})
-    commit()
-    flash("Anfrage geschlossen.")
-    return redirect(url_for("backoffice.emergencies"))
+    return audited_redirect(url_for("backoffice.emergencies"), "emergency_request_closed", "emergency_request",
+                            row.id, "Anfrage geschlossen.", before=before, after={"status": "closed"})
