@@ -6,7 +6,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.backoffice import bp
-from app.backoffice.access import audit, role_required
+from app.backoffice.access import audit, audited_redirect, role_required
 from app.mail.render import TemplateProblem, template_chain, text_chain
 from app.mail.templates import LANGS, MAIL_EVENTS, check_mail_text, own_template, reset_mail_template, save_mail_template
 from app.publishing.preview import mail_preview, send_test_mail
@@ -69,11 +69,9 @@ def mail_edit(event: str, lang: str):
             return render_template("backoffice/mail_edit.html", subject=subject, body=body, preview=preview, **ctx)
         before = _own(event, lang)
         save_mail_template(event, lang, subject, body)
-        audit("mail_template_saved", "mail_template", f"{event}.{lang}", before=before,
-              after={"subject": subject.strip(), "body": body.strip()})
-        commit()
-        flash("Mailtext gespeichert.")
-        return redirect(url_for("backoffice.mail_edit", event=event, lang=lang))
+        return audited_redirect(url_for("backoffice.mail_edit", event=event, lang=lang), "mail_template_saved",
+                                "mail_template", f"{event}.{lang}", "Mailtext gespeichert.", before=before,
+                                after={"subject": subject.strip(), "body": body.strip()})
     return render_template("backoffice/mail_edit.html", subject=subject, body=body,
                            preview=mail_preview(g.tenant, event, subject, body, lang), **ctx)
 

@@ -3,17 +3,16 @@ opening hours with validity ranges, and closures. A change that would strand boo
 appointments lists them and asks before it is saved."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, render_template, request, url_for
 
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, parse_int, role_required
+from app.backoffice.access import audited_redirect, one_or_404, parse_int, role_required
 from app.backoffice.common import local
 from app.backoffice.forms import parse_hours_form
 from app.extensions import db
 from app.offices import operations
 from app.offices.models import Closure, Counter, Entrance, Office, OpeningHours
 from app.scheduling.stranded import stranded_in_office
-from app.transaction import commit
 from app.validators import Invalid
 
 WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
@@ -33,9 +32,8 @@ def _page(office: Office, status: int = 200, **extra):
                            counters=counters, weekdays=WEEKDAYS, local=local, form=request.form, **extra), status
 
 
-def _back(office: Office, message: str):
-    flash(message)
-    return redirect(url_for("backoffice.office_edit", office_id=office.id))
+def _office_url(office: Office) -> str:
+    return url_for("backoffice.office_edit", office_id=office.id)
 
 
 def _apply(office: Office, change, action: str, obj_type: str, message: str):
@@ -45,9 +43,7 @@ def _apply(office: Office, change, action: str, obj_type: str, message: str):
         obj_id, before, after = change()
     except Invalid as exc:
         return _page(office, 422, errors=exc.errors)
-    audit(action, obj_type, obj_id, before=before, after=after)
-    commit()
-    return _back(office, message)
+    return audited_redirect(_office_url(office), action, obj_type, obj_id, message, before=before, after=after)
 
 
 def _strands_or_commit(office: Office, action: str, obj_type: str, obj_id, before, after, message: str):
@@ -58,12 +54,10 @@ def _strands_or_commit(office: Office, action: str, obj_type: str, obj_id, befor
         db.session.rollback()
         office = one_or_404(Office, office.id)
         return _page(office, 409, stranded=stranded, confirm_form=request.form, confirm_url=request.path)
-    audit(action, obj_type, obj_id, before=before, after=after | ({"stranded": [a.code for a in stranded]}
-                                                                  if stranded else {}))
-    commit()
     if stranded:
+        after = after | {"stranded": [a.code for a in stranded]}
         message += f" {len(stranded)} Termin(e) liegen jetzt außerhalb der Öffnungszeiten; bitte kümmern Sie sich darum."
-    return _back(office, message)
+    return audited_redirect(_office_url(office), action, obj_type, obj_id, message, before=before, after=after)
 
 
 @bp.route("/offices/<int:office_id>", methods=["GET", "POST"])
@@ -97,9 +91,8 @@ def office_entrance(office_id: int):
         except operations.EntranceInUse:
             return _page(office, 409, errors={"Eingang": "Termine verweisen auf diesen Eingang; ändern Sie ihn statt "
                                                         "ihn zu löschen."})
-        audit("entrance_deleted", "entrance", entrance_id, before=before, after=None)
-        commit()
-        return _back(office, "Eingang gelöscht.")
+        return audited_redirect(_office_url(office), "entrance_deleted", "entrance", entrance_id, "Eingang gelöscht.",
+                                before=before)
 
     def change():
         saved, before = operations.save_entrance(office, entrance, name=f.get("name") or "",
@@ -158,6 +151,5 @@ def closure_delete(office_id: int, closure_id: int):
     closure = one_or_404(Closure, closure_id, Closure.office_id == office.id)
     closure_id = closure.id
     before = operations.delete_closure(closure)
-    audit("closure_deleted", "closure", closure_id, before=before)
-    commit()
-    return _back(office, "Schließung aufgehoben; die Zeit ist wieder buchbar.")
+    return audited_redirect(_office_url(office), "closure_deleted", "closure", closure_id,
+                            "Schließung aufgehoben; die Zeit ist wieder buchbar.", before=before)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, parse_int, role_required
+from app.backoffice.access import audit, audited_redirect, one_or_404, parse_int, role_required
 from app.backoffice.common import local
 from app.backoffice.forms import FIELD_LABELS, parse_service_form
 from app.catalog.inheritance import towns_reached
@@ -70,7 +70,6 @@ def service_reset(service_id: int):
         reset_field(svc, field)
     except Invalid as exc:
         return _render(svc, status=422, errors=exc.errors)
-    audit("service_reset_to_inherited", "service", svc.id, before=before, after=service_snapshot(svc))
-    commit()
-    flash(f"{FIELD_LABELS.get(field, field)} folgt wieder dem Kreis.")
-    return redirect(url_for("backoffice.service_edit", service_id=service_id))
+    return audited_redirect(url_for("backoffice.service_edit", service_id=service_id), "service_reset_to_inherited",
+                            "service", svc.id, f"{FIELD_LABELS.get(field, field)} folgt wieder dem Kreis.",
+                            before=before, after=service_snapshot(svc))

@@ -9,7 +9,7 @@ from app.accounts.models import Membership
 from app.accounts.service import (AccountError, NotAllowed, memberships_here, remove_membership, reset_second_factor,
                                   second_factor_enrolled)
 from app.backoffice import bp
-from app.backoffice.access import audit, current_tenant, one_or_404, role_required
+from app.backoffice.access import audited_redirect, current_tenant, one_or_404, role_required
 from app.extensions import db
 from app.tenancy.models import Tenant
 from app.transaction import commit
@@ -33,10 +33,8 @@ def user_reset_second_factor(membership_id: int):
                                    by_district_it=current_user.can("district-it"))
     except NotAllowed:
         abort(403)
-    audit("second_factor_reset", "user", membership.user_id, after={"email": user.email})
-    commit()
-    flash(f"Der zweite Faktor von {user.email} ist zurückgesetzt.")
-    return redirect(url_for("backoffice.users"))
+    return audited_redirect(url_for("backoffice.users"), "second_factor_reset", "user", membership.user_id,
+                            f"Der zweite Faktor von {user.email} ist zurückgesetzt.", after={"email": user.email})
 
 
 @bp.route("/users/invite", methods=["POST"])
@@ -74,7 +72,5 @@ def user_remove(membership_id: int):
     except AccountError as exc:
         flash(str(exc), "error")
         return redirect(url_for("backoffice.users"))
-    audit("user_removed", "user", user_id, before=before, after=None)
-    commit()
-    flash("Zugang entfernt.")
-    return redirect(url_for("backoffice.users"))
+    return audited_redirect(url_for("backoffice.users"), "user_removed", "user", user_id, "Zugang entfernt.",
+                            before=before)

@@ -16,7 +16,7 @@ from app.accounts.models import User
 from app.accounts.service import AccountError, change_password
 from app.audit.models import record
 from app.backoffice import bp
-from app.backoffice.access import audit, role_required
+from app.backoffice.access import audit, audited_redirect, role_required
 from app.backoffice.common import local
 from app.extensions import db
 from app.proof_of_work import new_challenge
@@ -271,10 +271,8 @@ def password():
         # Every session of this user ends, this one included; this browser gets a fresh one.
         sessions.end_all(user.id)
         session["sid"] = sessions.open_session(user.id, request.user_agent.string)
-        audit("password_changed", "user", current_user.id)
-        commit()
-        flash("Ihr Passwort ist geändert. Alle anderen Sitzungen sind beendet.")
-        return redirect(url_for("backoffice.home"))
+        return audited_redirect(url_for("backoffice.home"), "password_changed", "user", current_user.id,
+                                "Ihr Passwort ist geändert. Alle anderen Sitzungen sind beendet.")
     return render_template("backoffice/password.html")
 
 

@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from app import clock
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, parse_int, role_required
+from app.backoffice.access import audit, audited_redirect, one_or_404, parse_int, role_required
 from app.backoffice.common import local, parse_day, parse_local, today
 from app.booking import service as booking
 from app.booking import staff
@@ -100,10 +100,9 @@ def phone_booking():
                 lambda: staff.book_for_caller(g.tenant, visit or service, start, source="phone", **_person(form)),
                 "Diese Zeit wurde gerade vergeben. Bitte eine andere wählen.")
             if appt is not None:
-                audit("phone_booking", "appointment", appt.id, after=staff.snapshot(appt))
-                commit()
-                flash(f"Termin {appt.code} gebucht.")
-                return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+                return audited_redirect(url_for("backoffice.appointment", appt_id=appt.id), "phone_booking",
+                                        "appointment", appt.id, f"Termin {appt.code} gebucht.",
+                                        after=staff.snapshot(appt))
         db.session.rollback()
         return render_template("backoffice/booking.html", error=error, **_form_context(service, "phone", form)), 422
     return render_template("backoffice/booking.html", **_form_context(service, "phone", form))

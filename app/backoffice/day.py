@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.backoffice import bp
 from app import clock
-from app.backoffice.access import audit, one_or_404, role_required
+from app.backoffice.access import audited_redirect, one_or_404, role_required
 from app.backoffice.common import local, parse_day, today
 from app.booking import service as booking
 from app.booking import staff
@@ -20,7 +20,6 @@ from app.extensions import db
 from app.offices.operations import active_offices, counters_of
 from app.queue import operations as queue
 from app.queue.messages import describe
-from app.transaction import commit
 from app.validators import parse_start
 
 
@@ -104,18 +103,18 @@ def find():
 def set_status(appt_id: int):
     appt = one_or_404(Appointment, appt_id)
     before = staff.snapshot(appt)
+    back = (url_for("backoffice.day", date=local(appt.starts_at).date().isoformat(), office=appt.office.slug)
+            + f"#a{appt.id}")
     wanted = request.form.get("status", "")
     try:
         queue.record_status(g.tenant, appt, wanted, clock.now())
     except (staff.StaffError, queue.QueueError) as exc:
         db.session.rollback()
         flash(describe(exc, to_local=local) if isinstance(exc, queue.QueueError) else str(exc), "error")
-    else:
-        audit("appointment_status", "appointment", appt.id, before=before, after=staff.snapshot(appt))
-        commit()
-        flash(f"Termin {appt.code}: {_(staff.STATUS_LABELS[appt.status])}.")
-    day_value = local(appt.starts_at).date().isoformat()
-    return redirect(url_for("backoffice.day", date=day_value, office=appt.office.slug) + f"#a{appt.id}")
+        return redirect(back)
+    return audited_redirect(back, "appointment_status", "appointment", appt.id,
+                            f"Termin {appt.code}: {_(staff.STATUS_LABELS[appt.status])}.",
+                            before=before, after=staff.snapshot(appt))
 
 
 @bp.route("/appointments/<int:appt_id>/cancel", methods=["POST"])
@@ -136,12 +135,11 @@ def cancel(appt_id: int):
         db.session.rollback()
         flash("Dieser Termin ist nicht mehr aktiv.", "error")
         return redirect(url_for("backoffice.appointment", appt_id=appt_id))
-    audit("appointment_cancelled_by_office", "appointment", appt.id, before=before,
-          after=staff.snapshot(appt) | {"reason": reason})
-    commit()
-    flash(f"Termin {appt.code} abgesagt" + (" und per E-Mail benachrichtigt." if appt.email else
-                                            "; bitte telefonisch benachrichtigen."))
-    return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+    return audited_redirect(url_for("backoffice.appointment", appt_id=appt.id), "appointment_cancelled_by_office",
+                            "appointment", appt.id,
+                            f"Termin {appt.code} abgesagt" + (" und per E-Mail benachrichtigt." if appt.email else
+                                                              "; bitte telefonisch benachrichtigen."),
+                            before=before, after=staff.snapshot(appt) | {"reason": reason})
 
 
 @bp.route("/appointments/<int:appt_id>/move", methods=["GET", "POST"])
@@ -160,13 +158,13 @@ def move(appt_id: int):
             db.session.rollback()
             flash(str(exc), "error")
             return redirect(url_for("backoffice.move", appt_id=appt_id))
-        audit("appointment_moved_by_office", "appointment", appt.id, before=before, after=staff.snapshot(appt))
-        commit()
         when = local(appt.starts_at)
-        flash(f"Termin {appt.code} verschoben auf {when:%d.%m.%Y, %H:%M} Uhr"
-              + (", die Bürgerin oder der Bürger erhält eine E-Mail." if appt.email else
-                 "; bitte telefonisch Bescheid geben."))
-        return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+        return audited_redirect(url_for("backoffice.appointment", appt_id=appt.id), "appointment_moved_by_office",
+                                "appointment", appt.id,
+                                f"Termin {appt.code} verschoben auf {when:%d.%m.%Y, %H:%M} Uhr"
+                                + (", die Bürgerin oder der Bürger erhält eine E-Mail." if appt.email else
+                                   "; bitte telefonisch Bescheid geben."),
+                                before=before, after=staff.snapshot(appt))
     proposals = staff.move_proposals(g.tenant, appt) if appt.status == "booked" else []
     return render_template("backoffice/appointment_move.html", appt=appt, proposals=proposals, local=local)
 
@@ -176,12 +174,12 @@ def move(appt_id: int):
 def resend(appt_id: int):
     """„Bestätigung erneut senden“: the confirmation mail once more, audited."""
     appt = one_or_404(Appointment, appt_id)
+    back = url_for("backoffice.appointment", appt_id=appt.id)
     try:
         staff.resend_confirmation(appt)
     except staff.StaffError as exc:
         flash(str(exc), "error")
-    else:
-        audit("confirmation_resent", "appointment", appt.id, after=staff.snapshot(appt))
-        commit()
-        flash(f"Die Bestätigung für {appt.code} ist erneut an {appt.email} gesendet.")
-    return redirect(url_for("backoffice.appointment", appt_id=appt.id))
+        return redirect(back)
+    return audited_redirect(back, "confirmation_resent", "appointment", appt.id,
+                            f"Die Bestätigung für {appt.code} ist erneut an {appt.email} gesendet.",
+                            after=staff.snapshot(appt))

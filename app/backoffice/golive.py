@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app import clock
 from app.backoffice import bp
-from app.backoffice.access import audit, current_tenant, one_or_404, role_required, save_if_changed
+from app.backoffice.access import audit, audited_redirect, current_tenant, one_or_404, role_required, save_if_changed
 from app.extensions import db
 from app.legal.feedback import FeedbackInvalid, answer_feedback, is_overdue, open_feedback, send_answer
 from app.legal.fields import (A11Y_STATUSES, FIELDS, PAGES, LegalInvalid, apply_legal, inherited_legal, origin,
@@ -126,7 +126,5 @@ def feedback_answer(item_id: int):
         return redirect(url_for("backoffice.feedback"))
     if request.form.get("send") == "1":
         send_answer(g.tenant, item)
-    audit("a11y_feedback_answered", "accessibility_feedback", item.id, after={"status": "answered"})
-    commit()
-    flash("Als beantwortet vermerkt.")
-    return redirect(url_for("backoffice.feedback"))
+    return audited_redirect(url_for("backoffice.feedback"), "a11y_feedback_answered", "accessibility_feedback",
+                            item.id, "Als beantwortet vermerkt.", after={"status": "answered"})

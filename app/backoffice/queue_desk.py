@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from app import clock
 from app.backoffice import bp
-from app.backoffice.access import audit, one_or_404, parse_int, role_required
+from app.backoffice.access import audit, audited_redirect, one_or_404, parse_int, role_required
 from app.backoffice.common import local
 from app.extensions import db
 from app.offices.operations import active_offices, counters_of
@@ -136,16 +136,15 @@ def queue_action(entry_id: int, action: str):
         db.session.rollback()
         flash(describe(err), "error")
         return redirect(url_for("backoffice.queue_workstation", counter=desk.id), code=303)
-    audit(f"queue.{action}", "queue_entry", entry.id, before=before, after=_snapshot(entry))
-    commit()
     done = {"recall": _("%(ticket)s erneut aufgerufen.", ticket=entry.ticket),
             "finish": _("%(ticket)s abgeschlossen.", ticket=entry.ticket),
             "missed": _("%(ticket)s als nicht erschienen vermerkt.", ticket=entry.ticket),
             "park": _("%(ticket)s zurückgestellt.", ticket=entry.ticket),
             "resume": _("%(ticket)s wartet wieder.", ticket=entry.ticket),
             "pass": _("%(ticket)s weitergeleitet.", ticket=entry.ticket)}
-    flash(done[action], "success")
-    return redirect(url_for("backoffice.queue_workstation", counter=desk.id), code=303)
+    return audited_redirect(url_for("backoffice.queue_workstation", counter=desk.id), f"queue.{action}",
+                            "queue_entry", entry.id, done[action], before=before, after=_snapshot(entry),
+                            category="success", code=303)
 
 
 # --- the front desk -------------------------------------------------------------------------
@@ -200,10 +199,10 @@ def queue_setup():
     if request.method == "POST":
         if request.form.get("action") == "new-kiosk-link":
             kiosk_links.revoke(setup)
-            audit("queue.kiosk_link", "office", office.id, after={"kiosk_version": setup.kiosk_version})
-            commit()
-            flash(_("Neuer Kiosk-Link erstellt; alle bisherigen Links dieses Büros gelten nicht mehr."), "success")
-            return redirect(url_for("backoffice.queue_setup", office=office.slug), code=303)
+            return audited_redirect(
+                url_for("backoffice.queue_setup", office=office.slug), "queue.kiosk_link", "office", office.id,
+                _("Neuer Kiosk-Link erstellt; alle bisherigen Links dieses Büros gelten nicht mehr."),
+                after={"kiosk_version": setup.kiosk_version}, category="success", code=303)
         quotas = {}
         for s in services:
             raw = (request.form.get(f"quota-{s.id}") or "").strip()
@@ -216,11 +215,10 @@ def queue_setup():
             db.session.rollback()
             flash(describe(err), "error")
             return redirect(url_for("backoffice.queue_setup", office=office.slug), code=303)
-        audit("queue.setup", "office", office.id, before=before,
-              after={"enabled": setup.enabled, "quotas": queue.quotas_of(office)})
-        commit()
-        flash(_("Gespeichert."), "success")
-        return redirect(url_for("backoffice.queue_setup", office=office.slug), code=303)
+        return audited_redirect(url_for("backoffice.queue_setup", office=office.slug), "queue.setup", "office",
+                                office.id, _("Gespeichert."), before=before,
+                                after={"enabled": setup.enabled, "quotas": queue.quotas_of(office)},
+                                category="success", code=303)
     commit()  # a new (switched-off) set-up row
     kiosk_url = tenant_url(g.tenant, "citizen.kiosk", token=kiosk_links.kiosk_token(setup))
     screen_url = tenant_url(g.tenant, "citizen.queue_screen", slug=office.slug)
