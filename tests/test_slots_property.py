@@ -220,3 +220,73 @@ def test_the_booking_s_one_statement_check_matches_the_rules_too(pg_app, sc):
                     t += timedelta(minutes=sc["grid"])
             finally:
                 db.session.rollback()
+
+
+def test_the_one_statement_check_reads_what_the_generated_scenarios_leave_out(pg_app):
+    """What the scenarios above never generate, read alike by book()'s one statement and by
+    the Schedule of /slots: a cancelled start still in its cooling-off (and one past it), an
+    inactive counter with an appointment, opening hours valid only in the past or the
+    future, a counter's closure, a booking excluded as an offer's freed start."""
+    with pg_app.app_context():
+        with all_tenants():
+            tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
+            tenant.settings = {**(tenant.settings or {}), "slot_minutes": 15, "lead_minutes": 0,
+                               "horizon_days": 14, "held_back_share": 0.0, "release_cancelled_after_minutes": 60}
+            info = TenantInfo.of(tenant)
+            tid = tenant.id
+        with tenant_scope(tid):
+            try:
+                db.session.flush()
+                svc = db.session.scalar(select(Service).where(Service.slug == "personalausweis"))
+                counters = list(db.session.scalars(select(Counter).where(Counter.office_id == svc.office_id)
+                                                   .order_by(Counter.position)))
+                assert len(counters) >= 2
+                for model in (Appointment, Closure, OpeningHours, ServiceCounter):
+                    db.session.execute(delete(model))
+                day = date(2027, 2, 8)  # a Monday
+                now = _utc(day - timedelta(days=1), time(12))
+                office = svc.office_id
+                db.session.add(OpeningHours(office_id=office, weekday=0, opens=time(8), closes=time(12)))
+                db.session.add(OpeningHours(office_id=office, weekday=0, opens=time(13), closes=time(15),
+                                            valid_until=day - timedelta(days=1)))
+                db.session.add(OpeningHours(office_id=office, weekday=0, opens=time(15), closes=time(17),
+                                            valid_from=day + timedelta(days=1)))
+                db.session.add(OpeningHours(office_id=office, counter_id=counters[1].id, weekday=0,
+                                            opens=time(9), closes=time(11), valid_from=day, valid_until=day))
+                db.session.add(Closure(office_id=office, counter_id=counters[0].id, starts_at=_utc(day, time(10)),
+                                       ends_at=_utc(day, time(10, 30))))
+                if len(counters) > 2:
+                    counters[2].active = False
+                appts = [(counters[0], time(8), "cancelled", now + timedelta(minutes=30)),  # cooling off
+                         (counters[0], time(8, 30), "cancelled", now - timedelta(minutes=1)),  # free again
+                         (counters[1], time(9), "booked", None),
+                         (counters[1], time(9, 30), "checked_in", None),
+                         (counters[-1], time(8), "booked", None)]  # the inactive counter's, if any
+                rows = []
+                for n, (counter, start, status, again) in enumerate(appts):
+                    row = Appointment(code=f"GAP-{n:04d}", manage_token=f"gap-{n}", service_id=svc.id,
+                                      office_id=office, counter_id=counter.id, starts_at=_utc(day, start),
+                                      ends_at=_utc(day, start) + timedelta(minutes=15), name="X", status=status,
+                                      online_again_at=again)
+                    db.session.add(row)
+                    rows.append(row)
+                db.session.flush()
+                policy = Policy.of(info)
+                visit = Visit.single(svc)
+                for online in (True, False):
+                    for exclude in (None, rows[2].id):
+                        reader = day_reader(visit, policy, now, online=online, exclude=exclude)
+                        t = _utc(day, time(7))
+                        seen = []
+                        while t < _utc(day, time(18)):
+                            plain = slot_at(visit, policy, t, now=now, online=online,
+                                            exclude_appointment_id=exclude)
+                            one = slot_at(visit, policy, t, now=now, online=online, exclude_appointment_id=exclude,
+                                          read_day=reader)
+                            free = (plain[1].free if plain[1] else 0, one[1].free if one[1] else 0)
+                            assert free[0] == free[1] and plain[0] == one[0], (t, online, exclude, plain, one)
+                            seen.append(free[0])
+                            t += timedelta(minutes=15)
+                        assert any(seen) and not all(seen)
+            finally:
+                db.session.rollback()
