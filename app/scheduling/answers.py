@@ -44,16 +44,20 @@ if TYPE_CHECKING:
 ANSWERS = shared_cache.PREFIX + "a:"
 MAX_SECONDS = 120  # a stored answer lives at most this long in Redis whatever happens
 
-# KEYS: answer, office versions, tenants version; ARGV: the tenants version the request
-# went by, the digest of the body this process already holds for the answer ('' if none).
-# Returns {tenants version now, status, content type, body or false, digest} for a valid
-# entry, {tenants version now} otherwise.
-_LOOKUP = """
+# Both lookups begin alike. KEYS: answer, office versions, tenants version; ARGV[1] the
+# tenants version the request went by, ARGV[2] the digest of the body this process already
+# holds for the answer ('' if none). Leaves `tv` (the tenants version now) and `e` (the
+# entry: office, its version, changes at, status, content type, digest) for a valid entry;
+# returns {tenants version now} otherwise.
+_VALID_ENTRY = """
 local tv = redis.call('GET', KEYS[3])
 if tv ~= ARGV[1] then return {tv or ''} end
 local e = redis.call('HMGET', KEYS[1], 'o', 'v', 'x', 's', 't', 'h')
 if not e[1] then return {tv} end
 if redis.call('HGET', KEYS[2], e[1]) ~= e[2] then return {tv} end
+"""
+# Returns {tenants version now, changes at, status, content type, body or false, digest}.
+_LOOKUP = _VALID_ENTRY + """
 local body = false
 if e[6] ~= ARGV[2] then body = redis.call('HGET', KEYS[1], 'b') end
 return {tv, e[3], e[4], e[5], body, e[6]}
@@ -64,12 +68,7 @@ return {tv, e[3], e[4], e[5], body, e[6]}
 # A full window is a miss, not counted: Flask counts that read and answers 429.
 # Returns {tenants version now, changes at, status, content type, body or false, digest,
 # count, seconds left in the window} for a counted hit, {tenants version now} otherwise.
-_LOOKUP_COUNTED = """
-local tv = redis.call('GET', KEYS[3])
-if tv ~= ARGV[1] then return {tv or ''} end
-local e = redis.call('HMGET', KEYS[1], 'o', 'v', 'x', 's', 't', 'h')
-if not e[1] then return {tv} end
-if redis.call('HGET', KEYS[2], e[1]) ~= e[2] then return {tv} end
+_LOOKUP_COUNTED = _VALID_ENTRY + """
 local x = tonumber(e[3])  -- nil for 'inf': never reached, as in lookup()
 if x and x <= tonumber(ARGV[3]) then return {tv} end
 if tonumber(redis.call('GET', KEYS[4]) or '0') >= tonumber(ARGV[4]) then return {tv} end
