@@ -245,3 +245,43 @@ def test_a_late_give_back_leaves_rows_another_worker_claimed_since(database_url,
         assert statuses(app) == ["pending", "pending"]
     finally:
         close(app)
+
+
+def test_a_batch_of_two_towns_mails_gives_each_its_own_towns_name_and_sender(database_url, tmp_path):
+    """Mails of Steinfurt and Emsdetten claimed, preloaded and rendered in one batch: each
+    carries its own town's name and sender, never the other's."""
+    from tests.conftest import mails
+
+    app = make_app(database_url, tmp_path, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        monday = next_weekday(0)
+        towns = {"steinfurt": HostClient(app, "steinfurt.localhost"),
+                 "emsdetten": HostClient(app, "emsdetten.localhost")}
+        starts = {slug: [s["start"] for s in client.get(
+            f"/api/v1/services/personalausweis/slots?from={monday}&to={monday}").get_json()["slots"]]
+            for slug, client in towns.items()}
+        for i in range(4):
+            slug = ("steinfurt", "emsdetten")[i % 2]
+            answer = towns[slug].post("/api/v1/appointments", json={
+                "service": "personalausweis", "start": starts[slug][i], "name": "Erika Mustermann",
+                "email": f"citizen{i}@example.org"})
+            assert answer.status_code == 201, answer.get_json()
+        with app.app_context(), all_tenants():
+            from app.tenancy.models import Tenant
+
+            first = db.session.scalar(select(OutboxMail.id).order_by(OutboxMail.id))
+            names = dict(db.session.execute(select(Tenant.slug, Tenant.name)).all())
+            db.session.remove()
+        with app.app_context():
+            assert delivery.deliver(first)
+            db.session.remove()
+        got = mails(app)
+        assert len(got) == 4 and statuses(app) == ["sent"] * 4
+        for i, msg in enumerate(got):
+            own, other = ("steinfurt", "emsdetten") if i % 2 == 0 else ("emsdetten", "steinfurt")
+            text = msg.get_body(preferencelist=("plain",)).get_content()
+            assert msg["To"] == f"citizen{i}@example.org"
+            assert names[own] in msg["From"] and names[other] not in msg["From"]
+            assert names[own] in text and names[other] not in text, text
+    finally:
+        close(app)
