@@ -332,3 +332,49 @@ def test_a_limit_the_fast_path_cannot_count_alike_is_left_to_flask(limited_app, 
     got = client.get(NEXT)
     assert got.status_code == 200 and "X-RateLimit-Remaining" in got.headers
     assert fast_count(rule) == before
+
+
+# --- hosts: each answer is its own tenant's, and a draft is never answered here -------------
+def test_a_host_written_otherwise_or_a_custom_domain_gets_its_own_tenants_answer(shared_app):
+    """Upper case, a trailing dot, a port: Steinfurt's stored answer, answered fast. A
+    custom domain of Emsdetten and a forwarded host naming Steinfurt: Emsdetten's answer
+    (ProxyFix is not told to trust X-Forwarded-Host), never Steinfurt's."""
+    from app.tenancy.models import TenantHost
+
+    with shared_app.app_context(), all_tenants():
+        ems = db.session.scalar(select(Tenant).where(Tenant.slug == "emsdetten"))
+        db.session.add(TenantHost(tenant_id=ems.id, host="termine.emsdetten.example"))
+        commit()
+    rule = "/api/v1/services/<slug>/next"
+    steinfurt = HostClient(shared_app, "steinfurt.localhost")
+    own = steinfurt.get(NEXT)
+    assert own.status_code == 200
+    for host in ("STEINFURT.LocalHost", "steinfurt.localhost.", "steinfurt.localhost:8443"):
+        before = fast_count(rule)
+        again = steinfurt.get(NEXT, headers={"Host": host})
+        assert again.get_data() == own.get_data() and fast_count(rule) == before + 1, host
+    custom = HostClient(shared_app, "termine.emsdetten.example")
+    flask = answer(custom, shared_app, NEXT, fast=False)  # Emsdetten's, computed and stored
+    assert flask.status_code == 200 and flask.get_data() != own.get_data()
+    for headers in ({}, {"X-Forwarded-Host": "steinfurt.localhost"}, {"Host": "TERMINE.emsdetten.example."}):
+        before = fast_count(rule)
+        fast = custom.get(NEXT, headers=headers)
+        assert fast.get_data() == flask.get_data() and fast_count(rule) == before + 1, headers
+
+
+@pytest.mark.parametrize("status, code", [("draft", 503), ("disabled", 503)])
+def test_a_tenant_turned_draft_or_off_after_its_answer_was_stored_gets_flasks_refusal(shared_app, status, code):
+    client = HostClient(shared_app, "steinfurt.localhost")
+    assert client.get(NEXT).status_code == 200
+    assert client.get(NEXT).status_code == 200  # the host known to this process, the answer stored
+    with shared_app.app_context(), all_tenants():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "steinfurt"))
+        tenant.status = status
+        commit()
+    rule = "/api/v1/services/<slug>/next"
+    before = fast_count(rule)
+    refused = client.get(NEXT)
+    assert refused.status_code == code and fast_count(rule) == before
+    assert refused.content_type == "application/problem+json"
+    again = client.get(NEXT)  # the host cache now holds the draft or switched-off tenant
+    assert again.status_code == refused.status_code and fast_count(rule) == before
