@@ -378,3 +378,33 @@ def test_a_tenant_turned_draft_or_off_after_its_answer_was_stored_gets_flasks_re
     assert refused.content_type == "application/problem+json"
     again = client.get(NEXT)  # the host cache now holds the draft or switched-off tenant
     assert again.status_code == refused.status_code and fast_count(rule) == before
+
+
+def test_behind_a_proxy_both_paths_count_the_address_proxyfix_sets_ipv6_too(pg_url, tmp_path):
+    """With one trusted proxy the client is the last X-Forwarded-For entry (an address the
+    client itself put before it is ignored), an IPv6 address as well: the fast path counts
+    in the very window Flask counts in, so a spoofed first entry buys no second budget."""
+    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, RATELIMIT_ENABLED=True, TRUSTED_PROXIES=1)
+    r = Redis.from_url(REDIS_URL)
+    for key in r.scan_iter("LIMITS:*"):
+        r.delete(key)
+    limiter._storage_dead = False
+    try:
+        set_read_limit(app, 4)
+        client = HostClient(app, "steinfurt.localhost")
+        rule = "/api/v1/services/<slug>/next"
+        before = fast_count(rule)
+        remaining = []
+        for n, spoofed in enumerate(["", "198.51.100.1, ", "198.51.100.2, ", "10.0.0.1, "]):
+            got = answer(client, app, NEXT, fast=n % 2 == 1,
+                         headers={"X-Forwarded-For": f"{spoofed}2001:db8::7"})
+            assert got.status_code == 200
+            remaining.append(int(got.headers["X-RateLimit-Remaining"]))
+        assert remaining == [3, 2, 1, 0] and fast_count(rule) == before + 2
+        refused = client.get(NEXT, headers={"X-Forwarded-For": "203.0.113.99, 2001:db8::7"})
+        assert refused.status_code == 429 and fast_count(rule) == before + 2
+        assert sorted(k.decode() for k in r.scan_iter("LIMITS:*")) == [
+            "LIMITS:LIMITER/steinfurt:2001:db8::7/api-read/4/1/minute"]
+    finally:
+        limiter._storage_dead = False
+        close(app)
