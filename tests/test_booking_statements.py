@@ -23,9 +23,9 @@ pytestmark = needs_redis  # as deployed: after the commit, jobs go to Redis, not
 # The API booking, statement by statement (the citizen form runs the same ones):
 # the service; the locks (day, mailbox) in one statement; under the lock one statement for
 # the day (counters, that weekday's hours, closures, the appointments), the mailbox cap and
-# the office with its main entrance; savepoint, the appointment, its service, its outbox row
-# (in the appointment's flush), the statistics delta, the slot cache's version (last: the
-# office row's lock is held for the fewest statements), release; the webhook endpoints.
+# the office with its main entrance; savepoint, the appointment, its service, the statistics
+# delta, the slot cache's version (last: the office row's lock is held for the fewest
+# statements), release; the outbox row; the webhook endpoints.
 API_BOOKING = 11
 CITIZEN_BOOKING = 11
 
@@ -119,8 +119,8 @@ def test_a_clash_of_booking_codes_is_answered_by_the_constraint(app, steinfurt, 
     monkeypatch.setattr(service, "new_code", lambda: next(codes))
     second = steinfurt.post("/api/v1/appointments", json=booking(monday, 10, 2))
     assert second.status_code == 201 and second.json["code"] == "ZZZZ-2345"
-    # Its confirmation, written in the same flush as the appointment, survived the retry: one
-    # mail for each booking, the second's to its own address and about its own appointment.
+    # Its confirmation is written once, after the retry: one mail for each booking, the
+    # second's to its own address and about its own appointment.
     with app.app_context(), all_tenants():
         rows = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
         assert [(r.event, r.to_addr) for r in rows] == [("confirmation", "q1@example.org"),

@@ -113,12 +113,6 @@ class Appointment(CapKeys, TenantRow, db.Model):
         foreign_keys="AppointmentService.appointment_id", back_populates="appointment",
     )
 
-    # Write-only: a mail queued with a new appointment (`notifications.mail_with`), so that
-    # the appointment's flush writes it too and fills in its appointment_id. Never loaded;
-    # deleting an appointment leaves its mails to the database's ON DELETE CASCADE.
-    queued_mails = relationship("OutboxMail", foreign_keys="OutboxMail.appointment_id", lazy="write_only",
-                                passive_deletes="all", cascade="save-update")
-
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES

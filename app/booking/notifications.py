@@ -19,8 +19,7 @@ from app.extensions import db
 from app.i18n import pick
 from app.mail.ics import build_ics
 from app.mail.models import OutboxMail
-from app.mail.outbox import (queue_event, queue_unrendered, register_renderer, rendered_event, sender_address,
-                             unrendered_row)
+from app.mail.outbox import queue_event, queue_unrendered, register_renderer, rendered_event, sender_address
 from app.mail.render import facts_text, format_date, format_time, weekday
 from app.tenancy.resolve import TenantInfo, tenant_info
 from app.urls import tenant_url
@@ -265,17 +264,6 @@ def queue_mail(event: str, appt: Appointment, *, to: str | None = None, lang: st
     lang = lang or appt.lang
     lang = lang if lang in ("de", "en") else "de"
     return queue_unrendered(appt.tenant_id, event, to, appointment_id=appt.id, lang=lang, context=extra)
-
-
-def mail_with(event: str, appt: Appointment, tenant_id: int) -> OutboxMail | None:
-    """`queue_mail(event, appt)` for an appointment not yet written: the row joins the
-    appointment's own flush (one flush for both; `app.mail.outbox.queued(row)` after it).
-    None without an address."""
-    if not appt.email:
-        return None
-    row = unrendered_row(tenant_id, event, appt.email, lang=appt.lang if appt.lang in ("de", "en") else "de")
-    appt.queued_mails.add(row)
-    return row
 
 
 def warranted(event: str, appt: Appointment) -> bool:

@@ -15,12 +15,11 @@ from app.booking.codes import by_token, new_code, new_manage_token, unused_code
 from app.booking.holds import confirm_mode, hold
 from app.booking.models import (ACTIVE_STATUSES, MAX_DURATION_MINUTES, Appointment, FairDraw, WaitlistEntry,
                                 mailbox_key)
-from app.booking.notifications import mail_with, queue_mail
+from app.booking.notifications import queue_mail
 from app.booking.waitlist import offer_freed_slot, standing_offer
 from app.catalog.models import Service
 from app.catalog.visits import Visit
 from app.extensions import db
-from app.mail.outbox import queued
 from app.offices.models import Entrance, Office
 from app.scheduling.calendar import day_bounds_utc, zone
 from app.scheduling.slots import (Closed, DayData, Hours, Policy, Slot, draw_running, drawn_service, next_slot,
@@ -296,17 +295,13 @@ def book(tenant, demand: Service | Visit, start: datetime, *, name: str, email: 
     office, entrance = found.get("office") or office_and_entrance(office_id)
     appt = new_appointment(office, slot.counter_ids[0], slot.start, slot.end, list(visit.items), entrance=entrance,
                            source=source, name=name, email=email, phone=phone, note=note, lang=lang, code=new_code())
-    held = online and (hold_until_confirmed or confirm_mode(tenant))
-    # The confirmation is written in the appointment's own flush (a lost race writes neither).
-    mail = None if held else mail_with("confirmation", appt, tenant.id)
     _insert_guarded(appt, visit, policy, now, online)
     if offer is not None:
         offer.status = "booked"  # the offer was taken (counted in the statistics)
-    if held:
+    if online and (hold_until_confirmed or confirm_mode(tenant)):
         hold(tenant, appt, now)  # held until the citizen confirms by mail
         return appt
-    if mail is not None:
-        queued(mail)
+    queue_mail("confirmation", appt)
     return appt
 
 

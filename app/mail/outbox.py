@@ -38,33 +38,17 @@ def composed(tenant: TenantInfo, subject: str, body: str, *, lang: str = "de", f
             "html_body": mail_html(subject, body, facts, lang=lang, qr=qr), "ics": ics}
 
 
-def _row(tenant_id: int, event: str, to: str, appointment_id: int | None, **values) -> OutboxMail:
-    return OutboxMail(
+def _new_row(tenant_id: int, event: str, to: str, appointment_id: int | None, **values) -> OutboxMail:
+    row = OutboxMail(
         tenant_id=tenant_id, appointment_id=appointment_id, event=event, to_addr=to,
         message_id=f"<{uuid.uuid4().hex}@{current_app.config['BASE_DOMAIN']}>",
         # The sweeper leaves a fresh row to its own job for a moment.
         next_attempt_at=clock.now() + SWEEPER_GRACE, **values,
     )
-
-
-def _new_row(tenant_id: int, event: str, to: str, appointment_id: int | None, **values) -> OutboxMail:
-    row = _row(tenant_id, event, to, appointment_id, **values)
     db.session.add(row)
     db.session.flush()
-    queued(row)
-    return row
-
-
-def unrendered_row(tenant_id: int, event: str, to: str, *, lang: str, context: dict | None = None) -> OutboxMail:
-    """The row of `queue_unrendered`, not yet in the session and without its appointment:
-    the caller attaches it to the appointment it is about, so that the appointment's own
-    flush writes both, and calls `queued(row)` once they are flushed."""
-    return _row(tenant_id, event, to, None, lang=lang, context=context or None)
-
-
-def queued(row: OutboxMail) -> None:
-    """Deliver the flushed `row` once the transaction commits."""
     after_commit("app.mail.delivery.deliver", row.id)
+    return row
 
 
 def queue_message(tenant: TenantInfo | int, event: str, to: str, subject: str, body: str, *, lang: str = "de",
