@@ -12,12 +12,14 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 
 from flask import Flask, current_app
 from redis import Redis
 from rq import Queue, Retry
+from rq.job import Job
 
 from app.extensions import db
 from app.faults import discard_session
@@ -37,12 +39,21 @@ IN_BACKGROUND = frozenset({"app.mail.delivery.deliver", "app.webhooks.delivery.d
 # Jobs that do all the waiting work of their kind when they run (the mail job sends every
 # fresh outbox row, the statistics fold folds every delta): while one is queued and has not
 # started, a second adds nothing, and rq's own cost per job (a dozen Redis round trips) is
-# not paid for it. The first dispatch sets a flag in Redis and queues the job; the job
-# clears the flag as it starts, before it reads what to do (`run_coalesced`), so work
-# committed after that queues a new one. A flag whose job was lost runs out after
-# COALESCE_TTL; meanwhile the sweeper delivers, as for any lost job.
+# not paid for it. A flag in Redis names the waiting job; the job clears it as it starts,
+# before it reads what to do (`run_coalesced`), so work committed after that queues a new
+# one. A dispatch queues a job unless the flag names one that rq still holds as queued
+# (`_TAKE_FLAG`, one round trip): a flag whose enqueue was lost (Redis dropped between the
+# two) or whose job already started holds nothing up. Two dispatches in that gap may both
+# queue a job; the second finds little to do. The flag runs out after COALESCE_TTL anyway.
 COALESCED = frozenset({"app.mail.delivery.deliver", "app.statistics.tracking.fold_deltas"})
 COALESCE_TTL = 60
+# KEYS[1] the flag; ARGV: the new job's id, the TTL, rq's job key prefix. 1: queue it.
+_TAKE_FLAG = """
+local waiting = redis.call('GET', KEYS[1])
+if waiting and redis.call('HGET', ARGV[3] .. waiting, 'status') == 'queued' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
 
 
 def resolve(func_path: str):
@@ -141,20 +152,19 @@ def dispatch(func_path: str, *args) -> None:
 
     coalesced = func_path in COALESCED
     try:
-        if coalesced and not conn.set(waiting_key(func_path), "1", nx=True, ex=COALESCE_TTL):
-            return  # one is queued and has not started: it does this work too
-        target, target_args = ("app.jobs.queue.run_coalesced", (func_path, *args)) if coalesced else (func_path, args)
+        target, target_args, job_id = func_path, args, None
+        if coalesced:
+            job_id = uuid.uuid4().hex
+            if not conn.eval(_TAKE_FLAG, 1, waiting_key(func_path), job_id, COALESCE_TTL,
+                             Job.redis_job_namespace_prefix):
+                return  # one is queued and has not started: it does this work too
+            target, target_args = "app.jobs.queue.run_coalesced", (func_path, *args)
         queue(QUEUE_OF.get(func_path, "default")).enqueue(
             target, *target_args, job_timeout=JOB_TIMEOUT, retry=Retry(max=5, interval=[5, 15, 30, 60, 120]),
-            result_ttl=3600, failure_ttl=7 * 24 * 3600,
+            result_ttl=3600, failure_ttl=7 * 24 * 3600, job_id=job_id,
         )
-    except Exception:
+    except Exception:  # a flag left behind names no queued job: the next dispatch queues one
         log.warning("could not queue job; the sweeper will pick the work up", extra={"job": func_path})
-        if coalesced:
-            try:
-                conn.delete(waiting_key(func_path))
-            except Exception:  # Redis is away: the flag runs out by itself
-                pass
 
 
 def jobs_health() -> str:
