@@ -112,7 +112,11 @@ class FastPath:
             found = None
         if found is None:
             return self.wsgi_app(environ, start_response)
-        headers = [("Content-Type", found.content_type), ("Content-Length", str(len(found.body)))]
+        # Vary where Flask puts it: the API's after_request (app/api/views.py, run before the
+        # app's) adds Accept-Language; Flask-Login reads the session on every answer, so
+        # saving it adds Cookie.
+        headers = [("Content-Type", found.content_type), ("Content-Length", str(len(found.body))),
+                   ("Vary", "Accept-Language, Cookie")]
         headers += self._headers
         if found.limit is not None:  # what Flask-Limiter's after_request adds, as it computes them
             amount, count, ttl = found.limit
@@ -120,7 +124,6 @@ class FastPath:
             reset_at = int(max(ttl, 0) + now + 1)
             headers += [("X-RateLimit-Limit", str(amount)), ("X-RateLimit-Remaining", str(max(0, amount - count))),
                         ("X-RateLimit-Reset", str(reset_at)), ("Retry-After", str(int(reset_at - now)))]
-        headers.append(("Vary", "Cookie"))  # Flask-Login's after_request reads the session on every answer
         start_response(f"{found.status} {HTTP_STATUS_CODES.get(found.status, 'UNKNOWN').upper()}", headers)
         seconds = time.perf_counter() - started
         logs.log_request(found.tenant.slug, "GET", found.rule, found.status, seconds)

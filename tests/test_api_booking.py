@@ -289,3 +289,16 @@ def test_case_and_plus_tags_do_not_get_round_the_per_email_cap(app, steinfurt, m
     assert r.status_code == 409 and r.json["type"].endswith("active-booking-limit")
     # Another mailbox at the same domain is someone else.
     assert book(steinfurt, at(monday, 11), email="erikas.nachbarin@example.org").status_code == 201
+
+
+def test_answers_in_the_language_asked_for_say_so_to_caches(steinfurt, monday):
+    """The service's name follows Accept-Language: every answer, an error's too, tells a
+    shared cache (a town's proxy, a CDN) to keep one copy per language."""
+    path = f"{API}/services/personalausweis/slots?from={monday}&to={monday}"
+    de = steinfurt.get(path)
+    en = steinfurt.get(path, headers={"Accept-Language": "en"})
+    assert de.json["service"]["name"] != en.json["service"]["name"]
+    bad = steinfurt.get(f"{API}/services/personalausweis/slots?from=gestern")
+    missing = steinfurt.get(f"{API}/services/gibt-es-nicht/next")
+    for answer in (de, en, bad, missing, steinfurt.get(f"{API}/services")):
+        assert "Accept-Language" in answer.vary, answer.request.path

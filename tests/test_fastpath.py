@@ -102,6 +102,8 @@ def test_the_fast_answer_is_flasks_answer_header_by_header(shared_app, caplog):
         assert fast.get_data() == flask.get_data() == first.get_data()
         assert headers_of(fast) == headers_of(flask), path
         assert ("Strict-Transport-Security", "max-age=31536000; includeSubDomains") in headers_of(fast)
+        # The name in the answer follows Accept-Language: a shared cache keeps one per language.
+        assert ("Vary", "Accept-Language, Cookie") in headers_of(fast)
         assert fast_log == flask_log == [("steinfurt", "GET", rule, 200)]
 
 
