@@ -3,9 +3,6 @@ PostgreSQL connections cut with pg_terminate_backend while it talks to an aiosmt
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -13,12 +10,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from app import ROOT
 from app.extensions import db
 from app.mail.models import OutboxMail
 from app.tenancy.scope import all_tenants
-from tests.conftest import PG_URL, REDIS_URL, HostClient, make_app, next_weekday
-from tests.test_mail_delivery import Sink, book, free_port, later
+from tests.conftest import PG_URL, REDIS_URL, HostClient, next_weekday
+from tests.test_mail_delivery import book, later
+from tests.workers import Sink, deployed_app, worker_process
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -65,35 +62,15 @@ def wait_for(predicate, timeout: float, step: float = 0.05):
 
 @pytest.fixture
 def worker_setup(pg_url, tmp_path):
-    if not REDIS_URL:
-        pytest.skip("TEST_REDIS_URL not set: Redis test skipped")
-    from redis import Redis
-
-    Redis.from_url(REDIS_URL).flushdb()
-    port = free_port()
-    sink = HoldingSink(port).start()
-    mail_url = f"smtp://127.0.0.1:{port}?timeout=10"
-    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, MAIL_URL=mail_url)
-    env = dict(os.environ, DATABASE_URL=pg_url, REDIS_URL=REDIS_URL, MAIL_URL=mail_url,
-               AMTSTERMIN_INSTANCE=str(tmp_path / "worker"), AMTSTERMIN_ENV="development")
-    # The sweeper is kept out of the way: every mail here must come from a job.
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--sweep-every", "3600"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield app, sink, worker
-    finally:
-        worker.terminate()
+    with deployed_app(pg_url, tmp_path, smtp_timeout=10) as (app, port):
+        sink = HoldingSink(port).start()
         try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(5)
-        sink.stop()
-        Redis.from_url(REDIS_URL).flushdb()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+            # The sweeper is kept out of the way: every mail here must come from a job.
+            with worker_process(pg_url, REDIS_URL, app.config["MAIL_URL"], tmp_path / "worker",
+                                "--sweep-every", "3600", AMTSTERMIN_ENV="development") as worker:
+                yield app, sink, worker
+        finally:
+            sink.stop()
 
 
 def statuses(app) -> list[str]:

@@ -4,43 +4,18 @@ mail exactly once, also when the worker is killed in the middle of a batch. Real
 real Redis and rq, a real worker process where it is killed."""
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import threading
 from collections import Counter
 
 import pytest
 from sqlalchemy import select
 
-from app import ROOT
 from app.extensions import db
 from app.mail import delivery
 from app.mail.models import OutboxMail
-from app.mail.transport import close_connections
 from app.tenancy.scope import all_tenants
 from tests.conftest import REDIS_URL, HostClient, close, counted, make_app, needs_redis, next_weekday
-from tests.test_mail_delivery import Sink, book, free_port, later
-
-
-class StallingSink(Sink):
-    """A sink that holds the conversation of its `stall_at`-th recipient (1-based) for a long time."""
-
-    def __init__(self, port: int, stall_at: int):
-        super().__init__(port)
-        self.stall_at = stall_at
-        self.rcpts = 0
-        self.stalled = threading.Event()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        self.rcpts += 1
-        if self.rcpts == self.stall_at:
-            self.stalled.set()
-            await asyncio.sleep(30)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+from tests.test_mail_delivery import book, later
+from tests.workers import Sink, deployed_app, free_port, kill, worker_process
 
 
 def statuses(app) -> list[str]:
@@ -53,17 +28,8 @@ def statuses(app) -> list[str]:
 @pytest.fixture
 def queued_app(pg_url, tmp_path):
     """The app as deployed (jobs in Redis, mail to an SMTP server), no worker running yet."""
-    if not REDIS_URL:
-        pytest.skip("TEST_REDIS_URL not set: Redis test skipped")
-    from redis import Redis
-
-    Redis.from_url(REDIS_URL).flushdb()
-    port = free_port()
-    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, MAIL_URL=f"smtp://127.0.0.1:{port}?timeout=30")
-    yield app, port
-    close_connections()
-    close(app)
-    Redis.from_url(REDIS_URL).flushdb()
+    with deployed_app(pg_url, tmp_path, smtp_timeout=30) as (app, port):
+        yield app, port
 
 
 def book_many(app, n: int) -> None:
@@ -114,16 +80,13 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(queued_
     from app.jobs.due import run_due
 
     app, port = queued_app
-    sink = StallingSink(port, stall_at=3).start()
+    sink = Sink(port, stall_at=3, stall_seconds=30).start()
     book_many(app, 5)
-    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=REDIS_URL,
-               MAIL_URL=app.config["MAIL_URL"], AMTSTERMIN_INSTANCE=str(tmp_path / "worker"))
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert sink.stalled.wait(60), "the worker never reached the third mail"
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
+        with worker_process(app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL, app.config["MAIL_URL"],
+                            tmp_path / "worker", "--burst") as worker:
+            assert sink.stalled.wait(60), "the worker never reached the third mail"
+            kill(worker)
         # Two went out and are recorded; the third was being said, the rest claimed with it.
         assert sorted(m["To"] for m in sink.messages) == ["citizen0@example.org", "citizen1@example.org"]
         assert statuses(app) == ["sent", "sent", "sending", "sending", "sending"]
@@ -137,8 +100,6 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(queued_
         assert sorted(m["To"] for m in sink.messages) == sorted(f"citizen{i}@example.org" for i in range(5))
         assert statuses(app) == ["sent"] * 5
     finally:
-        if worker.poll() is None:
-            worker.kill()
         sink.stop()
 
 

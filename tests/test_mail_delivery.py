@@ -1,66 +1,19 @@
 """Mail is never lost: a real SMTP server (aiosmtpd), real Redis, faults on purpose."""
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from app import ROOT
 from app.extensions import db
 from app.jobs.queue import wait_for_background
 from app.mail.models import OutboxMail
 from app.mail.transport import build_message, close_connections, send
 from app.tenancy.scope import all_tenants
 from tests.conftest import REDIS_URL, HostClient, at, count_rows, make_app, needs_redis, next_weekday
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    """An SMTP server that keeps what it accepts; it can stall a conversation on request."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.messages: list = []
-        self.peers: list = []  # the client's (address, port) per accepted mail: one per connection
-        self.stall_first_rcpt = False
-        self.rcpt_seen = threading.Event()
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        self.rcpt_seen.set()
-        if self.stall_first_rcpt:
-            self.stall_first_rcpt = False
-            await asyncio.sleep(20)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        self.peers.append(session.peer)
-        return "250 Message accepted"
-
-    def start(self):
-        self.controller.start()
-        return self
-
-    def stop(self):
-        self.controller.stop()
+from tests.workers import Sink, free_port, kill, worker_process  # Sink and free_port: other tests import them from here
 
 
 @pytest.fixture
@@ -208,19 +161,15 @@ def test_redis_down_delays_mail_but_never_drops_it(database_url, tmp_path):
 def test_a_worker_killed_mid_delivery_sends_exactly_once(redis_app, database_url, tmp_path, smtp_port):
     from app.jobs.due import run_due
 
-    sink = Sink(smtp_port).start()
-    sink.stall_first_rcpt = True
+    sink = Sink(smtp_port, stall_at=1, stall_seconds=20).start()
     redis_app.config["MAIL_URL"] = f"smtp://127.0.0.1:{smtp_port}?timeout=30"
     client = HostClient(redis_app, "steinfurt.localhost")
     assert book(client, next_weekday(0), 9).status_code == 201
-    env = dict(os.environ, DATABASE_URL=redis_app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL=REDIS_URL,
-               MAIL_URL=redis_app.config["MAIL_URL"], AMTSTERMIN_INSTANCE=str(tmp_path / "worker"))
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--burst"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert sink.rcpt_seen.wait(30), "the worker never reached the SMTP server"
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
+        with worker_process(redis_app.config["SQLALCHEMY_DATABASE_URI"], REDIS_URL, redis_app.config["MAIL_URL"],
+                            tmp_path / "worker", "--burst") as worker:
+            assert sink.stalled.wait(30), "the worker never reached the SMTP server"
+            kill(worker)
         time.sleep(0.5)
         assert sink.messages == []
         with redis_app.app_context():
@@ -228,6 +177,4 @@ def test_a_worker_killed_mid_delivery_sends_exactly_once(redis_app, database_url
             run_due(now=later(600))
         assert len(sink.messages) == 1
     finally:
-        if worker.poll() is None:
-            worker.kill()
         sink.stop()

@@ -7,6 +7,7 @@ ordinary days and on the days the clocks change.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -171,10 +172,10 @@ def oracle(sc, ids, now) -> dict[datetime, int]:
     return expected
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
-@given(sc=scenario())
-def test_slots_match_a_brute_force_reading_of_the_rules(app, sc):
+@contextmanager
+def steinfurt_scenario(app, sc):
+    """The scenario set up in Steinfurt, in its tenant scope: (visit, counter ids, policy, now);
+    everything rolled back afterwards."""
     with app.app_context():
         with all_tenants():
             tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
@@ -182,15 +183,23 @@ def test_slots_match_a_brute_force_reading_of_the_rules(app, sc):
             try:
                 visit, ids, policy, now, taken = _set_up(sc)
                 sc["_taken"] = taken
-                today = now.astimezone(BERLIN).date()
-                found = compute_slots(visit, policy, today, today + timedelta(days=6), now=now)
-                got = {s.start: s.free for s in found}
-                want = oracle(sc, ids, now)
-                assert got == want
-                for s in found:
-                    assert s.end - s.start == timedelta(minutes=visit_minutes(sc))
+                yield visit, ids, policy, now
             finally:
                 db.session.rollback()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(sc=scenario())
+def test_slots_match_a_brute_force_reading_of_the_rules(app, sc):
+    with steinfurt_scenario(app, sc) as (visit, ids, policy, now):
+        today = now.astimezone(BERLIN).date()
+        found = compute_slots(visit, policy, today, today + timedelta(days=6), now=now)
+        got = {s.start: s.free for s in found}
+        want = oracle(sc, ids, now)
+        assert got == want
+        for s in found:
+            assert s.end - s.start == timedelta(minutes=visit_minutes(sc))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -201,25 +210,16 @@ def test_the_booking_s_one_statement_check_matches_the_rules_too(pg_app, sc):
     counters, hours, closures and appointments together; SQLite reads the day as /slots does):
     every grid start of the days is answered as the brute-force reading says — free for as
     many, or not bookable."""
-    app = pg_app
-    with app.app_context():
-        with all_tenants():
-            tid = db.session.scalar(select(Tenant.id).where(Tenant.slug == "steinfurt"))
-        with tenant_scope(tid):
-            try:
-                visit, ids, policy, now, taken = _set_up(sc)
-                sc["_taken"] = taken
-                want = oracle(sc, ids, now)
-                reader = day_reader(visit, policy, now, online=True)
-                today = now.astimezone(BERLIN).date()
-                t = _utc(today, time(0))
-                while t < _utc(today + timedelta(days=min(sc["horizon"], 2) + 1), time(0)):
-                    if t >= now:
-                        problem, slot = slot_at(visit, policy, t, now=now, read_day=reader)
-                        assert (slot.free if slot else 0) == want.get(t, 0), (t, problem)
-                    t += timedelta(minutes=sc["grid"])
-            finally:
-                db.session.rollback()
+    with steinfurt_scenario(pg_app, sc) as (visit, ids, policy, now):
+        want = oracle(sc, ids, now)
+        reader = day_reader(visit, policy, now, online=True)
+        today = now.astimezone(BERLIN).date()
+        t = _utc(today, time(0))
+        while t < _utc(today + timedelta(days=min(sc["horizon"], 2) + 1), time(0)):
+            if t >= now:
+                problem, slot = slot_at(visit, policy, t, now=now, read_day=reader)
+                assert (slot.free if slot else 0) == want.get(t, 0), (t, problem)
+            t += timedelta(minutes=sc["grid"])
 
 
 def test_the_one_statement_check_reads_what_the_generated_scenarios_leave_out(pg_app):
