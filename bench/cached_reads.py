@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench import load, seed
 from bench.rounds import API, HOST, SLUG
-from bench.servers import VENV_BIN, CpuMeter, Server, loadavg, log, measured, stop_servers
+from bench.servers import VENV_BIN, CpuMeter, Server, app_env, loadavg, log, measured, stop_servers
 
 
 def served(name: str, target: str, env: dict, work: Path, port: int) -> Server:
@@ -49,20 +49,9 @@ def main(argv=None) -> int:
     if args.reuse:
         db_url = f"{args.pg.rstrip('/')}/{args.db_name}"
     else:
-        db_url = seed.reset_database(args.pg, args.db_name)
-        app = seed.make_app(db_url, str(work))
-        seed.migrate_and_sync(app)
-        seed.set_setting(app, SLUG, "horizon_days", 56)
-        town = seed.Town(app, SLUG)
-        today = seed.local_today()
-        seed.seed_full(app, town, today, today + timedelta(days=6 - today.weekday() + 21))
-        seed.seed_past(app, town, 10_000)
-        seed.analyze(app)
+        db_url = seed.seed_rush(args.pg, args.db_name, str(work), SLUG, 10_000).db_url
     today = seed.local_today()
-    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=args.redis_url,
-               RATELIMIT_ENABLED="true" if args.ratelimit else "false", BASE_DOMAIN="localhost", MAIL_URL="console",
-               AMTSTERMIN_INSTANCE=str(work))
-    env.pop("AMTSTERMIN_ENV", None)
+    env = app_env(db_url, args.redis_url, work, ratelimit=args.ratelimit)
     try:
         app_srv = served("app", "wsgi:app", env, work, args.port)
         hello_srv = served("hello", "bench.hello:app", env, work, args.port + 1)

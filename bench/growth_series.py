@@ -19,7 +19,7 @@ import time
 from bench import load, seed
 from bench.run import drop_database, flush_redis, parse_args as bench_args, seed_the_rush
 from bench.rounds import HOST
-from bench.servers import CpuMeter, Server, loadavg, log, measured, stop_servers
+from bench.servers import CpuMeter, Server, app_env, loadavg, log, measured, stop_servers
 
 
 def main(argv=None) -> int:
@@ -33,10 +33,7 @@ def main(argv=None) -> int:
     opts = p.parse_args(argv)
     args = bench_args(["--db-name", opts.db_name, "--redis-url", opts.redis_url, "--quick"])
     bench = seed_the_rush(args)
-    env = dict(os.environ, DATABASE_URL=bench.db_url, REDIS_URL=args.redis_url, RATELIMIT_ENABLED="false",
-               BASE_DOMAIN="localhost", MAIL_URL="console", AMTSTERMIN_INSTANCE=str(bench.instance),
-               SECRET_KEY=os.environ["SECRET_KEY"])
-    env.pop("AMTSTERMIN_ENV", None)
+    env = app_env(bench.db_url, args.redis_url, bench.instance)
     rows: list[dict] = []
     try:
         app_srv = Server("app", "wsgi:app", env, bench.work)

@@ -289,7 +289,7 @@ def render(ctx) -> str:
         "it with the defaults.",
         "",
         f"- **Date:** {ctx['started']:%Y-%m-%d %H:%M} – {ctx['finished']:%H:%M} UTC ({ctx['minutes']:.1f} min)",
-        f"- **Command:** " + (f"`make bench{make_args(ctx)}` (which runs `{cmd}`)" if ctx.get("make") else f"`{cmd}`"),
+        "- **Command:** " + (f"`make bench{make_args(ctx)}` (which runs `{cmd}`)" if ctx.get("make") else f"`{cmd}`"),
         f"- **Code measured:** {info['commit']}",
         f"- **Machine:** {info['nproc']} CPUs (`nproc`), {info['cpu']}, Linux {info['kernel']}",
         f"- **Software:** Python {info['python']}, PostgreSQL {info['postgres']}, {info['gunicorn']}, "

@@ -101,8 +101,8 @@ def main(argv=None) -> int:
     finally:
         for server in servers.values():
             server.stop()
-    print(f"| request | before req/s | after req/s | change | before p50 ms | after p50 ms | "
-          f"after − before per request |")
+    print("| request | before req/s | after req/s | change | before p50 ms | after p50 ms | "
+          "after − before per request |")
     print("|---|---|---|---|---|---|---|")
     for name in PATHS:
         b, a = results[(name, "before")], results[(name, "after")]

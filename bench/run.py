@@ -18,7 +18,7 @@ import signal
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
@@ -29,7 +29,7 @@ from bench.mail import MailSink
 from bench.report import merge_page, render, table
 from bench.rounds import HOST, SLUG, Bench, profile_missed, scale_rounds, scenarios, throughput_rounds
 from bench.seed import plain_url
-from bench.servers import ROOT, CpuMeter, JobsWorker, Server, free_port, loadavg, log, machine, on_signal, stop_servers
+from bench.servers import ROOT, CpuMeter, app_env, JobsWorker, Server, free_port, loadavg, log, machine, on_signal, stop_servers
 
 
 def main(argv=None) -> int:
@@ -82,31 +82,19 @@ def seed_the_rush(args) -> Bench:
     os.environ.setdefault("SECRET_KEY", "bench-secret-key")
     loads = {"start": loadavg()}
     log(f"load average {loads['start']}; work dir {work}")
-    db_url = seed.reset_database(args.pg, args.db_name)
-    app = seed.make_app(db_url, str(instance))
-    seed.migrate_and_sync(app)
-    seed.set_setting(app, SLUG, "horizon_days", 56)
-    town = seed.Town(app, SLUG)
-    today = seed.local_today()
-    full_until = today + timedelta(days=6 - today.weekday() + 21)  # Sunday of the fourth calendar week
-    n_full = seed.seed_full(app, town, today, full_until)
-    n_past = seed.seed_past(app, town, args.past_small)
-    seed.analyze(app)
-    log(f"seeded {n_full} appointments {today}..{full_until} (every counter, every 10 minutes) "
-        f"and {n_past} past ones")
-    info = machine(db_url)
+    rush = seed.seed_rush(args.pg, args.db_name, str(instance), SLUG, args.past_small)
+    log(f"seeded {rush.n_full} appointments {rush.today}..{rush.full_until} (every counter, every 10 minutes) "
+        f"and {rush.n_past} past ones")
+    info = machine(rush.db_url)
     flush_redis(args.redis_url)
-    return Bench(args=args, work=work, instance=instance, db_url=db_url, app=app, town=town, today=today,
-                 full_until=full_until, n_full=n_full, info=info, loads=loads)
+    return Bench(args=args, work=work, instance=instance, db_url=rush.db_url, app=rush.app, town=rush.town,
+                 today=rush.today, full_until=rush.full_until, n_full=rush.n_full, info=info, loads=loads)
 
 
 def start_servers(bench: Bench) -> tuple[Server, Server]:
     """The app and a bare Flask hello, both under gunicorn with the same settings, and the
     jobs worker delivering the app's mail to the benchmark's SMTP server."""
-    env = dict(os.environ, DATABASE_URL=bench.db_url, REDIS_URL=bench.args.redis_url, RATELIMIT_ENABLED="false",
-               BASE_DOMAIN="localhost", MAIL_URL=f"smtp://127.0.0.1:{bench.sink.port}",
-               AMTSTERMIN_INSTANCE=str(bench.instance), SECRET_KEY=os.environ["SECRET_KEY"])
-    env.pop("AMTSTERMIN_ENV", None)
+    env = app_env(bench.db_url, bench.args.redis_url, bench.instance, mail_url=f"smtp://127.0.0.1:{bench.sink.port}")
     app_srv = Server("app", "wsgi:app", env, bench.work)
     hello_srv = Server("hello", "bench.hello:app", env, bench.work)
     worker = JobsWorker(env, bench.work)

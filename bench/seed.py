@@ -6,6 +6,7 @@ row through the ORM; the overlap guard (the exclusion constraint) stays on throu
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -90,6 +91,34 @@ def set_setting(app, slug: str, key: str, value) -> None:
 
 def local_today(tz_name: str = "Europe/Berlin") -> date:
     return datetime.now(ZoneInfo(tz_name)).date()
+
+
+@dataclass
+class Rush:
+    db_url: str
+    app: object
+    town: Town
+    today: date
+    full_until: date
+    n_full: int
+    n_past: int
+
+
+def seed_rush(server_url: str, db_name: str, instance: str, slug: str, past: int) -> Rush:
+    """A fresh database (dropped first) with the demo tenants and `slug`'s rush: every
+    counter booked solid for the first four calendar weeks of an eight-week horizon, plus
+    `past` past appointments; analysed."""
+    db_url = reset_database(server_url, db_name)
+    app = make_app(db_url, instance)
+    migrate_and_sync(app)
+    set_setting(app, slug, "horizon_days", 56)
+    town = Town(app, slug)
+    today = local_today()
+    full_until = today + timedelta(days=6 - today.weekday() + 21)  # Sunday of the fourth calendar week
+    n_full = seed_full(app, town, today, full_until)
+    n_past = seed_past(app, town, past)
+    analyze(app)
+    return Rush(db_url, app, town, today, full_until, n_full, n_past)
 
 
 def seed_full(app, town: Town, first_day: date, last_day: date) -> int:

@@ -39,6 +39,16 @@ def loadavg() -> str:
 _servers: list["Server"] = []
 
 
+def app_env(db_url: str, redis_url: str, instance, *, mail_url: str = "console", ratelimit: bool = False) -> dict:
+    """The environment the benchmark serves the app (and hello, and the jobs worker) in:
+    development mode on `*.localhost`, the rate limiter off unless asked for."""
+    env = dict(os.environ, DATABASE_URL=db_url, REDIS_URL=redis_url, RATELIMIT_ENABLED="true" if ratelimit else "false",
+               BASE_DOMAIN="localhost", MAIL_URL=mail_url, AMTSTERMIN_INSTANCE=str(instance))
+    env.setdefault("SECRET_KEY", "bench-secret-key")
+    env.pop("AMTSTERMIN_ENV", None)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
