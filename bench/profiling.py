@@ -112,18 +112,52 @@ def profile_mail(app, mail_ids: list[int], top: int = 14) -> dict:
                 statuses={"sent": sent, "not sent": len(mail_ids) - sent}, sql=round(count[0] / n, 1))
 
 
+# Own time summed by where the function lives, first match wins: what a request's time is
+# spent on, layer by layer (the waits on a socket are I/O, not this process's CPU).
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("waiting on a socket (PostgreSQL, Redis, SMTP)", ("psycopg/connection.py:wait", "psycopg/waiting.py",
+                                                      "recv", "sendall", "select", "poll", "psycopg_c")),
+    ("SQLAlchemy (ORM unit of work, Core, compiling, results)", ("sqlalchemy/",)),
+    ("psycopg (the driver, adapting parameters and rows)", ("psycopg/",)),
+    ("redis-py and rq", ("redis/", "rq/")),
+    ("Flask, Werkzeug, Flask-Limiter, Flask-Login, Flask-Babel", ("flask/", "werkzeug/", "flask_limiter/", "limits/",
+                                                                   "flask_login/", "flask_babel/", "flask_sqlalchemy/")),
+    ("Jinja2, Babel, MarkupSafe (templates, translations)", ("jinja2/", "babel/", "markupsafe/")),
+    ("marshmallow (the request body)", ("marshmallow/",)),
+    ("Python's email and smtplib (MIME, headers)", ("/email/", "smtplib.py")),
+    ("segno, icalendar (QR code, .ics)", ("segno/", "icalendar/")),
+    ("Amtstermin's own code (app/)", ("/app/",)),
+]
+OTHER = "the standard library and builtins otherwise (json, datetime, re, …)"
+
+
+def layer_of(func: tuple) -> str:
+    filename, _line, name = func
+    where = f"{filename}:{name}" if filename != "~" else name
+    for label, needles in LAYERS:
+        if any(needle in where for needle in needles):
+            return label
+    return OTHER
+
+
 def _top(prof: cProfile.Profile, n: int, top: int) -> dict:
     stats = pstats.Stats(prof)
     total = stats.total_tt or 1e-9
     rows = []
+    layers: dict[str, float] = {}
     for func, (cc, nc, tt, ct, callers) in stats.stats.items():
         rows.append({"func": _label(func), "calls": nc, "own_pct": 100 * tt / total, "cum_pct": 100 * ct / total,
                      "own_ms": 1000 * tt / n, "cum_ms": 1000 * ct / n})
+        layer = layer_of(func)
+        layers[layer] = layers.get(layer, 0.0) + tt
     by_cum = sorted(rows, key=lambda r: -r["cum_pct"])
     # Skip the generic request plumbing at the top (it is ~100 % by construction).
     interesting = [r for r in by_cum if r["cum_pct"] < 97][:top]
     by_own = sorted(rows, key=lambda r: -r["own_pct"])[:top]
-    return {"n": n, "by_cum": interesting, "by_own": by_own, "calls_per_request": sum(r["calls"] for r in rows) / n}
+    by_layer = [{"layer": k, "own_pct": 100 * v / total, "own_ms": 1000 * v / n}
+                for k, v in sorted(layers.items(), key=lambda kv: -kv[1])]
+    return {"n": n, "by_cum": interesting, "by_own": by_own, "by_layer": by_layer,
+            "calls_per_request": sum(r["calls"] for r in rows) / n}
 
 
 def sql_count(app, *, host: str, method: str, path: str, starts=None, service: str = "personalausweis") -> int:

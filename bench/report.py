@@ -300,9 +300,10 @@ def render(ctx) -> str:
     ]
     out += [f"  - {k}: {v}" for k, v in ctx["loads"].items()]
     if peak is not None and peak > 3:
-        out += ["", f"**The machine was shared during this run**: the 1-minute load average reached {peak:.1f} on",
-                f"{info['nproc']} cores — other agents' test suites ran at the same time. Absolute rates and latencies",
-                "are lower and noisier than on a quiet machine; the ratios against hello (measured in the same",
+        out += ["", f"**More work than cores during this run**: the 1-minute load average reached {peak:.1f} on",
+                f"{info['nproc']} cores — requests queued behind the benchmark's own load generator, PostgreSQL and",
+                "jobs worker, and behind anything else the machine ran (the page cannot tell which). Absolute rates",
+                "and latencies are noisier than on a quiet machine; the ratios against hello (measured in the same",
                 "round) and the CPU per request are the steadier figures."]
     out += ["", "`free -h`:", "", "```", info["free"], "```", ""]
     out += [
@@ -421,6 +422,10 @@ def render(ctx) -> str:
         ]
         out += [f"| `{r['func']}` | {r['calls'] / prof['n']:.0f} | {r['cum_pct']:.1f} | {r['cum_ms']:.2f} |"
                 for r in prof["by_cum"]]
+        if prof.get("by_layer"):
+            out += ["", "By layer (own time summed by where each function lives; `bench/profiling.py` LAYERS):", "",
+                    f"| layer | own % | ms/{unit} |", "|---|---:|---:|"]
+            out += [f"| {r['layer']} | {r['own_pct']:.1f} | {r['own_ms']:.2f} |" for r in prof["by_layer"]]
         out += ["", "By own time:", "", f"| function | calls/{unit} | own % | ms/{unit} |", "|---|---:|---:|---:|"]
         out += [f"| `{r['func']}` | {r['calls'] / prof['n']:.0f} | {r['own_pct']:.1f} | {r['own_ms']:.2f} |"
                 for r in prof["by_own"]]
