@@ -393,6 +393,16 @@ def test_english_is_one_click_away_and_remembered(app, steinfurt):
     assert "This page does not exist" in text(steinfurt.get("/manage/nope"))
 
 
+def test_a_first_visit_follows_the_browsers_language_and_says_so_to_caches(host_client, app):
+    fresh = host_client(app, "steinfurt.localhost")  # no lang cookie yet
+    german = fresh.get("/services/personalausweis")
+    english = host_client(app, "steinfurt.localhost").get("/services/personalausweis",
+                                                          headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert '<html lang="de">' in page(german) and '<html lang="en">' in page(english)
+    for resp in (german, english, fresh.get("/")):
+        assert {"Accept-Language", "Cookie"} <= set(resp.vary), resp.headers.get("Vary")
+
+
 def test_citizen_pages_may_be_framed_by_the_tenant_hosts_only(app, steinfurt):
     from app.extensions import db
     from app.tenancy.models import Tenant, TenantHost
