@@ -112,12 +112,12 @@ class FastPath:
             found = None
         if found is None:
             return self.wsgi_app(environ, start_response)
-        # Vary where Flask puts it: the API's after_request (app/api/views.py, run before the
-        # app's) adds Accept-Language; Flask-Login reads the session on every answer, so
-        # saving it adds Cookie.
-        headers = [("Content-Type", found.content_type), ("Content-Length", str(len(found.body))),
-                   ("Vary", "Accept-Language, Cookie")]
+        headers = [("Content-Type", found.content_type), ("Content-Length", str(len(found.body)))]
         headers += self._headers
+        # Where Flask puts it: app/i18n.py's after_request (run after the security headers')
+        # adds Accept-Language; Flask-Login reads the session on every answer, so saving it
+        # adds Cookie.
+        headers.append(("Vary", "Accept-Language, Cookie"))
         if found.limit is not None:  # what Flask-Limiter's after_request adds, as it computes them
             amount, count, ttl = found.limit
             now = time.time()

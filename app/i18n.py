@@ -61,6 +61,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _remember_lang(response):
+        # Pages (first visit) and the API follow Accept-Language: a shared cache keeps one copy
+        # per language (Flask adds Cookie, for the `lang` cookie, when the session was read).
+        response.vary.add("Accept-Language")
         chosen = request.args.get("lang")
         if chosen in LANGS and request.cookies.get("lang") != chosen:
             response.set_cookie("lang", chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)

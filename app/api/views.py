@@ -39,15 +39,6 @@ writes = limiter.shared_limit(write_limit, scope="api-write")
 BOOKING_REQUEST = BookingRequest()  # a marshmallow schema holds no state of a load: built once
 
 
-@bp.after_request
-def _vary(response):
-    """Every answer may be in the language the Accept-Language header asks for (the
-    service's name, the mails' language): a shared cache must keep one per language.
-    (Flask adds Cookie after this, when the session was read.)"""
-    response.vary.add("Accept-Language")
-    return response
-
-
 # --- helpers ------------------------------------------------------------------------------
 def lang() -> str:
     return lang_of(request)

@@ -93,9 +93,6 @@ def _headers(response: Response) -> Response:
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    # A first visit's page is in the browser's language, later ones in the `lang` cookie's
-    # (Flask adds Cookie): a shared cache keeps one copy per language.
-    response.vary.add("Accept-Language")
     if request.path.startswith(("/manage/", "/book", "/waitlist", "/emergency")):
         # Personal data and secret links: not cached, not indexed.
         response.headers["Cache-Control"] = "no-store"
