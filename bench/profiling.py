@@ -113,10 +113,10 @@ def profile_mail(app, mail_ids: list[int], top: int = 14) -> dict:
 
 
 # Own time summed by where the function lives, first match wins: what a request's time is
-# spent on, layer by layer (the waits on a socket are I/O, not this process's CPU).
+# spent on, layer by layer. Waits on a socket are I/O, not this process's CPU: the socket and
+# select/epoll methods (builtins) and psycopg's own wait loop.
+WAITING = "waiting on a socket (PostgreSQL, Redis, SMTP)"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("waiting on a socket (PostgreSQL, Redis, SMTP)", ("psycopg/connection.py:wait", "psycopg/waiting.py",
-                                                      "recv", "sendall", "select", "poll", "psycopg_c")),
     ("SQLAlchemy (ORM unit of work, Core, compiling, results)", ("sqlalchemy/",)),
     ("psycopg (the driver, adapting parameters and rows)", ("psycopg/",)),
     ("redis-py and rq", ("redis/", "rq/")),
@@ -133,6 +133,10 @@ OTHER = "the standard library and builtins otherwise (json, datetime, re, …)"
 
 def layer_of(func: tuple) -> str:
     filename, _line, name = func
+    if filename == "~" and ("'_socket.socket'" in name or "'select." in name):
+        return WAITING
+    if filename.endswith(("psycopg/connection.py", "psycopg/waiting.py")) and name.startswith("wait"):
+        return WAITING
     where = f"{filename}:{name}" if filename != "~" else name
     for label, needles in LAYERS:
         if any(needle in where for needle in needles):
