@@ -9,6 +9,7 @@ import socket
 from email.message import EmailMessage
 
 from bench.mail import Arrival, MailSink, match_mail
+from bench.profiling import OTHER, WAITING, layer_of
 from bench.report import BEGIN, END, max_load, merge_page, pool_mail
 
 
@@ -81,3 +82,15 @@ def test_summarize_low_keeps_the_best_sample_and_the_machines_drift_beside_it():
     assert (got["checkpoints_during"], got["wal_mib_during"], got["autovacuum_during"]) == (1, 4.0, 1)
     assert (got["settle_checkpoint_s"], got["settle_wait_s"]) == (60.0, 0.5)
     assert summarize_low([{"p50_ms": 1.0, "cpu_app_ms": 1.0, "cpu_db_ms": 0.0}])["vs_hello"] is None
+
+
+def test_profile_layers_count_only_real_socket_waits_as_waiting():
+    site = "/x/.venv/lib/python3.11/site-packages/"
+    assert layer_of(("~", 0, "<method 'recv_into' of '_socket.socket' objects>")) == WAITING
+    assert layer_of(("~", 0, "<method 'poll' of 'select.epoll' objects>")) == WAITING
+    assert layer_of((site + "psycopg/connection.py", 479, "wait")) == WAITING
+    # Names that merely contain "select" or "poll" are work, not waiting.
+    assert layer_of((site + "sqlalchemy/sql/selectable.py", 5658, "__init__")).startswith("SQLAlchemy")
+    assert layer_of((site + "psycopg/_cursor_base.py", 504, "_select_current_result")).startswith("psycopg")
+    assert layer_of(("/usr/lib/python3.11/json/encoder.py", 1, "encode")) == OTHER
+    assert layer_of(("/work/main/app/booking/service.py", 250, "book")).startswith("Amtstermin")
