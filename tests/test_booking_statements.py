@@ -16,7 +16,7 @@ from app.mail.models import OutboxMail
 from app.mail.transport import close_connections
 from app.tenancy.scope import all_tenants
 from tests.conftest import REDIS_URL, HostClient, at, close, counted, make_app, needs_redis, next_weekday
-from tests.test_mail_delivery import Sink, free_port
+from tests.workers import Sink, free_port
 
 pytestmark = needs_redis  # as deployed: after the commit, jobs go to Redis, not into the request
 

@@ -17,7 +17,7 @@ import requests as http
 
 from app import ROOT
 from tests.conftest import at, next_weekday
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 pytestmark = pytest.mark.postgres
 

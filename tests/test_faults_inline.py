@@ -12,7 +12,8 @@ from app.mail.models import OutboxMail
 from app.tenancy.scope import all_tenants
 from tests.conftest import close, make_app, next_weekday
 from tests.test_faults_worker import HoldingSink, wait_for
-from tests.test_mail_delivery import book, free_port
+from tests.test_mail_delivery import book
+from tests.workers import free_port
 
 
 class RawClient:

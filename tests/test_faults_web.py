@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import PG_URL, HostClient, at, close, make_app, next_weekday
 from tests.test_faults_worker import cut_connections, wait_for
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 pytestmark = pytest.mark.postgres
 

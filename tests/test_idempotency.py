@@ -15,7 +15,7 @@ import requests as http
 from app import ROOT, create_app
 from app.extensions import db
 from tests.conftest import HostClient, at, close, count_rows, mails, next_weekday
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 
 def booking(hh=9, mm=0, email="erika@example.org", day=None) -> dict:

@@ -13,7 +13,8 @@ from rq.job import Job, JobStatus
 from app.jobs.queue import waiting_key
 from app.mail.transport import close_connections
 from tests.conftest import REDIS_URL, HostClient, close, make_app, needs_redis, next_weekday
-from tests.test_mail_delivery import Sink, book, free_port
+from tests.test_mail_delivery import book
+from tests.workers import Sink, free_port
 
 MAIL_JOB = "app.mail.delivery.deliver"
 

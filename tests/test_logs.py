@@ -38,7 +38,7 @@ def test_development_server_logs_no_token_name_or_email(sqlite_url, tmp_path):
 
     from app import ROOT
     from tests.conftest import close, make_app
-    from tests.test_mail_delivery import Sink, free_port
+    from tests.workers import Sink, free_port
 
     close(make_app(sqlite_url, tmp_path))  # the demo tenants, in a database the server uses too
     port, smtp_port = free_port(), free_port()

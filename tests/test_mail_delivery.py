@@ -13,7 +13,7 @@ from app.mail.models import OutboxMail
 from app.mail.transport import build_message, close_connections, send
 from app.tenancy.scope import all_tenants
 from tests.conftest import REDIS_URL, HostClient, at, count_rows, make_app, needs_redis, next_weekday
-from tests.workers import Sink, free_port, kill, worker_process  # Sink and free_port: other tests import them from here
+from tests.workers import Sink, free_port, kill, worker_process
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from app.queue import operations as queue
 from app.transaction import commit
 from tests.conftest import REDIS_URL, at, make_app, needs_redis, next_weekday
 from tests.queue_factory import office, service, switch_on, town
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 TOKEN = "scrape-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

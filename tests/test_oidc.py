@@ -20,7 +20,7 @@ from app.tenancy.scope import all_tenants
 from app.transaction import commit
 from tests.conftest import HostClient
 from tests.test_backoffice_support import in_tenant, login, make_user
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 ROLES = {"amtstermin-sachbearbeitung": "staff", "amtstermin-admin": "admin"}
 

@@ -29,7 +29,7 @@ from tests.browser import serious_violations, shot, sign_in
 from tests.conftest import make_app, mails
 from tests.queue_factory import appointment, counter, office, town
 from tests.test_backoffice_support import make_user
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 CALL_WITHIN_SECONDS = 2.0

@@ -25,7 +25,7 @@ from app.tenancy.models import Tenant
 from app.tenancy.scope import all_tenants, tenant_scope
 from app.transaction import commit
 from tests.conftest import REDIS_URL, at, close, make_app, needs_redis, next_weekday
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 from tests.test_shared_cache_page import proposal_text, times
 
 pytestmark = [needs_redis, pytest.mark.postgres]

@@ -21,7 +21,7 @@ from app.webhooks.models import WebhookDelivery
 from app.webhooks.signing import HEADER, sign, verify
 from tests.conftest import REDIS_URL, HostClient, at, make_app, needs_pg, needs_redis, next_weekday
 from tests.test_backoffice_support import in_tenant, logged_in
-from tests.test_mail_delivery import free_port
+from tests.workers import free_port
 
 API = "/api/v1/appointments"
 

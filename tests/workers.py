@@ -16,6 +16,8 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from redis import Redis
+from rq import Worker
 
 from app import ROOT
 from app.mail.transport import close_connections
@@ -70,8 +72,6 @@ def deployed_app(database_url: str, tmp_path, *, smtp_timeout: int):
     a free port where nothing listens yet: (app, port). Skipped without TEST_REDIS_URL."""
     if not REDIS_URL:
         pytest.skip("TEST_REDIS_URL not set: Redis test skipped")
-    from redis import Redis
-
     Redis.from_url(REDIS_URL).flushdb()
     port = free_port()
     app = make_app(database_url, tmp_path, REDIS_URL=REDIS_URL,
@@ -85,9 +85,6 @@ def deployed_app(database_url: str, tmp_path, *, smtp_timeout: int):
 
 
 def _registered(pid: int, redis_url: str) -> bool:
-    from redis import Redis
-    from rq import Worker
-
     connection = Redis.from_url(redis_url)
     try:
         return any(w.pid == pid for w in Worker.all(connection=connection))
