@@ -11,27 +11,21 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from app.jobs.queue import waiting_key
-from app.mail.transport import close_connections
-from tests.conftest import REDIS_URL, HostClient, close, make_app, needs_redis, next_weekday
+from tests.conftest import REDIS_URL, HostClient, needs_redis, next_weekday
 from tests.test_mail_delivery import book
-from tests.workers import Sink, free_port
+from tests.workers import Sink, deployed_app
 
 MAIL_JOB = "app.mail.delivery.deliver"
 
 
 @pytest.fixture
 def deployed(pg_url, tmp_path):
-    if not REDIS_URL:
-        pytest.skip("TEST_REDIS_URL not set: Redis test skipped")
-    Redis.from_url(REDIS_URL).flushdb()
-    port = free_port()
-    app = make_app(pg_url, tmp_path, REDIS_URL=REDIS_URL, MAIL_URL=f"smtp://127.0.0.1:{port}?timeout=30")
-    sink = Sink(port).start()
-    yield app, sink
-    sink.stop()
-    close_connections()
-    close(app)
-    Redis.from_url(REDIS_URL).flushdb()
+    with deployed_app(pg_url, tmp_path, smtp_timeout=30) as (app, port):
+        sink = Sink(port).start()
+        try:
+            yield app, sink
+        finally:
+            sink.stop()
 
 
 def waiting_mail_jobs(app) -> list[Job]:
