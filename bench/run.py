@@ -29,7 +29,8 @@ from bench.mail import MailSink
 from bench.report import merge_page, render, table
 from bench.rounds import HOST, SLUG, Bench, profile_missed, scale_rounds, scenarios, throughput_rounds
 from bench.seed import plain_url
-from bench.servers import ROOT, CpuMeter, app_env, JobsWorker, Server, free_port, loadavg, log, machine, on_signal, stop_servers
+from bench.servers import (ROOT, CpuMeter, JobsWorker, Server, app_env, free_port, loadavg, log, machine, on_signal,
+                           stop_servers)
 
 
 def main(argv=None) -> int:
